@@ -1,0 +1,1 @@
+"""Data shipped with phusong: commune boundaries, population, default targets."""

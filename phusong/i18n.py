@@ -1,0 +1,79 @@
+"""User-facing text in Vietnamese (default) and English.
+
+The language comes from :func:`set_language` (the CLI's ``--lang``), else the
+``PHUSONG_LANG`` environment variable, else Vietnamese.
+"""
+from __future__ import annotations
+
+import os
+
+from .errors import ConfigError
+
+LANGUAGES = ("vi", "en")
+_language: str | None = None
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # key: (Vietnamese, English)
+    "app.help": (
+        "phusong: đo vùng phủ sóng di động và băng rộng, tính chỉ tiêu theo từng xã/phường.",
+        "phusong: measure mobile and broadband coverage, report per-commune targets.",
+    ),
+    "step.load_boundaries": ("Đọc ranh giới xã/phường", "Loading commune boundaries"),
+    "step.simulate": ("Mô phỏng chiến dịch đo", "Simulating a measurement campaign"),
+    "step.store": ("Ghi kết quả đo vào kho", "Writing readings to the store"),
+    "step.grid": ("Dựng lưới", "Building the grid"),
+    "step.interpolate": ("Nội suy RSRP 5G", "Interpolating 5G RSRP"),
+    "step.aggregate": ("Tổng hợp theo xã/phường", "Aggregating per commune"),
+    "step.map": ("Vẽ bản đồ", "Drawing the map"),
+    "step.report": ("Ghi báo cáo", "Writing the report"),
+    "done.simulate": ("Đã lưu kho dữ liệu mô phỏng: {store}", "Simulated store written: {store}"),
+    "done.truth": ("Số liệu thực (ground truth): {path}", "Ground truth: {path}"),
+    "done.estimate": ("Đã lưu bảng theo xã/phường: {path}", "Per-commune table written: {path}"),
+    "done.map": ("Đã lưu bản đồ: {path}", "Map written: {path}"),
+    "done.demo": ("Hoàn tất. Kết quả trong thư mục: {out}", "Done. Outputs are in: {out}"),
+    "summary.province": (
+        "Toàn tỉnh: vùng phủ 5G {share} theo dân số (chỉ tiêu ≥ {target} %), "
+        "{met} xã/phường đạt, {not_met} chưa đạt, {insufficient} thiếu dữ liệu",
+        "Province: 5G coverage {share} by population (target ≥ {target} %), "
+        "{met} communes met, {not_met} not met, {insufficient} insufficient data",
+    ),
+    "error.prefix": ("Lỗi", "Error"),
+    "status.met": ("Đạt", "Met"),
+    "status.not_met": ("Chưa đạt", "Not met"),
+    "status.insufficient_data": ("Thiếu dữ liệu", "Insufficient data"),
+    "map.title": ("Vùng phủ sóng 5G theo xã/phường", "5G coverage by commune"),
+    "map.layer.share": ("Tỷ lệ phủ sóng 5G", "5G coverage share"),
+    "map.layer.gaps": ("Xã/phường chưa đạt chỉ tiêu", "Communes below target"),
+    "map.field.name": ("Tên", "Name"),
+    "map.field.code": ("Mã", "Code"),
+    "map.field.share": ("Phủ sóng 5G (dân số)", "5G coverage (population)"),
+    "map.field.share_area": ("Phủ sóng 5G (diện tích)", "5G coverage (area)"),
+    "map.field.readings": ("Số điểm đo", "Readings"),
+    "map.field.status": ("Trạng thái", "Status"),
+    "map.legend": ("Tỷ lệ phủ sóng 5G (%)", "5G coverage share (%)"),
+    "map.synthetic": ("DỮ LIỆU MÔ PHỎNG", "SYNTHETIC DATA"),
+    "map.no_data": ("không có dữ liệu", "no data"),
+}
+
+
+def set_language(lang: str | None) -> None:
+    """Choose the language for messages; ``None`` falls back to ``PHUSONG_LANG``."""
+    global _language
+    if lang is not None and lang not in LANGUAGES:
+        raise ConfigError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+    _language = lang
+
+
+def current_language() -> str:
+    """The language in force: set explicitly, else ``PHUSONG_LANG``, else ``vi``."""
+    if _language:
+        return _language
+    env = os.environ.get("PHUSONG_LANG", "").strip().lower()[:2]
+    return env if env in LANGUAGES else "vi"
+
+
+def t(key: str, lang: str | None = None, **values: object) -> str:
+    """The message ``key`` in the current (or given) language, formatted with ``values``."""
+    vi, en = MESSAGES[key]
+    text = en if (lang or current_language()) == "en" else vi
+    return text.format(**values) if values else text

@@ -1,0 +1,148 @@
+"""Validation of readings before they enter the store.
+
+A record is a mapping with the store's column names plus ``lon``/``lat`` in
+degrees (WGS 84), which become the point geometry. :func:`normalise_record`
+returns the row to write or raises :class:`InputFormatError` with the reason,
+which the store keeps in its quarantine table.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from phusong.errors import InputFormatError
+
+from .schema import Column
+
+OPERATOR_PATTERN = re.compile(r"^\d{3}-\d{2,3}$")
+UUID_NAMESPACE = uuid.UUID("6f1c1f3e-3d2a-5b8e-9a4c-70687573f06e")
+VIETNAM_BOUNDS = (102.0, 8.0, 110.0, 23.5)
+
+
+def format_utc(value: datetime) -> str:
+    """ISO 8601 UTC with milliseconds and ``Z``, the GeoPackage DATETIME form."""
+    if value.tzinfo is None:
+        raise InputFormatError("timestamp has no time zone; give UTC or an offset")
+    value = value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def parse_time(value: Any) -> str:
+    """Normalise a datetime or an ISO 8601 string with offset to UTC text."""
+    if isinstance(value, datetime):
+        return format_utc(value)
+    if isinstance(value, str) and value.strip():
+        text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+        try:
+            return format_utc(datetime.fromisoformat(text))
+        except ValueError as exc:
+            raise InputFormatError(f"time_utc {value!r} is not ISO 8601") from exc
+    raise InputFormatError("time_utc is missing")
+
+
+def stable_reading_id(*parts: object) -> str:
+    """A UUID derived from the source of a reading, so re-imports give the same id."""
+    return str(uuid.uuid5(UUID_NAMESPACE, "\x1f".join(str(p) for p in parts)))
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value == ""
+
+
+def _coerce(column: Column, value: Any) -> Any:
+    if column.sql_type == "BOOLEAN":
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in ("1", "true", "yes"):
+                return 1
+            if lowered in ("0", "false", "no"):
+                return 0
+            raise InputFormatError(f"{column.name} {value!r} is not a boolean")
+        return int(bool(value))
+    if column.sql_type in ("REAL", "INTEGER"):
+        try:
+            number = float(value)
+        except (TypeError, ValueError) as exc:
+            raise InputFormatError(f"{column.name} {value!r} is not a number") from exc
+        if not math.isfinite(number):
+            raise InputFormatError(f"{column.name} is not finite")
+        if column.low is not None and number < column.low or (
+            column.high is not None and number > column.high
+        ):
+            raise InputFormatError(
+                f"{column.name} {number:g} outside the valid range [{column.low}, {column.high}]"
+            )
+        if column.sql_type == "INTEGER":
+            if number != int(number):
+                raise InputFormatError(f"{column.name} {value!r} is not an integer")
+            return int(number)
+        return number
+    if column.sql_type == "DATETIME":
+        return parse_time(value)
+    text = unicodedata.normalize("NFC", str(value))
+    if column.choices is not None and text not in column.choices:
+        raise InputFormatError(
+            f"{column.name} {text!r} is not one of {', '.join(column.choices)}"
+        )
+    return text
+
+
+def _position(record: Mapping[str, Any]) -> tuple[float, float] | None:
+    lon, lat = record.get("lon"), record.get("lat")
+    if _is_missing(lon) and _is_missing(lat):
+        return None
+    if _is_missing(lon) or _is_missing(lat):
+        raise InputFormatError("position has only one of lon/lat")
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError) as exc:
+        raise InputFormatError(f"position ({lon!r}, {lat!r}) is not numeric") from exc
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InputFormatError(f"position ({lon}, {lat}) is not a longitude/latitude")
+    if lon == 0 and lat == 0:
+        raise InputFormatError("position (0, 0) is a receiver's placeholder, not a fix")
+    return lon, lat
+
+
+def normalise_record(
+    record: Mapping[str, Any], columns: tuple[Column, ...], imported_utc: str
+) -> tuple[dict[str, Any], tuple[float, float] | None]:
+    """Validate ``record`` against ``columns``; return the row and its position.
+
+    Raises
+    ------
+    InputFormatError
+        With the reason, when any value is missing, malformed or out of range.
+    """
+    position = _position(record)
+    values = dict(record)
+    values.setdefault("has_fix", position is not None)
+    if position is None:
+        values["has_fix"] = False
+        values.setdefault("position_source", "none")
+    values.setdefault("synthetic", False)
+    values.setdefault("imported_utc", imported_utc)
+    if _is_missing(values.get("reading_id")):
+        values["reading_id"] = str(uuid.uuid4())
+    row: dict[str, Any] = {}
+    for column in columns:
+        value = values.get(column.name)
+        if _is_missing(value):
+            if column.required:
+                raise InputFormatError(f"{column.name} is missing")
+            row[column.name] = None
+        else:
+            row[column.name] = _coerce(column, value)
+    operator = row.get("operator")
+    if operator is not None and not OPERATOR_PATTERN.match(operator):
+        raise InputFormatError(f"operator {operator!r} is not MCC-MNC such as 452-04")
+    try:
+        row["reading_id"] = str(uuid.UUID(row["reading_id"]))
+    except ValueError as exc:
+        raise InputFormatError(f"reading_id {row['reading_id']!r} is not a UUID") from exc
+    return row, position

@@ -1,0 +1,99 @@
+"""Columns of the readings store, their units and their valid ranges.
+
+Units are part of the column names. Ranges are the 3GPP reporting ranges
+(TS 36.133 for LTE, TS 38.133 for NR; see GUIDE §2): a value outside is an error
+in the source, not a weak signal, and the row is quarantined.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEMA_VERSION = 1
+
+SIGNAL_LAYER = "signal_readings"
+SPEED_LAYER = "speed_tests"
+QUARANTINE_TABLE = "quarantine"
+META_TABLE = "phusong_meta"
+
+TECHNOLOGIES = ("NONE", "GSM", "UMTS", "LTE", "NR-NSA", "NR-SA")
+DEVICE_STATES = ("idle", "data", "unknown")
+INTERFACE_KINDS = ("wired", "wifi", "cellular", "unknown")
+POSITION_SOURCES = ("gnss", "track", "network", "manual", "simulated", "none")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    required: bool = False
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+
+
+COMMON_COLUMNS = (
+    Column("reading_id", "TEXT", required=True),
+    Column("time_utc", "DATETIME", required=True),
+    Column("probe_id", "TEXT", required=True),
+    Column("has_fix", "BOOLEAN", required=True),
+    Column("position_accuracy_m", "REAL", low=0, high=100_000),
+    Column("position_source", "TEXT", choices=POSITION_SOURCES),
+    Column("technology", "TEXT", choices=TECHNOLOGIES),
+    Column("operator", "TEXT"),
+)
+
+PROVENANCE_COLUMNS = (
+    Column("source_kind", "TEXT", required=True),
+    Column("source_file", "TEXT"),
+    Column("source_record", "TEXT"),
+    Column("synthetic", "BOOLEAN", required=True),
+    Column("imported_utc", "DATETIME", required=True),
+)
+
+SIGNAL_COLUMNS = COMMON_COLUMNS + (
+    Column("device_state", "TEXT", choices=DEVICE_STATES),
+    Column("device_5g_capable", "BOOLEAN"),
+    Column("device_model", "TEXT"),
+    Column("cell_id", "TEXT"),
+    Column("pci", "INTEGER", low=0, high=1007),
+    Column("arfcn", "INTEGER", low=0, high=3_279_165),
+    Column("band", "TEXT"),
+    Column("lte_rsrp_dbm", "REAL", low=-140, high=-44),
+    Column("lte_rsrq_db", "REAL", low=-34, high=2.5),
+    Column("lte_sinr_db", "REAL", low=-23, high=40),
+    Column("rssi_dbm", "REAL", low=-125, high=-25),
+    Column("nr_ss_rsrp_dbm", "REAL", low=-156, high=-31),
+    Column("nr_ss_rsrq_db", "REAL", low=-43, high=20),
+    Column("nr_ss_sinr_db", "REAL", low=-23, high=40),
+) + PROVENANCE_COLUMNS
+
+SPEED_COLUMNS = COMMON_COLUMNS + (
+    Column("tool", "TEXT", required=True),
+    Column("interface_kind", "TEXT", choices=INTERFACE_KINDS),
+    Column("link_speed_mbps", "REAL", low=0, high=1_000_000),
+    Column("isp", "TEXT"),
+    Column("plan_down_mbps", "REAL", low=0, high=1_000_000),
+    Column("download_bps", "REAL", low=0, high=1e12),
+    Column("upload_bps", "REAL", low=0, high=1e12),
+    Column("latency_ms", "REAL", low=0, high=600_000),
+    Column("jitter_ms", "REAL", low=0, high=600_000),
+    Column("packet_loss_pct", "REAL", low=0, high=100),
+    Column("bytes_received", "INTEGER", low=0),
+    Column("bytes_sent", "INTEGER", low=0),
+    Column("server_id", "TEXT"),
+    Column("server_name", "TEXT"),
+    Column("server_host", "TEXT"),
+) + PROVENANCE_COLUMNS
+
+QUARANTINE_COLUMNS = (
+    Column("record_key", "TEXT", required=True),
+    Column("target_layer", "TEXT", required=True),
+    Column("received_utc", "DATETIME", required=True),
+    Column("source_kind", "TEXT"),
+    Column("source_file", "TEXT"),
+    Column("record_locator", "TEXT"),
+    Column("raw_record", "TEXT"),
+    Column("reason", "TEXT", required=True),
+)
+
+LAYER_COLUMNS = {SIGNAL_LAYER: SIGNAL_COLUMNS, SPEED_LAYER: SPEED_COLUMNS}

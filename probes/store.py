@@ -1,0 +1,358 @@
+"""The readings store: one GeoPackage file per campaign.
+
+Layers ``signal_readings`` and ``speed_tests`` hold points (EPSG:4326, null
+where a reading had no fix); the table ``quarantine`` holds input rows that
+failed validation, with the reason. Writes are append-only and each batch is
+one SQLite transaction in WAL mode with full sync, so a killed writer loses
+nothing it had committed and leaves a file that opens without repair.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from phusong.errors import InputFormatError, SchemaVersionError, StoreError
+
+from . import gpkg
+from .records import format_utc, normalise_record
+from .schema import (
+    LAYER_COLUMNS,
+    META_TABLE,
+    QUARANTINE_COLUMNS,
+    QUARANTINE_TABLE,
+    SCHEMA_VERSION,
+    SIGNAL_LAYER,
+    SPEED_LAYER,
+    Column,
+)
+
+LAYER_DESCRIPTIONS = {
+    SIGNAL_LAYER: "Cellular signal readings (RSRP/RSRQ/SINR) with position and provenance",
+    SPEED_LAYER: "Speed tests (bits per second) with position, interface and provenance",
+}
+
+# Migration from version N to N + 1: a function of the open connection, run in one transaction.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+
+@dataclass
+class WriteResult:
+    """What one call to :meth:`ReadingStore.add` did."""
+
+    inserted: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+
+
+def _table_sql(table: str, columns: tuple[Column, ...], geometry: bool) -> str:
+    parts = ["fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"]
+    if geometry:
+        parts.append("geom POINT")
+    for column in columns:
+        null = " NOT NULL" if column.required else ""
+        unique = " UNIQUE" if column.name in ("reading_id", "record_key") else ""
+        parts.append(f'"{column.name}" {column.sql_type}{null}{unique}')
+    return f'CREATE TABLE "{table}" ({", ".join(parts)})'
+
+
+def _now_utc() -> str:
+    return format_utc(datetime.now(timezone.utc))
+
+
+class ReadingStore:
+    """A GeoPackage of readings, opened for reading and appending.
+
+    Parameters
+    ----------
+    path
+        The ``.gpkg`` file; created with the current schema when absent.
+    create
+        When false, a missing file is an error instead of being created.
+    """
+
+    def __init__(self, path: str | Path, create: bool = True) -> None:
+        self.path = Path(path)
+        exists = self.path.exists()
+        if not exists and not create:
+            raise StoreError(f"no readings store at {self.path}")
+        if not exists:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = FULL")
+            if exists:
+                self._check_and_migrate()
+            else:
+                self._create()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not a readable GeoPackage: {exc}") from exc
+
+    # -- schema ------------------------------------------------------------------------------
+    def _create(self) -> None:
+        with self._transaction() as conn:
+            gpkg.create_core_tables(conn)
+            for layer, columns in LAYER_COLUMNS.items():
+                conn.execute(_table_sql(layer, columns, geometry=True))
+                conn.execute(f'CREATE INDEX "{layer}_time" ON "{layer}" (time_utc)')
+                gpkg.register_features(conn, layer, LAYER_DESCRIPTIONS[layer])
+            conn.execute(_table_sql(QUARANTINE_TABLE, QUARANTINE_COLUMNS, geometry=False))
+            gpkg.register_attributes(conn, QUARANTINE_TABLE, "Input rows refused, with reasons")
+            conn.execute(f'CREATE TABLE "{META_TABLE}" (key TEXT PRIMARY KEY, value TEXT)')
+            conn.execute(
+                f'INSERT INTO "{META_TABLE}" VALUES (?, ?), (?, ?)',
+                ("schema_version", str(SCHEMA_VERSION), "created_utc", _now_utc()),
+            )
+
+    def _schema_version(self) -> int:
+        try:
+            row = self._conn.execute(
+                f'SELECT value FROM "{META_TABLE}" WHERE key = ?', ("schema_version",)
+            ).fetchone()
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.path} is a GeoPackage but not a phusong store") from exc
+        return int(row[0])
+
+    def _check_and_migrate(self) -> None:
+        version = self._schema_version()
+        if version > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{self.path} has schema version {version}; this phusong reads up to "
+                f"{SCHEMA_VERSION}: upgrade phusong"
+            )
+        while version < SCHEMA_VERSION:
+            if version not in MIGRATIONS:
+                raise StoreError(f"no migration from schema version {version}")
+            with self._transaction() as conn:
+                MIGRATIONS[version](conn)
+                version += 1
+                conn.execute(
+                    f'UPDATE "{META_TABLE}" SET value = ? WHERE key = ?',
+                    (str(version), "schema_version"),
+                )
+
+    @property
+    def schema_version(self) -> int:
+        return self._schema_version()
+
+    # -- writing -------------------------------------------------------------------------------
+    def _transaction(self) -> "_Transaction":
+        return _Transaction(self._conn)
+
+    def add(
+        self,
+        layer: str,
+        records: Iterable[Mapping[str, Any]],
+        source_kind: str | None = None,
+        source_file: str | None = None,
+    ) -> WriteResult:
+        """Validate and append ``records`` to ``layer`` in one transaction.
+
+        Invalid records go to the quarantine table with their reason; a record
+        whose ``reading_id`` is already stored is counted as a duplicate.
+        """
+        columns = LAYER_COLUMNS.get(layer)
+        if columns is None:
+            raise StoreError(f"unknown layer {layer!r}; layers are {', '.join(LAYER_COLUMNS)}")
+        imported = _now_utc()
+        rows, refused = [], []
+        for index, record in enumerate(records):
+            record = dict(record)
+            if source_kind is not None:
+                record.setdefault("source_kind", source_kind)
+            if source_file is not None:
+                record.setdefault("source_file", source_file)
+            try:
+                row, position = normalise_record(record, columns, imported)
+            except InputFormatError as exc:
+                refused.append(_quarantine_row(layer, record, str(exc), index, imported))
+                continue
+            geom = gpkg.encode_point(*position) if position else None
+            rows.append((geom, *row.values()))
+        names = ", ".join(["geom"] + [f'"{c.name}"' for c in columns])
+        marks = ", ".join("?" * (len(columns) + 1))
+        result = WriteResult(quarantined=len(refused))
+        with self._transaction() as conn:
+            before = conn.total_changes
+            conn.executemany(f'INSERT OR IGNORE INTO "{layer}" ({names}) VALUES ({marks})', rows)
+            result.inserted = conn.total_changes - before
+            result.duplicates = len(rows) - result.inserted
+            self._insert_quarantine(conn, refused)
+            if rows:
+                conn.execute(
+                    "UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?",
+                    (imported, layer),
+                )
+        return result
+
+    def add_signal(self, records: Iterable[Mapping[str, Any]], **provenance: str) -> WriteResult:
+        """Append signal readings; see :meth:`add`."""
+        return self.add(SIGNAL_LAYER, records, **provenance)
+
+    def add_speed_tests(
+        self, records: Iterable[Mapping[str, Any]], **provenance: str
+    ) -> WriteResult:
+        """Append speed tests; see :meth:`add`."""
+        return self.add(SPEED_LAYER, records, **provenance)
+
+    def quarantine(
+        self,
+        layer: str,
+        raw_record: str,
+        reason: str,
+        source_kind: str | None = None,
+        source_file: str | None = None,
+        locator: str | None = None,
+    ) -> None:
+        """Keep an input row an importer could not parse, with the reason."""
+        row = {
+            "target_layer": layer,
+            "received_utc": _now_utc(),
+            "source_kind": source_kind,
+            "source_file": source_file,
+            "record_locator": locator,
+            "raw_record": raw_record,
+            "reason": reason,
+        }
+        row["record_key"] = _record_key(source_file, locator, raw_record)
+        with self._transaction() as conn:
+            self._insert_quarantine(conn, [row])
+
+    @staticmethod
+    def _insert_quarantine(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        names = [c.name for c in QUARANTINE_COLUMNS]
+        conn.executemany(
+            f'INSERT OR IGNORE INTO "{QUARANTINE_TABLE}" ({", ".join(names)}) '
+            f'VALUES ({", ".join("?" * len(names))})',
+            [tuple(row.get(n) for n in names) for row in rows],
+        )
+
+    def merge_from(self, other: str | Path) -> dict[str, int]:
+        """Copy every reading of another store that this one lacks (same UUID = same reading)."""
+        other = ReadingStore(other, create=False)
+        other.close()
+        added = {}
+        self._conn.execute("ATTACH DATABASE ? AS other", (str(other.path),))
+        try:
+            with self._transaction() as conn:
+                for layer, columns in LAYER_COLUMNS.items():
+                    names = ", ".join(["geom"] + [f'"{c.name}"' for c in columns])
+                    added[layer] = self._copy_rows(conn, layer, names)
+                names = ", ".join(f'"{c.name}"' for c in QUARANTINE_COLUMNS)
+                added[QUARANTINE_TABLE] = self._copy_rows(conn, QUARANTINE_TABLE, names)
+        finally:
+            self._conn.execute("DETACH DATABASE other")
+        return added
+
+    @staticmethod
+    def _copy_rows(conn: sqlite3.Connection, table: str, names: str) -> int:
+        before = conn.total_changes
+        conn.execute(
+            f'INSERT OR IGNORE INTO main."{table}" ({names}) '
+            f'SELECT {names} FROM other."{table}" ORDER BY fid'
+        )
+        return conn.total_changes - before
+
+    # -- reading -------------------------------------------------------------------------------
+    def count(self, layer: str) -> int:
+        """Number of rows in a layer or the quarantine table."""
+        if layer not in LAYER_COLUMNS and layer != QUARANTINE_TABLE:
+            raise StoreError(f"unknown layer {layer!r}")
+        return self._conn.execute(f'SELECT count(*) FROM "{layer}"').fetchone()[0]
+
+    def read(self, layer: str, where: str | None = None) -> gpd.GeoDataFrame:
+        """A layer as a GeoDataFrame in EPSG:4326 (empty points where there was no fix)."""
+        if layer not in LAYER_COLUMNS:
+            raise StoreError(f"unknown layer {layer!r}")
+        sql = f'SELECT * FROM "{layer}"' + (f" WHERE {where}" if where else "") + " ORDER BY fid"
+        frame = pd.read_sql_query(sql, self._conn)
+        lon, lat = gpkg.decode_points(frame.pop("geom").tolist())
+        geometry = gpd.points_from_xy(lon, lat, crs="EPSG:4326")
+        geometry[np.isnan(lon)] = None
+        for column in LAYER_COLUMNS[layer]:
+            if column.sql_type == "BOOLEAN":
+                frame[column.name] = frame[column.name].astype("boolean")
+        return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+
+    def read_quarantine(self) -> pd.DataFrame:
+        """The quarantined input rows with their reasons."""
+        return pd.read_sql_query(f'SELECT * FROM "{QUARANTINE_TABLE}" ORDER BY fid', self._conn)
+
+    def close(self) -> None:
+        """Checkpoint the WAL and leave a single self-contained file when no one else reads."""
+        if self._conn is None:
+            return
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._conn.execute("PRAGMA journal_mode = DELETE")
+        except sqlite3.OperationalError:
+            pass
+        self._conn.close()
+        self._conn = None
+
+    def __enter__(self) -> "ReadingStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _record_key(source_file: str | None, locator: str | None, raw: str | None) -> str:
+    digest = hashlib.sha256(f"{source_file}\x1f{locator}\x1f{raw}".encode()).hexdigest()
+    return digest[:32]
+
+
+def _quarantine_row(
+    layer: str, record: Mapping[str, Any], reason: str, index: int, received: str
+) -> dict[str, Any]:
+    raw = record.get("source_record")
+    if raw is None:
+        raw = json.dumps(record, default=str, ensure_ascii=False, sort_keys=True)
+    locator = record.get("record_locator", str(index))
+    source_file = record.get("source_file")
+    return {
+        "record_key": _record_key(source_file, locator, str(raw)),
+        "target_layer": layer,
+        "received_utc": received,
+        "source_kind": record.get("source_kind"),
+        "source_file": source_file,
+        "record_locator": locator,
+        "raw_record": str(raw),
+        "reason": reason,
+    }
+
+
+def merge_stores(target: str | Path, sources: Iterable[str | Path]) -> dict[str, int]:
+    """Merge ``sources`` into ``target`` (created if needed); idempotent."""
+    totals: dict[str, int] = {}
+    with ReadingStore(target) as store:
+        for source in sources:
+            for layer, n in store.merge_from(source).items():
+                totals[layer] = totals.get(layer, 0) + n
+    return totals
