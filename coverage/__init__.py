@@ -1,0 +1,28 @@
+"""Geospatial engine: boundaries, grid, interpolation, per-commune estimates, targets."""
+from .boundaries import load_boundaries, normalise_name
+from .estimate import Estimate, estimate_coverage, write_estimate
+from .grid import Grid, Membership, grid_for, membership
+from .interpolate import InverseDistance, PathLossKriging, block_reduce, default_interpolator
+from .simulate import Simulation, SimulationConfig, simulate
+from .targets import Targets, load_targets
+
+__all__ = [
+    "Estimate",
+    "Grid",
+    "InverseDistance",
+    "Membership",
+    "PathLossKriging",
+    "Simulation",
+    "SimulationConfig",
+    "Targets",
+    "block_reduce",
+    "default_interpolator",
+    "estimate_coverage",
+    "grid_for",
+    "load_boundaries",
+    "load_targets",
+    "membership",
+    "normalise_name",
+    "simulate",
+    "write_estimate",
+]

@@ -1,0 +1,232 @@
+"""From readings to per-commune 5G coverage shares and their status against targets."""
+from __future__ import annotations
+
+import inspect
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+from scipy.stats import norm
+from sklearn.base import clone
+
+from phusong.config import (
+    DEFAULT_MIN_READINGS,
+    DEFAULT_MIN_SAMPLED_AREA_PCT,
+    DEFAULT_RESOLUTION_M,
+    SAMPLED_RADIUS_M,
+)
+from phusong.errors import EstimationError
+
+from .evidence import load_signal_xy, nr_evidence
+from .grid import Grid, Membership, grid_for, membership
+from .interpolate import default_interpolator
+from .rasters import write_cog
+from .targets import INSUFFICIENT, MET, NOT_MET, Targets, load_targets, status
+
+COMMUNES_CSV = "communes.csv"
+COMMUNES_GPKG = "communes.gpkg"
+SUMMARY_JSON = "summary.json"
+RSRP_TIF = "rsrp.tif"
+RSRP_STD_TIF = "rsrp_std.tif"
+P_COVERED_TIF = "p_covered.tif"
+
+
+@dataclass
+class Estimate:
+    """Per-commune results and the grids behind them."""
+
+    communes: gpd.GeoDataFrame
+    grid: Grid
+    membership: Membership
+    rsrp: np.ndarray
+    rsrp_std: np.ndarray
+    p_covered: np.ndarray
+    summary: dict
+
+
+def _fit_kwargs(model, rows: pd.DataFrame) -> dict:
+    """Serving cell ids for models whose ``fit`` takes them."""
+    if "cell_ids" in inspect.signature(model.fit).parameters:
+        return {"cell_ids": rows["cell_id"].where(rows["nr_measured"]).to_numpy(dtype=object)}
+    return {}
+
+
+def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: float,
+                      interpolator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Best-operator NR RSRP, its standard deviation and P(any operator covers).
+
+    Operators are modelled separately; a place is covered when any operator
+    covers it, with operators' errors taken as independent.
+    """
+    best = np.full(len(cells_xy), -np.inf)
+    best_std = np.zeros(len(cells_xy))
+    not_covered = np.ones(len(cells_xy))
+    for _, rows in evidence.groupby(evidence["operator"].fillna("unknown")):
+        model = clone(interpolator)
+        model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(),
+                  **_fit_kwargs(model, rows))
+        mean, std = model.predict(cells_xy, return_std=True)
+        not_covered *= 1 - probability_above(mean, std, threshold)
+        better = mean > best
+        best = np.where(better, mean, best)
+        best_std = np.where(better, std, best_std)
+    return best, best_std, 1 - not_covered
+
+
+def probability_above(mean: np.ndarray, std: np.ndarray, threshold: float) -> np.ndarray:
+    """P(value ≥ threshold) under a normal predictive distribution (a step where std = 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (mean - threshold) / std
+    return np.where(std > 0, norm.cdf(z), (mean >= threshold).astype(float))
+
+
+def _sampled_share(member: Membership, points: np.ndarray, radius: float) -> np.ndarray:
+    """Per-unit share (%) of area within ``radius`` of a reading."""
+    cells = member.cells()
+    near = np.zeros(member.grid.size)
+    if len(points):
+        distance, _ = cKDTree(points).query(member.grid.centres(cells),
+                                            distance_upper_bound=radius)
+        near[cells] = np.isfinite(distance)
+    return 100 * member.weighted_mean(near)
+
+
+def _unit_counts(member: Membership, grid: Grid, xy: np.ndarray) -> np.ndarray:
+    label = member.dominant_unit()
+    cells = grid.cell_of(xy)
+    units = label[cells[cells >= 0]]
+    return np.bincount(units[units >= 0], minlength=member.n_units)
+
+
+def estimate_coverage(
+    store_path: str | Path,
+    units: gpd.GeoDataFrame,
+    resolution: float = DEFAULT_RESOLUTION_M,
+    targets: Targets | None = None,
+    threshold_dbm: float | None = None,
+    interpolator=None,
+    min_readings: int = DEFAULT_MIN_READINGS,
+    min_sampled_area_pct: float = DEFAULT_MIN_SAMPLED_AREA_PCT,
+    progress: Callable[[str, float], None] | None = None,
+) -> Estimate:
+    """Estimate each unit's 5G coverage share from the readings in a store.
+
+    Parameters
+    ----------
+    store_path
+        The readings store (GeoPackage).
+    units
+        Boundaries from :func:`~phusong.coverage.load_boundaries`.
+    resolution
+        Grid cell size in metres.
+    targets
+        Targets to report against (the shipped file when omitted).
+    threshold_dbm
+        NR SS-RSRP at or above which a cell is covered (the targets' value when omitted).
+    interpolator
+        An unfitted scikit-learn-style regressor with ``predict(X, return_std=True)``;
+        :func:`~phusong.coverage.default_interpolator` when omitted.
+    min_readings, min_sampled_area_pct
+        Below either, a unit is reported as insufficient data.
+    """
+    report = progress or (lambda step, done: None)
+    targets = targets or load_targets()
+    threshold = targets.threshold_dbm if threshold_dbm is None else threshold_dbm
+    interpolator = interpolator if interpolator is not None else default_interpolator()
+    crs = units.crs.to_string()
+
+    report("grid", 0.0)
+    grid = grid_for(units, resolution)
+    member = membership(grid, units)
+    report("readings", 0.3)
+    evidence = nr_evidence(load_signal_xy(store_path, crs))
+    if evidence.empty:
+        raise EstimationError(f"{store_path} holds no reading that tells whether 5G is present")
+    report("interpolate", 0.4)
+    cells = member.cells()
+    rsrp, rsrp_std, p_covered = (np.full(grid.size, np.nan) for _ in range(3))
+    rsrp[cells], rsrp_std[cells], p_covered[cells] = predict_operators(
+        evidence, grid.centres(cells), threshold, interpolator)
+    report("aggregate", 0.8)
+    points = evidence[["x", "y"]].to_numpy()
+    counts = _unit_counts(member, grid, points)
+    sampled = _sampled_share(member, points, SAMPLED_RADIUS_M)
+    sufficient = (counts >= min_readings) & (sampled >= min_sampled_area_pct)
+
+    communes = units[["code", "name", "population", "geometry"]].copy()
+    communes["area_km2"] = member.unit_area_m2() / 1e6
+    communes["n_readings"] = counts
+    communes["sampled_area_pct"] = sampled
+    # Expected covered share: the mean over the unit of each cell's P(covered).
+    share_area = 100 * member.weighted_mean(p_covered)
+    # Without a population raster, people are spread uniformly inside a commune.
+    share_pop = share_area.copy()
+    communes["share_5g_area_pct"] = np.where(sufficient, share_area, np.nan)
+    communes["share_5g_pop_pct"] = np.where(sufficient, share_pop, np.nan)
+    basis_share = (communes["share_5g_pop_pct"] if targets.coverage_5g_basis == "population"
+                   else communes["share_5g_area_pct"]).to_numpy()
+    communes["target_pct"] = targets.coverage_5g_min_pct
+    communes["status"] = status(basis_share, sufficient, targets.coverage_5g_min_pct)
+    communes["gap_pp"] = np.where(sufficient,
+                                  np.maximum(targets.coverage_5g_min_pct - basis_share, 0), np.nan)
+    summary = _summary(communes, targets, threshold, resolution, len(evidence))
+    report("done", 1.0)
+    return Estimate(communes, grid, member, rsrp, rsrp_std, p_covered, summary)
+
+
+def _summary(communes: gpd.GeoDataFrame, targets: Targets, threshold: float,
+             resolution: float, n_evidence: int) -> dict:
+    known = communes[communes["status"] != INSUFFICIENT]
+    pop = known["population"].fillna(0).to_numpy()
+    share = known["share_5g_pop_pct"].to_numpy()
+    province = float(np.sum(pop * share) / pop.sum()) if pop.sum() > 0 else None
+    return {
+        "threshold_dbm": threshold,
+        "resolution_m": resolution,
+        "population_basis": "uniform within each commune",
+        "n_evidence_readings": int(n_evidence),
+        "target_5g_pct": targets.coverage_5g_min_pct,
+        "target_basis": targets.coverage_5g_basis,
+        "plan": targets.plan,
+        "plan_source": targets.source,
+        "province_share_5g_pop_pct": province,
+        "province_population_with_data": float(pop.sum()),
+        "province_population_total": float(communes["population"].fillna(0).sum()),
+        "communes": int(len(communes)),
+        "communes_met": int((communes["status"] == MET).sum()),
+        "communes_not_met": int((communes["status"] == NOT_MET).sum()),
+        "communes_insufficient": int((communes["status"] == INSUFFICIENT).sum()),
+    }
+
+
+def write_estimate(result: Estimate, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``communes.csv``, ``communes.gpkg``, ``rsrp.tif`` and ``summary.json``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "csv": out_dir / COMMUNES_CSV,
+        "gpkg": out_dir / COMMUNES_GPKG,
+        "rsrp": out_dir / RSRP_TIF,
+        "rsrp_std": out_dir / RSRP_STD_TIF,
+        "p_covered": out_dir / P_COVERED_TIF,
+        "summary": out_dir / SUMMARY_JSON,
+    }
+    table = pd.DataFrame(result.communes.drop(columns="geometry"))
+    table.to_csv(paths["csv"], index=False, float_format="%.2f", encoding="utf-8")
+    if paths["gpkg"].exists():
+        paths["gpkg"].unlink()
+    result.communes.to_file(paths["gpkg"], layer="communes", driver="GPKG")
+    write_cog(paths["rsrp"], result.rsrp, result.grid, "Estimated NR SS-RSRP, best operator",
+              "dBm")
+    write_cog(paths["rsrp_std"], result.rsrp_std, result.grid,
+              "Standard deviation of the estimated NR SS-RSRP", "dB")
+    write_cog(paths["p_covered"], result.p_covered, result.grid,
+              "Probability that some operator's NR SS-RSRP is at or above the threshold")
+    paths["summary"].write_text(json.dumps(result.summary, ensure_ascii=False, indent=2),
+                                encoding="utf-8")
+    return paths

@@ -1,0 +1,53 @@
+"""What a reading says about 5G at its position.
+
+In NR-NSA networks an idle phone camps on LTE even where NR is available, so a
+reading without NR is evidence of "no 5G" only when it comes from a 5G-capable
+device with data active (GUIDE §4, G-NetTrack's ``State``; the probe's own
+traffic). Such readings enter the interpolation at :data:`NO_NR_DBM`, a value
+below any attach threshold: the NR signal there was too weak to be used.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from phusong.probes import SIGNAL_LAYER, ReadingStore
+
+NR_TECHNOLOGIES = ("NR-NSA", "NR-SA")
+NO_NR_DBM = -140.0
+
+
+def nr_evidence(readings: pd.DataFrame) -> pd.DataFrame:
+    """Rows that say something about NR, with ``value`` = NR SS-RSRP or :data:`NO_NR_DBM`.
+
+    Parameters
+    ----------
+    readings
+        Signal readings as stored (``technology``, ``nr_ss_rsrp_dbm``,
+        ``device_state``, ``device_5g_capable``, ``operator``, ``x``, ``y``).
+    """
+    measured = readings["technology"].isin(NR_TECHNOLOGIES) & readings["nr_ss_rsrp_dbm"].notna()
+    capable = readings["device_5g_capable"].fillna(False).astype(bool)
+    active = readings["device_state"].eq("data").fillna(False).astype(bool)
+    absent = ~readings["technology"].isin(NR_TECHNOLOGIES) & capable & active
+    evidence = readings[measured | absent].copy()
+    evidence["value"] = np.where(
+        measured[measured | absent], evidence["nr_ss_rsrp_dbm"].astype(float), NO_NR_DBM
+    )
+    evidence["nr_measured"] = measured[measured | absent].to_numpy()
+    return evidence
+
+
+def load_signal_xy(store_path: str | Path, crs: str) -> pd.DataFrame:
+    """Signal readings that have a fix, with projected ``x``/``y`` in ``crs``."""
+    with ReadingStore(store_path, create=False) as store:
+        frame = store.read(SIGNAL_LAYER, where="has_fix = 1")
+    frame = frame[~frame.geometry.is_empty & frame.geometry.notna()]
+    transformer = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    x, y = transformer.transform(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())
+    out = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    out["x"], out["y"] = x, y
+    return out.reset_index(drop=True)

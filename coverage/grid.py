@@ -1,0 +1,168 @@
+"""A raster grid over the region and the share of each cell inside each unit."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from affine import Affine
+from rasterio import features, windows
+
+from phusong.config import DEFAULT_RESOLUTION_M
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A north-up grid of square cells in a projected CRS.
+
+    Cells are numbered row-major from the north-west corner; ``west``/``north`` is
+    that corner of the grid.
+    """
+
+    west: float
+    north: float
+    resolution: float
+    width: int
+    height: int
+    crs: str
+
+    @classmethod
+    def covering(cls, bounds: tuple[float, float, float, float], resolution: float,
+                 crs: str) -> "Grid":
+        """The smallest grid aligned on multiples of ``resolution`` that covers ``bounds``."""
+        west = np.floor(bounds[0] / resolution) * resolution
+        south = np.floor(bounds[1] / resolution) * resolution
+        east = np.ceil(bounds[2] / resolution) * resolution
+        north = np.ceil(bounds[3] / resolution) * resolution
+        return cls(
+            float(west), float(north), float(resolution),
+            int(round((east - west) / resolution)), int(round((north - south) / resolution)),
+            str(crs),
+        )
+
+    @property
+    def transform(self) -> Affine:
+        return Affine(self.resolution, 0, self.west, 0, -self.resolution, self.north)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.height, self.width
+
+    @property
+    def size(self) -> int:
+        return self.width * self.height
+
+    @property
+    def cell_area(self) -> float:
+        return self.resolution**2
+
+    def centres(self, cells: np.ndarray | None = None) -> np.ndarray:
+        """(n, 2) coordinates of the centres of ``cells`` (all cells when omitted)."""
+        if cells is None:
+            cells = np.arange(self.size)
+        rows, cols = np.divmod(cells, self.width)
+        x = self.west + (cols + 0.5) * self.resolution
+        y = self.north - (rows + 0.5) * self.resolution
+        return np.column_stack([x, y])
+
+    def cell_of(self, xy: np.ndarray) -> np.ndarray:
+        """Cell number of each point; -1 outside the grid."""
+        cols = np.floor((xy[:, 0] - self.west) / self.resolution).astype(np.int64)
+        rows = np.floor((self.north - xy[:, 1]) / self.resolution).astype(np.int64)
+        inside = (cols >= 0) & (cols < self.width) & (rows >= 0) & (rows < self.height)
+        return np.where(inside, rows * self.width + cols, -1)
+
+
+@dataclass(frozen=True)
+class Membership:
+    """Sparse table of (cell, unit, fraction of the cell's area inside the unit)."""
+
+    grid: Grid
+    cell: np.ndarray
+    unit: np.ndarray
+    fraction: np.ndarray
+    n_units: int
+
+    def unit_area_m2(self) -> np.ndarray:
+        """Area of each unit measured on the grid."""
+        return np.bincount(self.unit, self.fraction, self.n_units) * self.grid.cell_area
+
+    def cells(self) -> np.ndarray:
+        """Cells that lie at least partly inside some unit (sorted, unique)."""
+        return np.unique(self.cell)
+
+    def weighted_mean(self, values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Per-unit mean of a per-cell ``values`` array, weighted by area (× ``weights``).
+
+        Cells whose value is NaN are left out; a unit with no valid cell gets NaN.
+        """
+        w = self.fraction if weights is None else self.fraction * weights[self.cell]
+        v = values[self.cell]
+        ok = ~np.isnan(v)
+        num = np.bincount(self.unit[ok], (w * v)[ok], self.n_units)
+        den = np.bincount(self.unit[ok], w[ok], self.n_units)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, num / den, np.nan)
+
+    def unit_sum(self, values: np.ndarray) -> np.ndarray:
+        """Per-unit sum of a per-cell quantity, split by the area fractions."""
+        return np.bincount(self.unit, self.fraction * values[self.cell], self.n_units)
+
+    def dominant_unit(self) -> np.ndarray:
+        """For every grid cell, the unit holding most of it; -1 outside all units."""
+        label = np.full(self.grid.size, -1, dtype=np.int32)
+        best = np.zeros(self.grid.size)
+        order = np.argsort(self.fraction, kind="stable")
+        label[self.cell[order]] = self.unit[order]
+        best[self.cell[order]] = self.fraction[order]
+        return label
+
+
+def _unit_membership(grid: Grid, polygon: shapely.Geometry) -> tuple[np.ndarray, np.ndarray]:
+    """Cells touched by ``polygon`` and the exact fraction of each inside it."""
+    x0, y0, x1, y1 = polygon.bounds
+    col0 = max(int(np.floor((x0 - grid.west) / grid.resolution)), 0)
+    row0 = max(int(np.floor((grid.north - y1) / grid.resolution)), 0)
+    col1 = min(int(np.ceil((x1 - grid.west) / grid.resolution)) + 1, grid.width)
+    row1 = min(int(np.ceil((grid.north - y0) / grid.resolution)) + 1, grid.height)
+    shape = (row1 - row0, col1 - col0)
+    local = windows.transform(windows.Window(col0, row0, shape[1], shape[0]), grid.transform)
+    touched = features.rasterize([polygon], shape, transform=local, all_touched=True,
+                                 dtype="uint8").astype(bool)
+    edge = features.rasterize([polygon.boundary], shape, transform=local, all_touched=True,
+                              dtype="uint8").astype(bool)
+    rows, cols = np.nonzero(touched | edge)
+    cells = (rows + row0) * grid.width + (cols + col0)
+    fraction = np.ones(len(cells))
+    on_edge = edge[rows, cols]
+    if on_edge.any():
+        xy = grid.centres(cells[on_edge])
+        half = grid.resolution / 2
+        boxes = shapely.box(xy[:, 0] - half, xy[:, 1] - half, xy[:, 0] + half, xy[:, 1] + half)
+        shapely.prepare(polygon)
+        fraction[on_edge] = shapely.area(shapely.intersection(boxes, polygon)) / grid.cell_area
+    keep = fraction > 1e-9
+    return cells[keep], np.minimum(fraction[keep], 1.0)
+
+
+def membership(grid: Grid, units: gpd.GeoDataFrame) -> Membership:
+    """Fraction of every grid cell inside every unit (exact on boundary cells)."""
+    cells, unit, fraction = [], [], []
+    for index, polygon in enumerate(units.geometry.to_numpy()):
+        c, f = _unit_membership(grid, polygon)
+        cells.append(c)
+        fraction.append(f)
+        unit.append(np.full(len(c), index, dtype=np.int32))
+    return Membership(
+        grid,
+        np.concatenate(cells),
+        np.concatenate(unit),
+        np.concatenate(fraction),
+        len(units),
+    )
+
+
+def grid_for(units: gpd.GeoDataFrame, resolution: float = DEFAULT_RESOLUTION_M) -> Grid:
+    """A grid covering ``units`` in their (projected) CRS."""
+    return Grid.covering(tuple(units.total_bounds), resolution, units.crs.to_string())

@@ -1,0 +1,447 @@
+"""A synthetic, physically plausible measurement campaign with known ground truth.
+
+Everything it makes is labelled synthetic. Model, per operator:
+
+* LTE (1.8 GHz) and NR (3.5 GHz, NSA) sites, more of them where people are: the
+  expected count in a commune grows with its population, and NR sites are
+  deployed preferentially in dense communes.
+* Received power per resource element: ``EIRP_RE - PL + S``, with the 3GPP
+  TR 38.901 UMa NLOS path loss and a spatially correlated log-normal shadowing
+  field ``S`` (see :mod:`phusong.coverage.radio`); the best server is the nearest site.
+* Drive tests: random walks on each sampled commune, probes with data active on a
+  5G-capable modem (an NR value is seen when the NR leg is attached, i.e. above
+  ``nr_attach_dbm``), plus idle phones that always show LTE; GNSS noise and a few
+  readings without a fix.
+* Speed tests on the cellular probes and on wired lines, and per-commune fixed
+  broadband with gigabit plans.
+
+The ground truth is the true any-operator NR RSRP on the grid and the true share
+of each commune above the threshold, by area and by population (spread uniformly
+within a commune, which is all the shipped data allows).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+from scipy.spatial import cKDTree
+
+from phusong.config import DEFAULT_CRS, DEFAULT_NR_THRESHOLD_DBM, DEFAULT_RESOLUTION_M
+from phusong.probes import ReadingStore, stable_reading_id
+
+from .grid import Grid, Membership, grid_for, membership
+from .radio import UMA_NLOS_SHADOW_STD_DB, correlated_shadowing, uma_nlos_path_loss_db
+from .rasters import write_cog
+
+OPERATORS = {"452-04": "Viettel", "452-02": "VinaPhone", "452-01": "MobiFone"}
+VIETNAM_TZ = timezone(timedelta(hours=7))
+STORE_NAME = "campaign.gpkg"
+TRUTH_DIR = "truth"
+TRUTH_RASTER = "nr_rsrp_dbm.tif"
+TRUTH_TABLE = "communes_truth.csv"
+SITES_TABLE = "sites.csv"
+
+
+@dataclass
+class SimulationConfig:
+    """Parameters of a synthetic campaign (defaults give a plausible Bắc Ninh)."""
+
+    seed: int = 2025
+    n_readings: int = 150_000
+    resolution_m: float = DEFAULT_RESOLUTION_M
+    crs: str = DEFAULT_CRS
+    threshold_dbm: float = DEFAULT_NR_THRESHOLD_DBM
+    operators: tuple[str, ...] = tuple(OPERATORS)
+    # Relative NR roll-out of each operator (first = most advanced).
+    nr_rollout: tuple[float, ...] = (1.0, 0.6, 0.4)
+    nr_fc_ghz: float = 3.5
+    lte_fc_ghz: float = 1.8
+    # EIRP per resource element: 46 dBm over 3,276 subcarriers (100 MHz) + 17 dBi - 3 dB
+    # losses for NR; 43 dBm over 1,200 subcarriers (20 MHz) + 17 dBi - 3 dB for LTE.
+    nr_eirp_re_dbm: float = 24.8
+    lte_eirp_re_dbm: float = 26.2
+    people_per_lte_site: float = 2_500.0
+    km2_per_lte_site: float = 10.0
+    people_per_nr_site: float = 2_500.0
+    # Density (people/km²) at which NR roll-out reaches half its full rate.
+    nr_half_density: float = 1_200.0
+    shadow_std_db: float = UMA_NLOS_SHADOW_STD_DB
+    shadow_correlation_m: float = 250.0
+    measurement_std_db: float = 2.0
+    nr_attach_dbm: float = -125.0
+    idle_phone_share: float = 0.15
+    no_fix_share: float = 0.02
+    unsampled_commune_share: float = 0.08
+    walk_step_m: float = 100.0
+    walk_turn_std_rad: float = 0.1
+    walk_length: int = 300
+    speed_test_every: int = 120
+    wired_tests_per_commune: int = 6
+    household_size: float = 3.5
+    start: datetime = field(default_factory=lambda: datetime(2025, 10, 1, tzinfo=VIETNAM_TZ))
+
+
+@dataclass
+class Simulation:
+    """What :func:`simulate` made: the store, the truth and the objects behind them."""
+
+    store_path: Path
+    truth_dir: Path
+    grid: Grid
+    units: gpd.GeoDataFrame
+    membership: Membership
+    true_rsrp: np.ndarray
+    truth: pd.DataFrame
+    sites: pd.DataFrame
+    config: SimulationConfig
+
+
+def _points_in(polygon: shapely.Geometry, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` uniform random points inside ``polygon`` (rejection sampling)."""
+    x0, y0, x1, y1 = polygon.bounds
+    shapely.prepare(polygon)
+    found: list[np.ndarray] = []
+    have = 0
+    while have < n:
+        xy = rng.uniform((x0, y0), (x1, y1), size=(max(2 * (n - have), 16), 2))
+        xy = xy[shapely.contains_xy(polygon, xy[:, 0], xy[:, 1])]
+        found.append(xy)
+        have += len(xy)
+    return np.concatenate(found)[:n]
+
+
+def place_sites(units: gpd.GeoDataFrame, cfg: SimulationConfig,
+                rng: np.random.Generator) -> pd.DataFrame:
+    """LTE and NR sites of every operator, denser where population is higher."""
+    area_km2 = units.area.to_numpy() / 1e6
+    population = units["population"].fillna(0).to_numpy()
+    density = population / np.maximum(area_km2, 1e-6)
+    nr_uptake = density / (density + cfg.nr_half_density)
+    rows = []
+    for op, rollout in zip(cfg.operators, cfg.nr_rollout):
+        lte_mean = population / cfg.people_per_lte_site + area_km2 / cfg.km2_per_lte_site
+        nr_mean = rollout * nr_uptake * population / cfg.people_per_nr_site
+        for tech, means in (("LTE", lte_mean), ("NR", nr_mean)):
+            counts = rng.poisson(means)
+            if tech == "LTE":
+                counts = np.maximum(counts, 1)
+            for unit, (polygon, n) in enumerate(zip(units.geometry, counts)):
+                if n == 0:
+                    continue
+                xy = _points_in(polygon, int(n), rng)
+                rows.extend((op, tech, unit, x, y) for x, y in xy)
+    sites = pd.DataFrame(rows, columns=["operator", "technology", "unit", "x", "y"])
+    sites["site_id"] = [f"{op}-{tech}-{i:05d}" for i, (op, tech) in
+                        enumerate(zip(sites.operator, sites.technology))]
+    sites["pci"] = rng.integers(0, 1008, len(sites))
+    return sites
+
+
+def _server_field(sites: pd.DataFrame, xy: np.ndarray, fc_ghz: float, eirp: float,
+                  shadow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Received power from the nearest site and that site's row index."""
+    if len(sites) == 0:
+        return np.full(len(xy), -np.inf), np.full(len(xy), -1)
+    distance, nearest = cKDTree(sites[["x", "y"]].to_numpy()).query(xy, k=1)
+    rsrp = eirp - uma_nlos_path_loss_db(distance, fc_ghz) + shadow
+    return rsrp, sites.index.to_numpy()[nearest]
+
+
+class _Radio:
+    """True received power of each operator and technology at any point of the grid."""
+
+    def __init__(self, sites: pd.DataFrame, grid: Grid, cfg: SimulationConfig,
+                 rng: np.random.Generator) -> None:
+        self.sites, self.grid, self.cfg = sites, grid, cfg
+        self.shadow = {
+            (op, tech): correlated_shadowing(grid.shape, grid.resolution, cfg.shadow_std_db,
+                                             cfg.shadow_correlation_m, rng).ravel()
+            for op in cfg.operators for tech in ("LTE", "NR")
+        }
+
+    def at(self, op: str, tech: str, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cells = np.clip(self.grid.cell_of(xy), 0, self.grid.size - 1)
+        chosen = self.sites[(self.sites.operator == op) & (self.sites.technology == tech)]
+        fc, eirp = ((self.cfg.nr_fc_ghz, self.cfg.nr_eirp_re_dbm) if tech == "NR"
+                    else (self.cfg.lte_fc_ghz, self.cfg.lte_eirp_re_dbm))
+        return _server_field(chosen, xy, fc, eirp, self.shadow[(op, tech)][cells])
+
+
+def _walks(units: gpd.GeoDataFrame, label: np.ndarray, grid: Grid, n_positions: int,
+           cfg: SimulationConfig, rng: np.random.Generator) -> pd.DataFrame:
+    """Drive routes: random walks that stay inside their commune."""
+    n_units = len(units)
+    weight = np.sqrt(units.area.to_numpy()) * rng.lognormal(0, 0.5, n_units)
+    weight[rng.random(n_units) < cfg.unsampled_commune_share] = 0
+    steps_per_unit = np.floor(n_positions * weight / weight.sum()).astype(int)
+    walk_length = cfg.walk_length
+    frames = []
+    for unit in np.flatnonzero(steps_per_unit):
+        n_walks = int(np.ceil(steps_per_unit[unit] / walk_length))
+        start = _points_in(units.geometry.iloc[unit], n_walks, rng)
+        heading = rng.uniform(0, 2 * np.pi, n_walks)
+        xy = start.copy()
+        path = np.empty((walk_length, n_walks, 2))
+        for step in range(walk_length):
+            path[step] = xy
+            heading += rng.normal(0, cfg.walk_turn_std_rad, n_walks)
+            proposal = xy + cfg.walk_step_m * np.column_stack([np.cos(heading), np.sin(heading)])
+            cells = grid.cell_of(proposal)
+            inside = (cells >= 0) & (label[np.maximum(cells, 0)] == unit)
+            xy = np.where(inside[:, None], proposal, xy)
+            heading = np.where(inside, heading, heading + np.pi + rng.normal(0, 0.5, n_walks))
+        walk_ids = np.tile(np.arange(n_walks), walk_length)
+        frame = pd.DataFrame({
+            "unit": unit,
+            "walk": walk_ids,
+            "step": np.repeat(np.arange(walk_length), n_walks),
+            "x": path[:, :, 0].ravel(),
+            "y": path[:, :, 1].ravel(),
+        }).sort_values(["walk", "step"], kind="stable")
+        frames.append(frame.head(steps_per_unit[unit]))
+    positions = pd.concat(frames, ignore_index=True)
+    positions["walk_key"] = positions["unit"].astype(str) + "-" + positions["walk"].astype(str)
+    return positions
+
+
+def _timestamps(positions: pd.DataFrame, cfg: SimulationConfig,
+                rng: np.random.Generator) -> np.ndarray:
+    keys, inverse = np.unique(positions["walk_key"], return_inverse=True)
+    day = rng.integers(0, 30, len(keys))
+    hour = rng.uniform(7, 16, len(keys))
+    start = np.array([cfg.start + timedelta(days=int(d), hours=float(h))
+                      for d, h in zip(day, hour)])
+    seconds = positions["step"].to_numpy() * cfg.walk_step_m / 10.0  # 36 km/h
+    return np.array([s + timedelta(seconds=float(dt)) for s, dt in zip(start[inverse], seconds)])
+
+
+def _signal_records(positions: pd.DataFrame, times: np.ndarray, radio: _Radio,
+                    to_lonlat: Transformer, cfg: SimulationConfig,
+                    rng: np.random.Generator) -> list[dict]:
+    xy = positions[["x", "y"]].to_numpy()
+    n = len(xy)
+    accuracy = rng.uniform(3, 12, n)
+    reported = xy + rng.normal(0, 1, (n, 2)) * (accuracy / 2)[:, None]
+    lon, lat = to_lonlat.transform(reported[:, 0], reported[:, 1])
+    no_fix = rng.random(n) < cfg.no_fix_share
+    walk_codes = pd.factorize(positions["walk_key"])[0]
+    idle_walk = rng.random(walk_codes.max() + 1) < cfg.idle_phone_share
+    idle = idle_walk[walk_codes]
+    sites = radio.sites
+    records = []
+    for op in cfg.operators:
+        nr, nr_site = radio.at(op, "NR", xy)
+        lte, lte_site = radio.at(op, "LTE", xy)
+        nr_seen = nr + rng.normal(0, cfg.measurement_std_db, n)
+        lte_seen = np.clip(lte + rng.normal(0, cfg.measurement_std_db, n), -140, -44)
+        attached = (nr_seen >= cfg.nr_attach_dbm) & ~idle
+        sinr = np.clip((nr_seen + 125) * 0.8 - 5 + rng.normal(0, 2, n), -23, 40)
+        for i in range(n):
+            is_nr = bool(attached[i])
+            site = nr_site[i] if is_nr else lte_site[i]
+            records.append({
+                "reading_id": stable_reading_id("simulate", cfg.seed, op, i),
+                "time_utc": times[i],
+                "probe_id": f"sim-{'phone' if idle[i] else 'probe'}-{walk_codes[i] % 12:02d}",
+                "lon": None if no_fix[i] else lon[i],
+                "lat": None if no_fix[i] else lat[i],
+                "position_accuracy_m": None if no_fix[i] else round(accuracy[i], 1),
+                "position_source": "none" if no_fix[i] else "simulated",
+                "technology": "NR-NSA" if is_nr else "LTE",
+                "operator": op,
+                "device_state": "idle" if idle[i] else "data",
+                "device_5g_capable": True,
+                "device_model": "simulated phone" if idle[i] else "simulated RM520N-GL",
+                "cell_id": sites.at[site, "site_id"],
+                "pci": int(sites.at[site, "pci"]),
+                "lte_rsrp_dbm": round(float(lte_seen[i]), 1),
+                "nr_ss_rsrp_dbm": round(float(np.clip(nr_seen[i], -156, -31)), 1) if is_nr
+                else None,
+                "nr_ss_sinr_db": round(float(sinr[i]), 1) if is_nr else None,
+                "synthetic": True,
+            })
+    return records
+
+
+def _cellular_speed_tests(signal: list[dict], cfg: SimulationConfig,
+                          rng: np.random.Generator) -> list[dict]:
+    tests = []
+    for index in range(0, len(signal), cfg.speed_test_every):
+        reading = signal[index]
+        if reading["device_state"] != "data":
+            continue
+        if reading["technology"] == "NR-NSA":
+            quality = np.clip((reading["nr_ss_rsrp_dbm"] + 125) / 35, 0.05, 1)
+            down = 600e6 * quality * rng.lognormal(0, 0.3)
+        else:
+            quality = np.clip((reading["lte_rsrp_dbm"] + 125) / 45, 0.05, 1)
+            down = 60e6 * quality * rng.lognormal(0, 0.3)
+        tests.append({
+            **{k: reading[k] for k in ("time_utc", "probe_id", "lon", "lat",
+                                       "position_accuracy_m", "position_source",
+                                       "technology", "operator", "synthetic")},
+            "reading_id": stable_reading_id("simulate-speed", cfg.seed, reading["reading_id"]),
+            "tool": "simulated",
+            "interface_kind": "cellular",
+            "download_bps": round(down),
+            "upload_bps": round(down * rng.uniform(0.1, 0.3)),
+            "latency_ms": round(float(rng.uniform(12, 45)), 1),
+        })
+    return tests
+
+
+def _fixed_broadband(units: gpd.GeoDataFrame, cfg: SimulationConfig,
+                     rng: np.random.Generator) -> pd.DataFrame:
+    """True households per commune and how many can get a > 1 Gb/s plan."""
+    area_km2 = units.area.to_numpy() / 1e6
+    population = units["population"].fillna(0).to_numpy()
+    density = population / np.maximum(area_km2, 1e-6)
+    logit = np.log(density / 900) * 1.4 + rng.normal(0, 0.6, len(units))
+    share = 1 / (1 + np.exp(-logit))
+    households = np.round(population / cfg.household_size).astype(int)
+    return pd.DataFrame({
+        "households": households,
+        "gigabit_households": np.round(households * share).astype(int),
+    })
+
+
+def _wired_speed_tests(units: gpd.GeoDataFrame, fixed: pd.DataFrame, to_lonlat: Transformer,
+                       cfg: SimulationConfig, rng: np.random.Generator) -> list[dict]:
+    tests = []
+    for unit, polygon in enumerate(units.geometry):
+        share = fixed.gigabit_households[unit] / max(fixed.households[unit], 1)
+        xy = _points_in(polygon, cfg.wired_tests_per_commune, rng)
+        lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
+        for k in range(len(xy)):
+            plan = 1000.0 if rng.random() < share else float(rng.choice([100, 200, 300, 500]))
+            link = 2500.0 if rng.random() < 0.2 else 1000.0
+            degraded = rng.random() < 0.05
+            rate = min(plan * 1.05, link * 0.94) * rng.uniform(0.85, 1.0)
+            if degraded:
+                rate *= rng.uniform(0.1, 0.4)
+            when = cfg.start + timedelta(days=int(rng.integers(0, 30)), hours=float(rng.uniform(8, 21)))
+            tests.append({
+                "reading_id": stable_reading_id("simulate-wired", cfg.seed, unit, k),
+                "time_utc": when,
+                "probe_id": f"sim-wired-{unit:03d}",
+                "lon": lon[k], "lat": lat[k], "position_accuracy_m": 10.0,
+                "position_source": "simulated",
+                "tool": "simulated", "interface_kind": "wired", "link_speed_mbps": link,
+                "plan_down_mbps": plan, "isp": cfg.operators[k % len(cfg.operators)],
+                "download_bps": round(rate * 1e6), "upload_bps": round(rate * 1e6 * 0.9),
+                "latency_ms": round(float(rng.uniform(2, 8)), 1), "synthetic": True,
+            })
+    return tests
+
+
+def true_nr_rsrp(radio: _Radio, member: Membership) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """True NR RSRP of each operator and of the best operator, NaN outside all units."""
+    cells = member.cells()
+    xy = member.grid.centres(cells)
+    per_operator = {}
+    for op in radio.cfg.operators:
+        values = np.full(member.grid.size, np.nan, dtype=np.float32)
+        values[cells] = np.maximum(radio.at(op, "NR", xy)[0], -156)
+        per_operator[op] = values
+    return np.fmax.reduce(list(per_operator.values())), per_operator
+
+
+def _truth_table(units: gpd.GeoDataFrame, member: Membership, rsrp: np.ndarray,
+                 per_operator: dict[str, np.ndarray], fixed: pd.DataFrame,
+                 threshold: float) -> pd.DataFrame:
+    def share(values: np.ndarray) -> np.ndarray:
+        covered = np.where(np.isnan(values), np.nan, (values >= threshold).astype(float))
+        return 100 * member.weighted_mean(covered)
+
+    table = pd.DataFrame({"code": units["code"].to_numpy(), "name": units["name"].to_numpy()})
+    table["population"] = units["population"].to_numpy()
+    table["true_share_5g_area_pct"] = share(rsrp)
+    # Population is spread uniformly within a commune, so both bases agree per commune.
+    table["true_share_5g_pop_pct"] = table["true_share_5g_area_pct"]
+    for op, values in per_operator.items():
+        table[f"true_share_5g_area_pct_{op}"] = share(values)
+    table["households"] = fixed["households"].to_numpy()
+    table["gigabit_households"] = fixed["gigabit_households"].to_numpy()
+    table["true_gigabit_share_pct"] = 100 * table.gigabit_households / table.households.clip(lower=1)
+    table["synthetic"] = True
+    return table
+
+
+def simulate(
+    out_dir: str | Path,
+    units: gpd.GeoDataFrame,
+    config: SimulationConfig | None = None,
+    progress: Callable[[str, float], None] | None = None,
+) -> Simulation:
+    """Simulate a campaign over ``units``; write ``campaign.gpkg`` and ``truth/``.
+
+    Parameters
+    ----------
+    out_dir
+        Folder for the store and the ground truth.
+    units
+        Boundaries from :func:`~phusong.coverage.load_boundaries` (with population).
+    config
+        Simulation parameters; :class:`SimulationConfig` defaults when omitted.
+    progress
+        Called as ``progress(step, fraction_done)``.
+    """
+    cfg = config or SimulationConfig()
+    report = progress or (lambda step, done: None)
+    rng = np.random.default_rng(cfg.seed)
+    units = units.to_crs(cfg.crs).reset_index(drop=True)
+    out_dir = Path(out_dir)
+    truth_dir = out_dir / TRUTH_DIR
+    truth_dir.mkdir(parents=True, exist_ok=True)
+
+    report("grid", 0.0)
+    grid = grid_for(units, cfg.resolution_m)
+    member = membership(grid, units)
+    report("sites", 0.1)
+    sites = place_sites(units, cfg, rng)
+    radio = _Radio(sites, grid, cfg, rng)
+    report("truth", 0.2)
+    rsrp, per_operator = true_nr_rsrp(radio, member)
+    fixed = _fixed_broadband(units, cfg, rng)
+    truth = _truth_table(units, member, rsrp, per_operator, fixed, cfg.threshold_dbm)
+
+    report("readings", 0.35)
+    to_lonlat = Transformer.from_crs(cfg.crs, "EPSG:4326", always_xy=True)
+    n_positions = max(cfg.n_readings // len(cfg.operators), 1)
+    positions = _walks(units, member.dominant_unit(), grid, n_positions, cfg, rng)
+    times = _timestamps(positions, cfg, rng)
+    signal = _signal_records(positions, times, radio, to_lonlat, cfg, rng)
+    speed = _cellular_speed_tests(signal, cfg, rng)
+    speed += _wired_speed_tests(units, fixed, to_lonlat, cfg, rng)
+
+    store_path = out_dir / STORE_NAME
+    with ReadingStore(store_path) as store:
+        batch = 10_000
+        for start in range(0, len(signal), batch):
+            store.add_signal(signal[start:start + batch], source_kind="simulator")
+            report("store", 0.5 + 0.45 * min(start + batch, len(signal)) / len(signal))
+        store.add_speed_tests(speed, source_kind="simulator")
+
+    write_cog(truth_dir / TRUTH_RASTER, rsrp, grid,
+              "SYNTHETIC true NR SS-RSRP, best operator", "dBm")
+    truth.to_csv(truth_dir / TRUTH_TABLE, index=False, float_format="%.3f")
+    sites_out = sites.copy()
+    lon, lat = to_lonlat.transform(sites.x.to_numpy(), sites.y.to_numpy())
+    sites_out["lon"], sites_out["lat"] = lon, lat
+    sites_out["synthetic"] = True
+    sites_out.to_csv(truth_dir / SITES_TABLE, index=False)
+    (truth_dir / "simulation.json").write_text(json.dumps(
+        {"synthetic": True, "config": asdict(cfg), "n_signal_readings": len(signal),
+         "n_speed_tests": len(speed), "path_loss": "3GPP TR 38.901 V17.0.0 UMa NLOS",
+         "shadowing": "log-normal, exponential autocorrelation (Gudmundson 1991)"},
+        default=str, ensure_ascii=False, indent=2), encoding="utf-8")
+    report("done", 1.0)
+    return Simulation(store_path, truth_dir, grid, units, member, rsrp, truth, sites, cfg)

@@ -1,0 +1,35 @@
+"""Defaults shared by the pipeline stages; every one can be overridden per call or CLI flag."""
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+# VN-2000 / TM-3 107-00 (k = 0.9999), the former Bắc Giang provincial grid (GUIDE §5).
+DEFAULT_CRS = "EPSG:9214"
+DEFAULT_RESOLUTION_M = 100.0
+# NR SS-RSRP at or above which an outdoor place counts as covered by 5G (GUIDE §2).
+DEFAULT_NR_THRESHOLD_DBM = -110.0
+# A commune needs this many 5G-evidence readings, spread over this share of its area.
+DEFAULT_MIN_READINGS = 30
+DEFAULT_MIN_SAMPLED_AREA_PCT = 30.0
+# A cell counts as sampled when a reading lies within this distance.
+SAMPLED_RADIUS_M = 1000.0
+
+DEFAULT_ID_FIELD = "ward_code"
+DEFAULT_NAME_FIELD = "full_name"
+DEFAULT_POPULATION_FIELD = "population"
+
+
+def data_path(*parts: str) -> Path:
+    """Path of a file shipped in ``phusong.data``."""
+    return Path(str(files("phusong.data").joinpath(*parts)))
+
+
+def default_boundaries() -> Path:
+    """The 2025 Bắc Ninh commune boundaries (99 units, full resolution)."""
+    return data_path("boundaries", "bacninh_2025_communes.geojson")
+
+
+def default_targets() -> Path:
+    """The targets file shipped with phusong (Plan 182-KH/TU)."""
+    return data_path("targets.toml")
