@@ -175,6 +175,7 @@ def estimate_coverage(
     communes["gap_pp"] = np.where(sufficient,
                                   np.maximum(targets.coverage_5g_min_pct - basis_share, 0), np.nan)
     summary = _summary(communes, targets, threshold, resolution, len(evidence))
+    summary["synthetic"] = bool(evidence["synthetic"].fillna(False).astype(bool).any())
     report("done", 1.0)
     return Estimate(communes, grid, member, rsrp, rsrp_std, p_covered, summary)
 

@@ -1,0 +1,195 @@
+"""The ``phusong`` command: one subcommand per pipeline stage, plus ``demo``."""
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import __version__
+from .config import DEFAULT_RESOLUTION_M
+from .console import make_console, make_streams_safe
+from .errors import PhusongError
+from .i18n import set_language, t
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=t("app.help", "en"),
+                  pretty_exceptions_enable=False)
+console = make_console()
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"phusong {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    lang: Optional[str] = typer.Option(None, "--lang", help="vi (default) or en; or set PHUSONG_LANG."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """phusong: measure mobile and broadband coverage, report per-commune targets."""
+    set_language(lang)
+
+
+@contextmanager
+def _progress() -> Iterator:
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        tasks: dict[str, int] = {}
+
+        def report(step_key: str, done: float) -> None:
+            if step_key not in tasks:
+                tasks[step_key] = progress.add_task(t(step_key), total=1.0)
+            progress.update(tasks[step_key], completed=done)
+
+        yield report
+
+
+def _stage(report, key: str):
+    def inner(_step: str, done: float) -> None:
+        report(key, done)
+    return inner
+
+
+BoundariesOpt = typer.Option(None, "--boundaries", help="Boundary file (GeoPackage, GeoJSON, Shapefile…); the shipped 2025 Bắc Ninh communes by default.")
+IdFieldOpt = typer.Option(None, "--id-field", help="Field with each unit's code.")
+NameFieldOpt = typer.Option(None, "--name-field", help="Field with each unit's name.")
+PopFieldOpt = typer.Option(None, "--population-field", help="Field with each unit's population (default: population).")
+
+
+def _load_units(boundaries, id_field, name_field, population_field, report):
+    from phusong.coverage import load_boundaries
+
+    report("step.load_boundaries", 0.0)
+    units = load_boundaries(boundaries, id_field, name_field, population_field)
+    report("step.load_boundaries", 1.0)
+    return units
+
+
+def _run_simulate(out: Path, seed: int, readings: int, report) -> Path:
+    from phusong.coverage import SimulationConfig, load_boundaries, simulate
+
+    units = load_boundaries()
+    result = simulate(out, units, SimulationConfig(seed=seed, n_readings=readings),
+                      progress=_stage(report, "step.simulate"))
+    return result.store_path
+
+
+def _run_estimate(store: Path, out: Path, units, resolution: float, threshold: Optional[float],
+                  targets: Optional[Path], report) -> dict:
+    from phusong.coverage import estimate_coverage, load_targets, write_estimate
+
+    result = estimate_coverage(store, units, resolution=resolution,
+                               targets=load_targets(targets), threshold_dbm=threshold,
+                               progress=_stage(report, "step.interpolate"))
+    report("step.report", 0.0)
+    paths = write_estimate(result, out)
+    report("step.report", 1.0)
+    return {"paths": paths, "summary": result.summary, "communes": result.communes}
+
+
+def _run_map(estimates: Path, out: Path, report) -> Path:
+    from phusong.maps import read_estimates, write_map
+
+    report("step.map", 0.0)
+    summary_path = estimates / "summary.json"
+    synthetic = (summary_path.exists()
+                 and json.loads(summary_path.read_text(encoding="utf-8")).get("synthetic", False))
+    path = write_map(read_estimates(estimates), out, synthetic=synthetic)
+    report("step.map", 1.0)
+    return path
+
+
+def _print_summary(summary: dict) -> None:
+    share = summary.get("province_share_5g_pop_pct")
+    console.print(t("summary.province",
+                    share="—" if share is None else f"{share:.1f} %",
+                    target=f"{summary['target_5g_pct']:g}", met=summary["communes_met"],
+                    not_met=summary["communes_not_met"],
+                    insufficient=summary["communes_insufficient"]))
+
+
+@app.command()
+def simulate(
+    out: Path = typer.Option(..., "--out", help="Folder for campaign.gpkg and truth/."),
+    seed: int = typer.Option(2025, "--seed", help="Random seed (same seed, same campaign)."),
+    readings: int = typer.Option(150_000, "--readings", min=100, help="Number of signal readings."),
+) -> None:
+    """Simulate a synthetic measurement campaign with known ground truth."""
+    with _progress() as report:
+        store = _run_simulate(out, seed, readings, report)
+    console.print(t("done.simulate", store=store))
+    console.print(t("done.truth", path=out / "truth"))
+
+
+@app.command()
+def estimate(
+    store: Path = typer.Option(..., "--store", help="Readings store (.gpkg)."),
+    out: Path = typer.Option(..., "--out", help="Output folder."),
+    boundaries: Optional[Path] = BoundariesOpt,
+    id_field: Optional[str] = IdFieldOpt,
+    name_field: Optional[str] = NameFieldOpt,
+    population_field: Optional[str] = PopFieldOpt,
+    resolution: float = typer.Option(DEFAULT_RESOLUTION_M, "--resolution", min=5, help="Grid cell size in metres."),
+    threshold_dbm: Optional[float] = typer.Option(None, "--threshold-dbm", help="NR SS-RSRP coverage threshold (default: the targets file's)."),
+    targets: Optional[Path] = typer.Option(None, "--targets", help="Targets TOML (default: Plan 182-KH/TU)."),
+) -> None:
+    """Estimate per-commune 5G coverage from a readings store."""
+    with _progress() as report:
+        units = _load_units(boundaries, id_field, name_field, population_field, report)
+        result = _run_estimate(store, out, units, resolution, threshold_dbm, targets, report)
+    _print_summary(result["summary"])
+    console.print(t("done.estimate", path=result["paths"]["csv"]))
+
+
+@app.command("map")
+def map_command(
+    estimates: Path = typer.Option(..., "--estimates", help="Folder written by phusong estimate."),
+    out: Path = typer.Option(..., "--out", help="HTML file to write."),
+) -> None:
+    """Draw the coverage and gap map of an estimate."""
+    with _progress() as report:
+        path = _run_map(estimates, out, report)
+    console.print(t("done.map", path=path))
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(..., "--out", help="Output folder."),
+    boundaries: Optional[Path] = BoundariesOpt,
+    id_field: Optional[str] = IdFieldOpt,
+    name_field: Optional[str] = NameFieldOpt,
+    population_field: Optional[str] = PopFieldOpt,
+    seed: int = typer.Option(2025, "--seed", help="Random seed of the simulated campaign."),
+    readings: int = typer.Option(150_000, "--readings", min=100, help="Number of simulated readings."),
+) -> None:
+    """Simulate a campaign on the shipped province, estimate, map and report."""
+    with _progress() as report:
+        store = _run_simulate(out / "simulation", seed, readings, report)
+        units = _load_units(boundaries, id_field, name_field, population_field, report)
+        result = _run_estimate(store, out, units, DEFAULT_RESOLUTION_M, None, None, report)
+        map_path = _run_map(out, out / "map.html", report)
+    _print_summary(result["summary"])
+    console.print(t("done.estimate", path=result["paths"]["csv"]))
+    console.print(t("done.map", path=map_path))
+    console.print(t("done.demo", out=out))
+
+
+def main() -> None:
+    """Entry point: run the app, turning phusong errors into a clear message and exit 1."""
+    make_streams_safe()
+    try:
+        app()
+    except PhusongError as exc:
+        make_console(stderr=True).print(f"{t('error.prefix')}: {exc}", markup=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
