@@ -7,7 +7,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from affine import Affine
-from rasterio import features, windows
+from rasterio import features
 
 from phusong.config import DEFAULT_RESOLUTION_M
 
@@ -127,7 +127,8 @@ def _unit_membership(grid: Grid, polygon: shapely.Geometry) -> tuple[np.ndarray,
     col1 = min(int(np.ceil((x1 - grid.west) / grid.resolution)) + 1, grid.width)
     row1 = min(int(np.ceil((grid.north - y0) / grid.resolution)) + 1, grid.height)
     shape = (row1 - row0, col1 - col0)
-    local = windows.transform(windows.Window(col0, row0, shape[1], shape[0]), grid.transform)
+    local = Affine(grid.resolution, 0, grid.west + col0 * grid.resolution,
+                   0, -grid.resolution, grid.north - row0 * grid.resolution)
     touched = features.rasterize([polygon], shape, transform=local, all_touched=True,
                                  dtype="uint8").astype(bool)
     edge = features.rasterize([polygon.boundary], shape, transform=local, all_touched=True,

@@ -1,0 +1,81 @@
+"""End to end, as a new user runs it: ``phusong demo`` and the stages one by one."""
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+
+from phusong.config import data_path
+
+from helpers import run_cli
+
+EXPECTED_COLUMNS = {"code", "name", "share_5g_area_pct", "share_5g_pop_pct", "n_readings",
+                    "status"}
+
+
+def read_communes(path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"code": str})
+
+
+def test_demo_writes_the_table_and_the_map(demo_dir):
+    table = read_communes(demo_dir / "communes.csv")
+    assert len(table) == 99
+    assert EXPECTED_COLUMNS <= set(table.columns)
+    assert table["code"].is_unique and table["code"].str.len().eq(5).all()
+    assert set(table["status"]) <= {"met", "not_met", "insufficient_data"}
+    insufficient = table["status"] == "insufficient_data"
+    assert insufficient.any() and (~insufficient).sum() >= 60
+    assert table.loc[insufficient, "share_5g_pop_pct"].isna().all()
+    assert table.loc[~insufficient, "share_5g_pop_pct"].between(0, 100).all()
+    assert (demo_dir / "map.html").stat().st_size > 100_000
+    for layer in ("signal_readings", "speed_tests", "quarantine"):
+        gpd.read_file(demo_dir / "simulation" / "campaign.gpkg", layer=layer, max_features=5)
+    summary = json.loads((demo_dir / "summary.json").read_text(encoding="utf-8"))
+    assert summary["synthetic"] is True and summary["communes"] == 99
+
+
+def test_demo_share_is_close_to_truth(demo_dir):
+    table = read_communes(demo_dir / "communes.csv")
+    truth = read_communes(demo_dir / "simulation" / "truth" / "communes_truth.csv")
+    merged = table.merge(truth, on="code")
+    known = merged[merged["status"] != "insufficient_data"]
+    error = known["share_5g_area_pct"] - known["true_share_5g_area_pct"]
+    within = (error.abs() <= 10).mean()
+    print(f"\ncommunes with enough readings: {len(known)}; within 10 pp of truth: {within:.0%}; "
+          f"within 5 pp: {(error.abs() <= 5).mean():.0%}; mean error {error.mean():+.1f} pp; "
+          f"largest {error.abs().max():.1f} pp")
+    assert within >= 0.80
+
+
+def test_demo_with_pre2025_boundaries(tmp_path):
+    out = tmp_path / "old"
+    run_cli("demo", "--out", str(out), "--readings", "60000",
+            "--boundaries", str(data_path("boundaries", "bacgiang_pre2025_communes_lowres.geojson")),
+            "--id-field", "census2009_commune_id", "--name-field", "commune_vn",
+            "--population-field", "pop_total_2019")
+    table = read_communes(out / "communes.csv")
+    assert len(table) == 232
+    assert table["code"].str.len().eq(7).all()
+    assert (table["status"] != "insufficient_data").sum() > 50
+    assert (out / "map.html").exists()
+
+
+def test_stages_one_by_one(tmp_path):
+    sim, est, html = tmp_path / "sim", tmp_path / "est", tmp_path / "m" / "map.html"
+    run_cli("simulate", "--out", str(sim), "--seed", "11", "--readings", "30000")
+    assert (sim / "campaign.gpkg").exists()
+    assert (sim / "truth" / "nr_rsrp_dbm.tif").exists()
+    assert (sim / "truth" / "communes_truth.csv").exists()
+    run_cli("estimate", "--store", str(sim / "campaign.gpkg"), "--out", str(est))
+    for name in ("communes.csv", "communes.gpkg", "rsrp.tif", "rsrp_std.tif", "p_covered.tif",
+                 "summary.json"):
+        assert (est / name).exists(), name
+    assert len(read_communes(est / "communes.csv")) == 99
+    assert dict(pyogrio.list_layers(est / "communes.gpkg"))["communes"] in ("MultiPolygon",
+                                                                           "Polygon")
+    run_cli("map", "--estimates", str(est), "--out", str(html))
+    assert html.exists()

@@ -1,0 +1,53 @@
+"""Installation: one distribution, three sub-packages, no top-level ``coverage``."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_coverage_is_not_ours(tmp_path):
+    code = ("import importlib.util, phusong.coverage as c;"
+            "s = importlib.util.find_spec('coverage');"
+            "print(c.__file__);"
+            "print(s.origin if s else 'none')")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    assert out[0].endswith(str(Path("coverage", "__init__.py")))
+    assert out[1] == "none" or "site-packages" in out[1]
+
+
+@pytest.mark.parametrize("folder, forbidden", [
+    ("probes", ("phusong.coverage", "phusong.maps")),
+    ("coverage", ("phusong.maps",)),
+])
+def test_data_flows_one_way(folder, forbidden):
+    for path in (ROOT / folder).rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                assert not name.startswith(forbidden), f"{path.name} imports {name}"
+
+
+def test_wheel_contents(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    wheel = next(tmp_path.glob("phusong-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    for needed in ("phusong/cli.py", "phusong/coverage/__init__.py", "phusong/probes/store.py",
+                   "phusong/maps/assets/leaflet.js", "phusong/data/targets.toml",
+                   "phusong/data/boundaries/bacninh_2025_communes.geojson",
+                   "phusong/data/README.md"):
+        assert needed in names, needed
+    assert not any(n.startswith(("coverage/", "probes/", "maps/", "tests/")) for n in names)

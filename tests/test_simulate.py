@@ -1,0 +1,73 @@
+"""The simulator: reproducible, labelled synthetic, physically sensible."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from phusong.coverage import SimulationConfig, load_boundaries, simulate
+from phusong.coverage.radio import correlated_shadowing, uma_nlos_path_loss_db
+from phusong.coverage.rasters import read_band
+from phusong.probes import SIGNAL_LAYER, SPEED_LAYER, ReadingStore
+
+
+def test_path_loss_matches_tr38901_uma_nlos():
+    # 13.54 + 39.08 log10(d3D) + 20 log10(3.5) at d2D = 1 km, hBS 25 m, hUT 1.5 m
+    expected = 13.54 + 39.08 * np.log10(np.hypot(1000, 23.5)) + 20 * np.log10(3.5)
+    assert uma_nlos_path_loss_db(np.array([1000.0]), 3.5)[0] == pytest.approx(expected)
+    assert np.all(np.diff(uma_nlos_path_loss_db(np.array([100, 500, 2000.0]), 3.5)) > 0)
+
+
+def test_shadowing_has_requested_std_and_correlation():
+    field = correlated_shadowing((400, 400), 50.0, 6.0, 250.0, np.random.default_rng(1))
+    assert field.std() == pytest.approx(6.0, rel=0.01)
+    lag1 = np.corrcoef(field[:, :-5].ravel(), field[:, 5:].ravel())[0, 1]  # 250 m apart
+    assert 0.2 < lag1 < 0.6  # exp(-1) ≈ 0.37
+
+
+@pytest.fixture(scope="module")
+def small_campaign(tmp_path_factory):
+    units = load_boundaries()
+    first = simulate(tmp_path_factory.mktemp("a"), units, SimulationConfig(seed=7, n_readings=9000))
+    second = simulate(tmp_path_factory.mktemp("b"), units, SimulationConfig(seed=7, n_readings=9000))
+    return first, second
+
+
+def test_same_seed_same_campaign(small_campaign):
+    first, second = small_campaign
+    pd.testing.assert_frame_equal(first.truth, second.truth)
+    with ReadingStore(first.store_path) as a, ReadingStore(second.store_path) as b:
+        ra, rb = a.read(SIGNAL_LAYER), b.read(SIGNAL_LAYER)
+    assert ra["reading_id"].tolist() == rb["reading_id"].tolist()
+    assert ra["nr_ss_rsrp_dbm"].equals(rb["nr_ss_rsrp_dbm"])
+
+
+def test_everything_is_labelled_synthetic(small_campaign):
+    sim = small_campaign[0]
+    with ReadingStore(sim.store_path) as store:
+        signal, speed = store.read(SIGNAL_LAYER), store.read(SPEED_LAYER)
+        assert store.count("quarantine") == 0
+    assert signal["synthetic"].all() and speed["synthetic"].all()
+    assert sim.truth["synthetic"].all()
+    assert (sim.truth_dir / "simulation.json").read_text().count('"synthetic": true') == 1
+    assert (~signal["has_fix"]).any() and signal["has_fix"].mean() > 0.9
+    assert set(speed["interface_kind"]) == {"cellular", "wired"}
+
+
+def test_truth_raster_and_shares_agree(small_campaign):
+    sim = small_campaign[0]
+    raster, _, crs = read_band(sim.truth_dir / "nr_rsrp_dbm.tif")
+    assert crs.endswith("9214")
+    covered = np.where(np.isnan(raster.ravel()), np.nan, raster.ravel() >= -110.0)
+    shares = 100 * sim.membership.weighted_mean(covered.astype(float))
+    np.testing.assert_allclose(shares, sim.truth["true_share_5g_area_pct"], atol=1e-6)
+    assert 5 < np.average(shares, weights=sim.units.area) < 95
+
+
+def test_sites_follow_population(small_campaign):
+    sim = small_campaign[0]
+    nr = sim.sites[sim.sites.technology == "NR"].groupby("unit").size()
+    per_unit = nr.reindex(range(len(sim.units)), fill_value=0)
+    density = sim.units["population"] / sim.units.area
+    dense = density > density.median()
+    assert per_unit[dense].mean() > 2 * per_unit[~dense].mean()

@@ -1,0 +1,199 @@
+"""The readings store: a real GeoPackage, validated, append-only and crash-safe."""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import datetime, timezone
+
+import geopandas as gpd
+import pyogrio
+import pytest
+
+from phusong.errors import SchemaVersionError, StoreError
+from phusong.probes import (QUARANTINE_TABLE, SIGNAL_LAYER, SPEED_LAYER, ReadingStore,
+                            merge_stores, stable_reading_id)
+from phusong.probes import store as store_module
+
+
+def reading(i: int, **extra) -> dict:
+    base = {
+        "reading_id": stable_reading_id("test", i),
+        "time_utc": datetime(2025, 10, 1, 8, 0, i % 60, tzinfo=timezone.utc),
+        "probe_id": "probe-01",
+        "lon": 106.2 + i * 1e-4,
+        "lat": 21.3,
+        "position_accuracy_m": 5.0,
+        "technology": "NR-NSA",
+        "operator": "452-04",
+        "device_state": "data",
+        "device_5g_capable": True,
+        "lte_rsrp_dbm": -90.0,
+        "nr_ss_rsrp_dbm": -100.0 - i % 20,
+        "source_kind": "test",
+    }
+    base.update(extra)
+    return base
+
+
+def test_layers_open_with_geopandas(tmp_path):
+    path = tmp_path / "s.gpkg"
+    with ReadingStore(path) as store:
+        store.add_signal([reading(i) for i in range(5)])
+        store.add_speed_tests([{"time_utc": "2025-10-01T08:00:00Z", "probe_id": "p",
+                                "lon": 106.0, "lat": 21.0, "tool": "speedtest-cli",
+                                "interface_kind": "wired", "download_bps": 9.1e8,
+                                "source_kind": "test"}])
+    layers = dict(pyogrio.list_layers(path))
+    assert layers[SIGNAL_LAYER] == "Point" and layers[SPEED_LAYER] == "Point"
+    assert QUARANTINE_TABLE in layers
+    frame = gpd.read_file(path, layer=SIGNAL_LAYER)
+    assert len(frame) == 5
+    assert frame.crs.to_epsg() == 4326
+    assert frame.geometry.x.iloc[0] == pytest.approx(106.2)
+    assert frame["nr_ss_rsrp_dbm"].tolist() == [-100, -101, -102, -103, -104]
+    speed = gpd.read_file(path, layer=SPEED_LAYER)
+    assert speed["download_bps"].iloc[0] == pytest.approx(9.1e8)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_bad_rows_are_quarantined_with_reason(tmp_path):
+    with ReadingStore(tmp_path / "s.gpkg") as store:
+        result = store.add_signal([
+            reading(1),
+            reading(2, nr_ss_rsrp_dbm=-200),
+            reading(3, time_utc="yesterday"),
+            reading(4, time_utc=datetime(2025, 1, 1)),
+            reading(5, operator="Viettel"),
+            reading(6, probe_id=None),
+        ], source_file="log.txt")
+        assert (result.inserted, result.quarantined) == (1, 5)
+        reasons = store.read_quarantine()["reason"].tolist()
+    assert any("nr_ss_rsrp_dbm -200" in r for r in reasons)
+    assert any("not ISO 8601" in r for r in reasons)
+    assert any("no time zone" in r for r in reasons)
+    assert any("MCC-MNC" in r for r in reasons)
+    assert any("probe_id is missing" in r for r in reasons)
+
+
+def test_reading_without_fix_is_kept_and_flagged(tmp_path):
+    with ReadingStore(tmp_path / "s.gpkg") as store:
+        store.add_signal([reading(1, lon=None, lat=None), reading(2)])
+        frame = store.read(SIGNAL_LAYER)
+    assert frame["has_fix"].tolist() == [False, True]
+    assert frame.geometry.iloc[0] is None
+    assert frame["position_source"].iloc[0] == "none"
+
+
+def test_reimport_adds_no_duplicates(tmp_path):
+    path = tmp_path / "s.gpkg"
+    rows = [reading(i) for i in range(20)] + [reading(99, nr_ss_rsrp_dbm=5)]
+    with ReadingStore(path) as store:
+        first = store.add_signal(rows, source_file="a.txt")
+        second = store.add_signal(rows, source_file="a.txt")
+        assert first.inserted == 20 and second.inserted == 0 and second.duplicates == 20
+        assert store.count(SIGNAL_LAYER) == 20
+        assert store.count(QUARANTINE_TABLE) == 1
+
+
+def test_merge_is_idempotent(tmp_path):
+    a, b, merged = tmp_path / "a.gpkg", tmp_path / "b.gpkg", tmp_path / "m.gpkg"
+    with ReadingStore(a) as store:
+        store.add_signal([reading(i) for i in range(10)])
+    with ReadingStore(b) as store:
+        store.add_signal([reading(i) for i in range(5, 15)])
+    merge_stores(merged, [a, b])
+    merge_stores(merged, [b, a])
+    with ReadingStore(merged) as store:
+        assert store.count(SIGNAL_LAYER) == 15
+        assert store.read(SIGNAL_LAYER)["reading_id"].is_unique
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "s.gpkg"
+    ReadingStore(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE phusong_meta SET value = '999' WHERE key = 'schema_version'")
+    with pytest.raises(SchemaVersionError, match="upgrade phusong"):
+        ReadingStore(path)
+
+
+def test_migrations_run_in_order(tmp_path, monkeypatch):
+    path = tmp_path / "s.gpkg"
+    with ReadingStore(path) as store:
+        store.add_signal([reading(1)])
+    version = store_module.SCHEMA_VERSION
+
+    def add_column(conn):
+        conn.execute(f'ALTER TABLE "{SIGNAL_LAYER}" ADD COLUMN extra_note TEXT')
+
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", version + 1)
+    monkeypatch.setitem(store_module.MIGRATIONS, version, add_column)
+    with ReadingStore(path) as store:
+        assert store.schema_version == version + 1
+        assert store.count(SIGNAL_LAYER) == 1
+    with sqlite3.connect(path) as conn:
+        columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{SIGNAL_LAYER}")')]
+    assert "extra_note" in columns
+
+
+def test_not_a_store_is_a_clear_error(tmp_path):
+    junk = tmp_path / "junk.gpkg"
+    junk.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(StoreError):
+        ReadingStore(junk)
+    with pytest.raises(StoreError, match="no readings store"):
+        ReadingStore(tmp_path / "missing.gpkg", create=False)
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    from datetime import datetime, timezone
+    from phusong.probes import ReadingStore, stable_reading_id
+    store = ReadingStore(sys.argv[1])
+    run = sys.argv[2]
+    batch = 0
+    while True:
+        ids = [stable_reading_id(run, batch, i) for i in range(25)]
+        store.add_signal([{"reading_id": rid, "time_utc": datetime.now(timezone.utc),
+                           "probe_id": "killme", "lon": 106.1, "lat": 21.2,
+                           "technology": "LTE", "lte_rsrp_dbm": -95, "source_kind": "test"}
+                          for rid in ids])
+        print(" ".join(ids), flush=True)
+        batch += 1
+""")
+
+
+def test_kill_minus_nine_loses_no_committed_reading(tmp_path):
+    path = tmp_path / "killed.gpkg"
+    committed: set[str] = set()
+    for run in range(12):
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), f"run{run}"],
+                                stdout=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 0.3 + 0.1 * run
+        lines = []
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+        os.kill(proc.pid, signal.SIGKILL)
+        rest, _ = proc.communicate()
+        lines += rest.splitlines()
+        for line in lines:
+            committed.update(line.split())
+    assert len(committed) > 100
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    frame = gpd.read_file(path, layer=SIGNAL_LAYER)
+    stored = set(frame["reading_id"])
+    missing = committed - stored
+    print(f"committed {len(committed)}, stored {len(stored)}, missing {len(missing)}")
+    assert not missing
