@@ -26,6 +26,7 @@ from .evidence import load_signal_xy, nr_evidence
 from .grid import Grid, Membership, grid_for, membership
 from .interpolate import default_interpolator
 from .rasters import write_cog
+from .uncertainty import OperatorPrediction, share_intervals
 from .targets import INSUFFICIENT, MET, NOT_MET, Targets, load_targets, status
 
 COMMUNES_CSV = "communes.csv"
@@ -57,8 +58,9 @@ def _fit_kwargs(model, rows: pd.DataFrame) -> dict:
 
 
 def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: float,
-                      interpolator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Best-operator NR RSRP, its standard deviation and P(any operator covers).
+                      interpolator) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    """Best-operator NR RSRP, its standard deviation, P(any operator covers) and
+    each operator's prediction.
 
     Operators are modelled separately; a place is covered when any operator
     covers it, with operators' errors taken as independent.
@@ -66,6 +68,7 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
     best = np.full(len(cells_xy), -np.inf)
     best_std = np.zeros(len(cells_xy))
     not_covered = np.ones(len(cells_xy))
+    per_operator = []
     for _, rows in evidence.groupby(evidence["operator"].fillna("unknown")):
         model = clone(interpolator)
         model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(),
@@ -75,7 +78,10 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
         better = mean > best
         best = np.where(better, mean, best)
         best_std = np.where(better, std, best_std)
-    return best, best_std, 1 - not_covered
+        variogram = getattr(model, "variogram_", None)
+        per_operator.append(OperatorPrediction(
+            mean, std, variogram.range_m if variogram is not None else 250.0))
+    return best, best_std, 1 - not_covered, per_operator
 
 
 def probability_above(mean: np.ndarray, std: np.ndarray, threshold: float) -> np.ndarray:
@@ -112,6 +118,7 @@ def estimate_coverage(
     interpolator=None,
     min_readings: int = DEFAULT_MIN_READINGS,
     min_sampled_area_pct: float = DEFAULT_MIN_SAMPLED_AREA_PCT,
+    n_realisations: int = 60,
     progress: Callable[[str, float], None] | None = None,
 ) -> Estimate:
     """Estimate each unit's 5G coverage share from the readings in a store.
@@ -133,6 +140,8 @@ def estimate_coverage(
         :func:`~phusong.coverage.default_interpolator` when omitted.
     min_readings, min_sampled_area_pct
         Below either, a unit is reported as insufficient data.
+    n_realisations
+        Simulated error fields behind the 90 % intervals.
     """
     report = progress or (lambda step, done: None)
     targets = targets or load_targets()
@@ -150,9 +159,12 @@ def estimate_coverage(
     report("interpolate", 0.4)
     cells = member.cells()
     rsrp, rsrp_std, p_covered = (np.full(grid.size, np.nan) for _ in range(3))
-    rsrp[cells], rsrp_std[cells], p_covered[cells] = predict_operators(
+    rsrp[cells], rsrp_std[cells], p_covered[cells], per_operator = predict_operators(
         evidence, grid.centres(cells), threshold, interpolator)
-    report("aggregate", 0.8)
+    report("aggregate", 0.7)
+    low, high = share_intervals(member, cells, per_operator, threshold,
+                                n_realisations=n_realisations)
+    report("aggregate", 0.95)
     points = evidence[["x", "y"]].to_numpy()
     counts = _unit_counts(member, grid, points)
     sampled = _sampled_share(member, points, SAMPLED_RADIUS_M)
@@ -168,12 +180,16 @@ def estimate_coverage(
     share_pop = share_area.copy()
     communes["share_5g_area_pct"] = np.where(sufficient, share_area, np.nan)
     communes["share_5g_pop_pct"] = np.where(sufficient, share_pop, np.nan)
+    # Intervals are given for every commune, including those with insufficient data.
+    communes["share_5g_low_pct"] = low
+    communes["share_5g_high_pct"] = high
     basis_share = (communes["share_5g_pop_pct"] if targets.coverage_5g_basis == "population"
                    else communes["share_5g_area_pct"]).to_numpy()
     communes["target_pct"] = targets.coverage_5g_min_pct
     communes["status"] = status(basis_share, sufficient, targets.coverage_5g_min_pct)
     communes["gap_pp"] = np.where(sufficient,
                                   np.maximum(targets.coverage_5g_min_pct - basis_share, 0), np.nan)
+    communes["gap_people"] = np.round(communes["gap_pp"] / 100 * communes["population"])
     summary = _summary(communes, targets, threshold, resolution, len(evidence))
     summary["synthetic"] = bool(evidence["synthetic"].fillna(False).astype(bool).any())
     report("done", 1.0)
