@@ -175,3 +175,123 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
 def default_interpolator() -> PathLossKriging:
     """The unfitted default interpolator: path-loss trend with kriged residuals."""
     return PathLossKriging()
+
+
+class OrdinaryKriging(RegressorMixin, BaseEstimator):
+    """Ordinary kriging over the ``n_neighbors`` nearest (block-reduced) points.
+
+    The exponential variogram is fitted to the data by weighted least squares.
+
+    Attributes
+    ----------
+    variogram_ : ExponentialVariogram
+    """
+
+    def __init__(self, n_neighbors: int = 16, block_size: float = 50.0):
+        self.n_neighbors = n_neighbors
+        self.block_size = block_size
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> "OrdinaryKriging":
+        from .kriging import fit_variogram
+
+        X, y = check_X_y(X, y, dtype=float)
+        self.n_features_in_ = X.shape[1]
+        self.X_, self.y_, _ = block_reduce(X, y, self.block_size)
+        self.variogram_ = fit_variogram(self.X_, self.y_ - self.y_.mean())
+        return self
+
+    def predict(self, X: np.ndarray, return_std: bool = False):
+        from .kriging import local_kriging
+
+        check_is_fitted(self, "variogram_")
+        X = check_array(X, dtype=float)
+        mean, std = local_kriging(self.X_, self.y_, X, self.variogram_, self.n_neighbors,
+                                  ordinary=True)
+        return (mean, std) if return_std else mean
+
+
+class GaussianProcess(RegressorMixin, BaseEstimator):
+    """scikit-learn's Gaussian process (Matérn 3/2 + white noise) on a subsample.
+
+    Exact GPs cost O(n³): the data are block-reduced, then at most ``max_points``
+    are drawn at random.
+    """
+
+    def __init__(self, max_points: int = 1500, block_size: float = 100.0, random_state: int = 0):
+        self.max_points = max_points
+        self.block_size = block_size
+        self.random_state = random_state
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> "GaussianProcess":
+        from sklearn.gaussian_process import GaussianProcessRegressor
+        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+        X, y = check_X_y(X, y, dtype=float)
+        self.n_features_in_ = X.shape[1]
+        Xr, yr, _ = block_reduce(X, y, self.block_size)
+        if len(yr) > self.max_points:
+            keep = np.random.default_rng(self.random_state).choice(len(yr), self.max_points,
+                                                                   replace=False)
+            Xr, yr = Xr[keep], yr[keep]
+        kernel = ConstantKernel(50.0) * Matern(length_scale=500.0, nu=1.5) + WhiteKernel(10.0)
+        self.model_ = GaussianProcessRegressor(kernel, normalize_y=True,
+                                               random_state=self.random_state).fit(Xr, yr)
+        return self
+
+    def predict(self, X: np.ndarray, return_std: bool = False):
+        check_is_fitted(self, "model_")
+        return self.model_.predict(check_array(X, dtype=float), return_std=return_std)
+
+
+class PyKrigeOrdinaryKriging(RegressorMixin, BaseEstimator):
+    """PyKrige's ordinary kriging (C backend, local neighbourhood), for comparison.
+
+    PyKrige builds the full (n+1)² matrix even with ``n_closest_points``, so the
+    data are block-reduced and subsampled to ``max_points``, as its maintainers advise.
+    """
+
+    def __init__(self, n_closest_points: int = 50, max_points: int = 5000,
+                 block_size: float = 50.0, random_state: int = 0):
+        self.n_closest_points = n_closest_points
+        self.max_points = max_points
+        self.block_size = block_size
+        self.random_state = random_state
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> "PyKrigeOrdinaryKriging":
+        from pykrige.ok import OrdinaryKriging as PyKrigeOK
+
+        X, y = check_X_y(X, y, dtype=float)
+        self.n_features_in_ = X.shape[1]
+        Xr, yr, _ = block_reduce(X, y, self.block_size)
+        if len(yr) > self.max_points:
+            keep = np.random.default_rng(self.random_state).choice(len(yr), self.max_points,
+                                                                   replace=False)
+            Xr, yr = Xr[keep], yr[keep]
+        self.model_ = PyKrigeOK(Xr[:, 0], Xr[:, 1], yr, variogram_model="exponential")
+        return self
+
+    def predict(self, X: np.ndarray, return_std: bool = False):
+        check_is_fitted(self, "model_")
+        X = check_array(X, dtype=float)
+        mean, variance = self.model_.execute("points", X[:, 0], X[:, 1], backend="C",
+                                             n_closest_points=self.n_closest_points)
+        mean = np.asarray(mean, dtype=float)
+        return (mean, np.sqrt(np.maximum(np.asarray(variance), 0))) if return_std else mean
+
+
+METHODS = {
+    "pathloss": PathLossKriging,
+    "kriging": OrdinaryKriging,
+    "idw": InverseDistance,
+    "gp": GaussianProcess,
+    "pykrige": PyKrigeOrdinaryKriging,
+}
+
+
+def make_interpolator(name: str):
+    """An unfitted interpolator by its short name (see :data:`METHODS`)."""
+    from phusong.errors import ConfigError
+
+    if name not in METHODS:
+        raise ConfigError(f"unknown method {name!r}; choose from {', '.join(METHODS)}")
+    return METHODS[name]()

@@ -44,21 +44,35 @@ def _log_d(points: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     return np.log10(np.hypot(d, HEIGHT_OFFSET_M))
 
 
-def _locate_one(points: np.ndarray, values: np.ndarray, silent: np.ndarray, slope: float,
-                silent_level: float, search_m: float, step_m: float) -> tuple[np.ndarray, float]:
-    strongest = np.argsort(values)[-5:]
-    weights = 10 ** (values[strongest] / 20)
-    centre = (points[strongest] * weights[:, None]).sum(0) / weights.sum()
-    offsets = np.arange(-search_m, search_m + step_m / 2, step_m)
-    candidates = centre + np.stack(np.meshgrid(offsets, offsets), -1).reshape(-1, 2)
+def _misfit(points: np.ndarray, values: np.ndarray, silent: np.ndarray, slope: float,
+            silent_level: float, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Squared misfit and intercept of a site at each candidate position."""
     logd = _log_d(points, candidates)
     intercept = (values[None, :] + slope * logd).mean(axis=1)
     misfit = ((values[None, :] + slope * logd - intercept[:, None]) ** 2).sum(axis=1)
     if len(silent):
         predicted = intercept[:, None] - slope * _log_d(silent, candidates)
         misfit += (np.maximum(predicted - silent_level, 0) ** 2).sum(axis=1)
+    return misfit, intercept
+
+
+def _square(centre: np.ndarray, half: float, step: float) -> np.ndarray:
+    offsets = np.arange(-half, half + step / 2, step)
+    return centre + np.stack(np.meshgrid(offsets, offsets), -1).reshape(-1, 2)
+
+
+def _locate_one(points: np.ndarray, values: np.ndarray, silent: np.ndarray, slope: float,
+                silent_level: float, search_m: float, step_m: float) -> tuple[np.ndarray, float]:
+    """Coarse-to-fine grid search: steps of 4 × ``step_m``, then ``step_m`` around the best."""
+    strongest = np.argsort(values)[-5:]
+    weights = 10 ** (values[strongest] / 20)
+    centre = (points[strongest] * weights[:, None]).sum(0) / weights.sum()
+    coarse = _square(centre, search_m, 4 * step_m)
+    misfit, _ = _misfit(points, values, silent, slope, silent_level, coarse)
+    fine = _square(coarse[int(np.argmin(misfit))], 4 * step_m, step_m)
+    misfit, intercept = _misfit(points, values, silent, slope, silent_level, fine)
     best = int(np.argmin(misfit))
-    return candidates[best], float(intercept[best])
+    return fine[best], float(intercept[best])
 
 
 def locate_sites(X: np.ndarray, y: np.ndarray, cell_ids: np.ndarray,

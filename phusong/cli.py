@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__
-from .config import DEFAULT_RESOLUTION_M
+from .config import DEFAULT_CRS, DEFAULT_NR_THRESHOLD_DBM, DEFAULT_RESOLUTION_M
 from .console import make_console, make_streams_safe
 from .errors import PhusongError
 from .i18n import set_language, t
@@ -146,6 +146,40 @@ def estimate(
         result = _run_estimate(store, out, units, resolution, threshold_dbm, targets, report)
     _print_summary(result["summary"])
     console.print(t("done.estimate", path=result["paths"]["csv"]))
+
+
+@app.command()
+def evaluate(
+    store: Path = typer.Option(..., "--store", help="Readings store (.gpkg)."),
+    block_size: float = typer.Option(1000.0, "--block-size", min=10, help="Side of the held-out squares in metres."),
+    methods: str = typer.Option("pathloss,kriging,idw,gp", "--methods", help="Comma-separated: pathloss, kriging, idw, gp, pykrige."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Number of folds."),
+    threshold_dbm: float = typer.Option(DEFAULT_NR_THRESHOLD_DBM, "--threshold-dbm", help="Coverage threshold for the covered/not-covered call."),
+    crs: str = typer.Option(DEFAULT_CRS, "--crs", help="Metric CRS for distances."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the scores as JSON."),
+) -> None:
+    """Spatial-block cross-validation of the interpolators; names the best."""
+    from rich.table import Table
+
+    from phusong.coverage.evaluate import best_method, evaluate_store, scores_table
+
+    names = tuple(m.strip() for m in methods.split(",") if m.strip())
+    scores = evaluate_store(store, crs, names, block_size, folds, threshold_dbm)
+    table = Table(title=t("evaluate.title", block=f"{block_size:g}"))
+    frame = scores_table(scores)
+    for column in frame.columns:
+        table.add_column(column)
+    for row in frame.itertuples(index=False):
+        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+    console.print(table)
+    best = best_method(scores)
+    console.print(t("evaluate.best", method=best))
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps({"block_size_m": block_size, "folds": folds,
+                                        "threshold_dbm": threshold_dbm, "best": best,
+                                        "scores": frame.to_dict(orient="records")}, indent=2),
+                            encoding="utf-8")
 
 
 @app.command("map")

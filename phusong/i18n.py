@@ -37,6 +37,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Province: 5G coverage {share} by population (target ≥ {target} %), "
         "{met} communes met, {not_met} not met, {insufficient} insufficient data",
     ),
+    "evaluate.title": (
+        "Kiểm định chéo theo khối không gian ({block} m)",
+        "Spatial-block cross-validation ({block} m blocks)",
+    ),
+    "evaluate.best": ("Phương pháp tốt nhất (RMSE): {method}", "Best method (RMSE): {method}"),
     "error.prefix": ("Lỗi", "Error"),
     "status.met": ("Đạt", "Met"),
     "status.not_met": ("Chưa đạt", "Not met"),

@@ -1,0 +1,108 @@
+"""Spatial-block cross-validation of interpolators on a store's readings.
+
+Readings are grouped in square blocks (default 1 km) and whole blocks are held
+out, so a method is judged on predicting away from the measured roads, as it
+must in use; random K-fold flatters every method (GUIDE §6).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from phusong.config import DEFAULT_NR_THRESHOLD_DBM
+from phusong.errors import EstimationError
+
+from .estimate import _fit_kwargs
+from .evidence import load_signal_xy, nr_evidence
+from .interpolate import make_interpolator
+
+DEFAULT_BLOCK_SIZE_M = 1000.0
+DEFAULT_METHODS = ("pathloss", "kriging", "idw", "gp")
+
+
+@dataclass
+class Score:
+    """Cross-validated scores of one method."""
+
+    method: str
+    rmse_db: float
+    mae_db: float
+    bias_db: float
+    call_accuracy: float
+    share_error_pp: float
+    seconds: float
+    n_test: int
+
+
+def spatial_folds(X: np.ndarray, block_size: float, n_folds: int,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Fold number of each point: whole ``block_size`` squares go to one fold."""
+    keys = np.floor(X / block_size).astype(np.int64)
+    _, block = np.unique(keys, axis=0, return_inverse=True)
+    fold_of_block = rng.permutation(block.max() + 1) % n_folds
+    return fold_of_block[block.ravel()]
+
+
+def cross_validate(evidence: pd.DataFrame, method: str, folds: np.ndarray,
+                   threshold: float = DEFAULT_NR_THRESHOLD_DBM) -> Score:
+    """Score ``method`` on the given folds, per operator, pooled over operators."""
+    template = make_interpolator(method)
+    predicted = np.full(len(evidence), np.nan)
+    start = time.perf_counter()
+    for fold in np.unique(folds):
+        test = folds == fold
+        for _, rows in evidence[~test].groupby(evidence["operator"].fillna("unknown")[~test]):
+            model = clone(template)
+            model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(),
+                      **_fit_kwargs(model, rows))
+            targets = test & evidence["operator"].eq(rows["operator"].iloc[0]).to_numpy()
+            if targets.any():
+                predicted[targets] = model.predict(evidence.loc[targets, ["x", "y"]].to_numpy())
+    seconds = time.perf_counter() - start
+    return _score(method, evidence, predicted, threshold, seconds)
+
+
+def _score(method: str, evidence: pd.DataFrame, predicted: np.ndarray, threshold: float,
+           seconds: float) -> Score:
+    observed = evidence["value"].to_numpy()
+    measured = evidence["nr_measured"].to_numpy(dtype=bool) & ~np.isnan(predicted)
+    error = predicted[measured] - observed[measured]
+    known = ~np.isnan(predicted)
+    call_pred = predicted[known] >= threshold
+    call_obs = observed[known] >= threshold
+    return Score(
+        method=method,
+        rmse_db=float(np.sqrt(np.mean(error**2))),
+        mae_db=float(np.mean(np.abs(error))),
+        bias_db=float(np.mean(error)),
+        call_accuracy=float(np.mean(call_pred == call_obs)),
+        share_error_pp=float(100 * (call_pred.mean() - call_obs.mean())),
+        seconds=seconds,
+        n_test=int(measured.sum()),
+    )
+
+
+def evaluate_store(store_path: str | Path, crs: str, methods: tuple[str, ...] = DEFAULT_METHODS,
+                   block_size: float = DEFAULT_BLOCK_SIZE_M, n_folds: int = 5,
+                   threshold: float = DEFAULT_NR_THRESHOLD_DBM, seed: int = 0) -> list[Score]:
+    """Spatial-block cross-validation of every method on the same folds."""
+    evidence = nr_evidence(load_signal_xy(store_path, crs)).reset_index(drop=True)
+    if evidence["nr_measured"].sum() < 10:
+        raise EstimationError("too few NR readings to cross-validate")
+    folds = spatial_folds(evidence[["x", "y"]].to_numpy(), block_size, n_folds,
+                          np.random.default_rng(seed))
+    return [cross_validate(evidence, m, folds, threshold) for m in methods]
+
+
+def best_method(scores: list[Score]) -> str:
+    """The method with the lowest RMSE, ties broken by the smaller share error."""
+    return min(scores, key=lambda s: (round(s.rmse_db, 2), abs(s.share_error_pp))).method
+
+
+def scores_table(scores: list[Score]) -> pd.DataFrame:
+    return pd.DataFrame([asdict(s) for s in scores])
