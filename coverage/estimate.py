@@ -119,6 +119,7 @@ def estimate_coverage(
     min_readings: int = DEFAULT_MIN_READINGS,
     min_sampled_area_pct: float = DEFAULT_MIN_SAMPLED_AREA_PCT,
     n_realisations: int = 60,
+    declarations: pd.DataFrame | None = None,
     progress: Callable[[str, float], None] | None = None,
 ) -> Estimate:
     """Estimate each unit's 5G coverage share from the readings in a store.
@@ -142,6 +143,10 @@ def estimate_coverage(
         Below either, a unit is reported as insufficient data.
     n_realisations
         Simulated error fields behind the 90 % intervals.
+    declarations
+        Fixed-broadband availability declarations
+        (:func:`~phusong.coverage.gigabit.read_declarations`); without them the
+        gigabit columns report insufficient data.
     """
     report = progress or (lambda step, done: None)
     targets = targets or load_targets()
@@ -190,10 +195,72 @@ def estimate_coverage(
     communes["gap_pp"] = np.where(sufficient,
                                   np.maximum(targets.coverage_5g_min_pct - basis_share, 0), np.nan)
     communes["gap_people"] = np.round(communes["gap_pp"] / 100 * communes["population"])
+    _add_gigabit(communes, member, grid, store_path, declarations, targets)
     summary = _summary(communes, targets, threshold, resolution, len(evidence))
     summary["synthetic"] = bool(evidence["synthetic"].fillna(False).astype(bool).any())
     report("done", 1.0)
     return Estimate(communes, grid, member, rsrp, rsrp_std, p_covered, summary)
+
+
+def _unit_of_lonlat(member: Membership, grid: Grid, lon: np.ndarray, lat: np.ndarray,
+                    crs: str) -> tuple[np.ndarray, np.ndarray]:
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+    xy = np.column_stack([x, y])
+    cells = grid.cell_of(xy)
+    label = member.dominant_unit()
+    return xy, np.where(cells >= 0, label[np.maximum(cells, 0)], -1)
+
+
+def _add_gigabit(communes: gpd.GeoDataFrame, member: Membership, grid: Grid,
+                 store_path: str | Path, declarations: pd.DataFrame | None,
+                 targets: Targets) -> None:
+    """Gigabit columns: declared share of households, verification and challenge."""
+    from phusong.probes import SPEED_LAYER, ReadingStore
+
+    from .gigabit import (HOUSEHOLD_SIZE, challenged_units, declared_gigabit_households,
+                          verify_tests)
+
+    crs = grid.crs
+    n = member.n_units
+    households = np.round(communes["population"].to_numpy() / HOUSEHOLD_SIZE)
+    communes["households"] = households
+    with ReadingStore(store_path, create=False) as store:
+        tests = store.read(SPEED_LAYER, where="has_fix = 1")
+    tests = verify_tests(tests, targets.gigabit_min_down_mbps)
+    xy, unit = _unit_of_lonlat(member, grid, tests.geometry.x.to_numpy(),
+                               tests.geometry.y.to_numpy(), crs)
+    inside = unit >= 0
+    count = lambda mask: np.bincount(unit[inside & mask], minlength=n)  # noqa: E731
+    communes["gigabit_tests"] = count(np.ones(len(unit), bool))
+    communes["gigabit_confirmed_tests"] = count(tests["confirms"].to_numpy(bool))
+    failing = tests["fails"].to_numpy(bool)
+    communes["gigabit_failed_tests"] = count(failing)
+    challenged = challenged_units(xy[failing], unit[failing], n)
+    communes["gigabit_challenged"] = challenged
+    if declarations is None or declarations.empty:
+        communes["gigabit_declared_households"] = np.nan
+        communes["gigabit_share_pct"] = np.nan
+        communes["gigabit_verification"] = "no_declarations"
+        communes["gigabit_status"] = INSUFFICIENT
+        return
+    point_rows = declarations["lon"].notna().to_numpy()
+    point_units = np.full(len(declarations), -1)
+    if point_rows.any():
+        _, point_units[point_rows] = _unit_of_lonlat(
+            member, grid, declarations.loc[point_rows, "lon"].to_numpy(),
+            declarations.loc[point_rows, "lat"].to_numpy(), crs)
+    declared = declared_gigabit_households(declarations, point_units, communes["code"],
+                                           targets.gigabit_min_down_mbps)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(households > 0, np.minimum(100 * declared / households, 100), np.nan)
+    communes["gigabit_declared_households"] = declared
+    communes["gigabit_share_pct"] = share
+    communes["gigabit_verification"] = np.where(
+        challenged, "challenged",
+        np.where(communes["gigabit_confirmed_tests"] > 0, "verified", "unverified"))
+    communes["gigabit_status"] = status(share, ~np.isnan(share), targets.gigabit_min_pct)
 
 
 def _summary(communes: gpd.GeoDataFrame, targets: Targets, threshold: float,
@@ -202,7 +269,20 @@ def _summary(communes: gpd.GeoDataFrame, targets: Targets, threshold: float,
     pop = known["population"].fillna(0).to_numpy()
     share = known["share_5g_pop_pct"].to_numpy()
     province = float(np.sum(pop * share) / pop.sum()) if pop.sum() > 0 else None
+    gigabit = {}
+    if "gigabit_share_pct" in communes and communes["gigabit_share_pct"].notna().any():
+        hh = communes["households"].to_numpy()
+        declared = communes["gigabit_declared_households"].fillna(0).to_numpy()
+        gigabit = {
+            "province_gigabit_share_pct": float(100 * declared.sum() / hh.sum()),
+            "target_gigabit_pct": targets.gigabit_min_pct,
+            "communes_gigabit_met": int((communes["gigabit_status"] == MET).sum()),
+            "communes_gigabit_challenged": int(communes["gigabit_challenged"].sum()),
+        }
+        gigabit["province_gigabit_status"] = (
+            MET if gigabit["province_gigabit_share_pct"] >= targets.gigabit_min_pct else NOT_MET)
     return {
+        **gigabit,
         "threshold_dbm": threshold,
         "resolution_m": resolution,
         "population_basis": "uniform within each commune",
@@ -212,6 +292,8 @@ def _summary(communes: gpd.GeoDataFrame, targets: Targets, threshold: float,
         "plan": targets.plan,
         "plan_source": targets.source,
         "province_share_5g_pop_pct": province,
+        "province_5g_status": (INSUFFICIENT if province is None else
+                               MET if province >= targets.coverage_5g_min_pct else NOT_MET),
         "province_population_with_data": float(pop.sum()),
         "province_population_total": float(communes["population"].fillna(0).sum()),
         "communes": int(len(communes)),

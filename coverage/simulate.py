@@ -48,6 +48,7 @@ TRUTH_DIR = "truth"
 TRUTH_RASTER = "nr_rsrp_dbm.tif"
 TRUTH_TABLE = "communes_truth.csv"
 SITES_TABLE = "sites.csv"
+DECLARATIONS_CSV = "declarations.csv"
 
 
 @dataclass
@@ -318,12 +319,14 @@ def _wired_speed_tests(units: gpd.GeoDataFrame, fixed: pd.DataFrame, to_lonlat: 
     tests = []
     for unit, polygon in enumerate(units.geometry):
         share = fixed.gigabit_households[unit] / max(fixed.households[unit], 1)
-        xy = _points_in(polygon, cfg.wired_tests_per_commune, rng)
+        # Each line is tested twice, as a household re-testing a bad line would.
+        xy = np.repeat(_points_in(polygon, max(cfg.wired_tests_per_commune // 2, 1), rng), 2, axis=0)
         lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
         for k in range(len(xy)):
-            plan = 1000.0 if rng.random() < share else float(rng.choice([100, 200, 300, 500]))
-            link = 2500.0 if rng.random() < 0.2 else 1000.0
-            degraded = rng.random() < 0.05
+            if k % 2 == 0:
+                plan = 1000.0 if rng.random() < share else float(rng.choice([100, 200, 300, 500]))
+                link = 2500.0 if rng.random() < 0.2 else 1000.0
+                degraded = rng.random() < 0.05
             rate = min(plan * 1.05, link * 0.94) * rng.uniform(0.85, 1.0)
             if degraded:
                 rate *= rng.uniform(0.1, 0.4)
@@ -340,6 +343,28 @@ def _wired_speed_tests(units: gpd.GeoDataFrame, fixed: pd.DataFrame, to_lonlat: 
                 "latency_ms": round(float(rng.uniform(2, 8)), 1), "synthetic": True,
             })
     return tests
+
+
+def declarations_table(units: gpd.GeoDataFrame, fixed: pd.DataFrame,
+                       cfg: SimulationConfig, rng: np.random.Generator) -> pd.DataFrame:
+    """Operators' availability declarations per commune (see :mod:`.gigabit`).
+
+    The first operator declares every gigabit household; the others a part of them.
+    """
+    rows = []
+    for unit, code in enumerate(units["code"]):
+        gigabit, total = int(fixed.gigabit_households[unit]), int(fixed.households[unit])
+        for k, op in enumerate(cfg.operators):
+            served = gigabit if k == 0 else int(gigabit * rng.uniform(0.3, 0.9))
+            if served > 0:
+                rows.append((OPERATORS.get(op, op), "XGS-PON" if k == 0 else "GPON", 1000, 1000,
+                             code, served))
+            if total - served > 0:
+                rows.append((OPERATORS.get(op, op), "GPON", 300, 300, code, total - served))
+    frame = pd.DataFrame(rows, columns=["operator", "technology", "max_down_mbps",
+                                        "max_up_mbps", "commune_code", "households"])
+    frame["as_of"] = cfg.start.date().isoformat()
+    return frame
 
 
 def true_nr_rsrp(radio: _Radio, member: Membership) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -433,6 +458,7 @@ def simulate(
     write_cog(truth_dir / TRUTH_RASTER, rsrp, grid,
               "SYNTHETIC true NR SS-RSRP, best operator", "dBm")
     truth.to_csv(truth_dir / TRUTH_TABLE, index=False, float_format="%.3f")
+    declarations_table(units, fixed, cfg, rng).to_csv(out_dir / DECLARATIONS_CSV, index=False)
     sites_out = sites.copy()
     lon, lat = to_lonlat.transform(sites.x.to_numpy(), sites.y.to_numpy())
     sites_out["lon"], sites_out["lat"] = lon, lat

@@ -82,12 +82,15 @@ def _run_simulate(out: Path, seed: int, readings: int, report) -> Path:
 
 
 def _run_estimate(store: Path, out: Path, units, resolution: float, threshold: Optional[float],
-                  targets: Optional[Path], report) -> dict:
+                  targets: Optional[Path], declarations: Optional[Path], report) -> dict:
     from phusong.coverage import estimate_coverage, load_targets, write_estimate
+    from phusong.coverage.gigabit import read_declarations
 
-    result = estimate_coverage(store, units, resolution=resolution,
-                               targets=load_targets(targets), threshold_dbm=threshold,
-                               progress=_stage(report, "step.interpolate"))
+    result = estimate_coverage(
+        store, units, resolution=resolution, targets=load_targets(targets),
+        threshold_dbm=threshold,
+        declarations=read_declarations(declarations) if declarations else None,
+        progress=_stage(report, "step.interpolate"))
     report("step.report", 0.0)
     paths = write_estimate(result, out)
     report("step.report", 1.0)
@@ -139,11 +142,13 @@ def estimate(
     resolution: float = typer.Option(DEFAULT_RESOLUTION_M, "--resolution", min=5, help="Grid cell size in metres."),
     threshold_dbm: Optional[float] = typer.Option(None, "--threshold-dbm", help="NR SS-RSRP coverage threshold (default: the targets file's)."),
     targets: Optional[Path] = typer.Option(None, "--targets", help="Targets TOML (default: Plan 182-KH/TU)."),
+    declarations: Optional[Path] = typer.Option(None, "--declarations", help="Fixed-broadband availability declarations CSV (schema: phusong.coverage.gigabit)."),
 ) -> None:
-    """Estimate per-commune 5G coverage from a readings store."""
+    """Estimate per-commune 5G coverage and gigabit availability from a readings store."""
     with _progress() as report:
         units = _load_units(boundaries, id_field, name_field, population_field, report)
-        result = _run_estimate(store, out, units, resolution, threshold_dbm, targets, report)
+        result = _run_estimate(store, out, units, resolution, threshold_dbm, targets,
+                               declarations, report)
     _print_summary(result["summary"])
     console.print(t("done.estimate", path=result["paths"]["csv"]))
 
@@ -207,7 +212,9 @@ def demo(
     with _progress() as report:
         store = _run_simulate(out / "simulation", seed, readings, report)
         units = _load_units(boundaries, id_field, name_field, population_field, report)
-        result = _run_estimate(store, out, units, DEFAULT_RESOLUTION_M, None, None, report)
+        declarations = store.parent / "declarations.csv" if boundaries is None else None
+        result = _run_estimate(store, out, units, DEFAULT_RESOLUTION_M, None, None,
+                               declarations, report)
         map_path = _run_map(out, out / "map.html", report)
     _print_summary(result["summary"])
     console.print(t("done.estimate", path=result["paths"]["csv"]))
