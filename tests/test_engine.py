@@ -1,0 +1,98 @@
+"""The coverage engine against the simulator's ground truth."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from phusong.coverage import (InverseDistance, PathLossKriging, SimulationConfig,
+                              default_interpolator, load_boundaries, simulate)
+from phusong.coverage.evaluate import best_method, evaluate_store, scores_table
+from phusong.coverage.evidence import NO_NR_DBM, nr_evidence
+
+
+def merged(demo_dir) -> pd.DataFrame:
+    table = pd.read_csv(demo_dir / "communes.csv", dtype={"code": str})
+    truth = pd.read_csv(demo_dir / "simulation" / "truth" / "communes_truth.csv",
+                        dtype={"code": str})
+    return table.merge(truth, on="code")
+
+
+def test_default_interpolator_is_an_unfitted_regressor():
+    model = default_interpolator()
+    assert isinstance(model, PathLossKriging)
+    assert not hasattr(model, "variogram_")
+    assert clone(model).get_params() == model.get_params()
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 5000, (400, 2))
+    y = 10 - 35 * np.log10(np.hypot(*(X - 2500).T) + 30) + rng.normal(0, 2, 400)
+    for est in (model, InverseDistance()):
+        mean, std = clone(est).fit(X, y).predict(X[:10], return_std=True)
+        assert mean.shape == std.shape == (10,) and np.all(std >= 0)
+
+
+def test_only_active_capable_lte_counts_against_5g():
+    readings = pd.DataFrame({
+        "technology": ["NR-NSA", "LTE", "LTE", "LTE", "NR-SA"],
+        "nr_ss_rsrp_dbm": [-95.0, None, None, None, -120.0],
+        "device_state": ["data", "idle", "data", "data", "idle"],
+        "device_5g_capable": [True, True, True, False, True],
+        "operator": ["452-04"] * 5,
+    })
+    evidence = nr_evidence(readings)
+    assert evidence.index.tolist() == [0, 2, 4]
+    assert evidence["value"].tolist() == [-95.0, NO_NR_DBM, -120.0]
+
+
+def test_shares_and_intervals_against_truth(demo_dir):
+    table = merged(demo_dir)
+    known = table[table["status"] != "insufficient_data"]
+    error = known["share_5g_area_pct"] - known["true_share_5g_area_pct"]
+    dense = known["n_readings"] >= 50
+    within5 = (error[dense].abs() <= 5).mean()
+    inside = ((table["true_share_5g_area_pct"] >= table["share_5g_low_pct"] - 1e-6)
+              & (table["true_share_5g_area_pct"] <= table["share_5g_high_pct"] + 1e-6))
+    coverage_known = inside[table["status"] != "insufficient_data"].mean()
+    print(f"\ncommunes with >= 50 readings: {dense.sum()}, within 5 pp: {within5:.0%}; "
+          f"90% intervals contain the truth for {coverage_known:.0%} of communes with data "
+          f"({inside.mean():.0%} of all), mean width "
+          f"{(table.share_5g_high_pct - table.share_5g_low_pct).mean():.1f} pp")
+    assert within5 >= 0.70
+    assert 0.80 <= coverage_known <= 0.97
+    assert table["share_5g_low_pct"].notna().all()  # intervals even where data are insufficient
+
+
+def test_gap_in_people(demo_dir):
+    table = merged(demo_dir)
+    not_met = table[table["status"] == "not_met"]
+    expected = np.round((60 - not_met["share_5g_pop_pct"]) / 100 * not_met["population_x"])
+    # shares are written with two decimals: allow that rounding (0.005 pp of the population)
+    tolerance = not_met["population_x"] * 0.005 / 100 + 1
+    assert ((not_met["gap_people"] - expected).abs() <= tolerance).all()
+    assert (not_met["gap_people"] > 0).all()
+
+
+def test_gigabit_shares_follow_declarations(demo_dir):
+    table = merged(demo_dir)
+    assert np.allclose(table["gigabit_share_pct"], table["true_gigabit_share_pct"], atol=0.5)
+    assert set(table["gigabit_verification"]) <= {"verified", "unverified", "challenged"}
+    assert table["gigabit_challenged"].any()
+
+
+@pytest.fixture(scope="module")
+def cv_store(tmp_path_factory):
+    sim = simulate(tmp_path_factory.mktemp("cv"), load_boundaries(),
+                   SimulationConfig(seed=3, n_readings=60_000))
+    return sim.store_path
+
+
+def test_spatial_block_cv_default_beats_peers(cv_store):
+    scores = evaluate_store(cv_store, "EPSG:9214", ("pathloss", "pykrige", "gp", "idw"))
+    table = scores_table(scores).set_index("method")
+    print("\n" + table.round(3).to_string())
+    assert table.loc["pathloss", "rmse_db"] <= table.loc["pykrige", "rmse_db"]
+    assert table.loc["pathloss", "rmse_db"] <= table.loc["gp", "rmse_db"]
+    assert table.loc["pathloss", "seconds"] < 0.5 * table.loc["gp", "seconds"]
+    assert best_method(scores) == "pathloss"
+    assert (table["n_test"] > 1000).all()
