@@ -33,6 +33,16 @@ def block_reduce(X: np.ndarray, y: np.ndarray, spacing: float,
     return reduced[["x", "y"]].to_numpy(), reduced["v"].to_numpy(), reduced["n"].to_numpy()
 
 
+def reduce_and_subsample(X: np.ndarray, y: np.ndarray, block_size: float, max_points: int,
+                         random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    """Block-reduce, then draw at most ``max_points`` blocks at random (for O(n³) methods)."""
+    Xr, yr, _ = block_reduce(X, y, block_size)
+    if len(yr) > max_points:
+        keep = np.random.default_rng(random_state).choice(len(yr), max_points, replace=False)
+        Xr, yr = Xr[keep], yr[keep]
+    return Xr, yr
+
+
 class InverseDistance(RegressorMixin, BaseEstimator):
     """Inverse-distance weighting over the ``n_neighbors`` nearest points.
 
@@ -228,11 +238,7 @@ class GaussianProcess(RegressorMixin, BaseEstimator):
 
         X, y = check_X_y(X, y, dtype=float)
         self.n_features_in_ = X.shape[1]
-        Xr, yr, _ = block_reduce(X, y, self.block_size)
-        if len(yr) > self.max_points:
-            keep = np.random.default_rng(self.random_state).choice(len(yr), self.max_points,
-                                                                   replace=False)
-            Xr, yr = Xr[keep], yr[keep]
+        Xr, yr = reduce_and_subsample(X, y, self.block_size, self.max_points, self.random_state)
         kernel = ConstantKernel(50.0) * Matern(length_scale=500.0, nu=1.5) + WhiteKernel(10.0)
         self.model_ = GaussianProcessRegressor(kernel, normalize_y=True,
                                                random_state=self.random_state).fit(Xr, yr)
@@ -262,11 +268,7 @@ class PyKrigeOrdinaryKriging(RegressorMixin, BaseEstimator):
 
         X, y = check_X_y(X, y, dtype=float)
         self.n_features_in_ = X.shape[1]
-        Xr, yr, _ = block_reduce(X, y, self.block_size)
-        if len(yr) > self.max_points:
-            keep = np.random.default_rng(self.random_state).choice(len(yr), self.max_points,
-                                                                   replace=False)
-            Xr, yr = Xr[keep], yr[keep]
+        Xr, yr = reduce_and_subsample(X, y, self.block_size, self.max_points, self.random_state)
         self.model_ = PyKrigeOK(Xr[:, 0], Xr[:, 1], yr, variogram_model="exponential")
         return self
 

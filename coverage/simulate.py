@@ -37,6 +37,7 @@ from scipy.spatial import cKDTree
 from phusong.config import DEFAULT_CRS, DEFAULT_NR_THRESHOLD_DBM, DEFAULT_RESOLUTION_M
 from phusong.probes import ReadingStore, stable_reading_id
 
+from .gigabit import HOUSEHOLD_SIZE
 from .grid import Grid, Membership, grid_for, membership
 from .radio import UMA_NLOS_SHADOW_STD_DB, correlated_shadowing, uma_nlos_path_loss_db
 from .rasters import write_cog
@@ -86,7 +87,7 @@ class SimulationConfig:
     walk_length: int = 300
     speed_test_every: int = 120
     wired_tests_per_commune: int = 6
-    household_size: float = 3.5
+    household_size: float = HOUSEHOLD_SIZE
     start: datetime = field(default_factory=lambda: datetime(2025, 10, 1, tzinfo=VIETNAM_TZ))
 
 
