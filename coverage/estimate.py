@@ -50,7 +50,7 @@ class Estimate:
     summary: dict
 
 
-def _fit_kwargs(model, rows: pd.DataFrame) -> dict:
+def fit_kwargs(model, rows: pd.DataFrame) -> dict:
     """Serving cell ids for models whose ``fit`` takes them."""
     if "cell_ids" in inspect.signature(model.fit).parameters:
         return {"cell_ids": rows["cell_id"].where(rows["nr_measured"]).to_numpy(dtype=object)}
@@ -72,7 +72,7 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
     for _, rows in evidence.groupby(evidence["operator"].fillna("unknown")):
         model = clone(interpolator)
         model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(),
-                  **_fit_kwargs(model, rows))
+                  **fit_kwargs(model, rows))
         mean, std = model.predict(cells_xy, return_std=True)
         not_covered *= 1 - probability_above(mean, std, threshold)
         better = mean > best

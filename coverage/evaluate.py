@@ -17,7 +17,7 @@ from sklearn.base import clone
 from phusong.config import DEFAULT_NR_THRESHOLD_DBM
 from phusong.errors import EstimationError
 
-from .estimate import _fit_kwargs
+from .estimate import fit_kwargs
 from .evidence import load_signal_xy, nr_evidence
 from .interpolate import make_interpolator
 
@@ -59,7 +59,7 @@ def cross_validate(evidence: pd.DataFrame, method: str, folds: np.ndarray,
         for _, rows in evidence[~test].groupby(evidence["operator"].fillna("unknown")[~test]):
             model = clone(template)
             model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(),
-                      **_fit_kwargs(model, rows))
+                      **fit_kwargs(model, rows))
             targets = test & evidence["operator"].eq(rows["operator"].iloc[0]).to_numpy()
             if targets.any():
                 predicted[targets] = model.predict(evidence.loc[targets, ["x", "y"]].to_numpy())

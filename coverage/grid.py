@@ -112,10 +112,9 @@ class Membership:
     def dominant_unit(self) -> np.ndarray:
         """For every grid cell, the unit holding most of it; -1 outside all units."""
         label = np.full(self.grid.size, -1, dtype=np.int32)
-        best = np.zeros(self.grid.size)
+        # Assigned in increasing fraction, so the largest share of each cell is written last.
         order = np.argsort(self.fraction, kind="stable")
         label[self.cell[order]] = self.unit[order]
-        best[self.cell[order]] = self.fraction[order]
         return label
 
 
