@@ -25,6 +25,7 @@ from phusong.errors import EstimationError
 from .evidence import load_signal_xy, nr_evidence
 from .grid import Grid, Membership, grid_for, membership
 from .interpolate import default_interpolator
+from .population import population_on_grid
 from .rasters import write_cog
 from .uncertainty import OperatorPrediction, share_intervals
 from .targets import INSUFFICIENT, MET, NOT_MET, Targets, load_targets, status
@@ -120,6 +121,7 @@ def estimate_coverage(
     min_sampled_area_pct: float = DEFAULT_MIN_SAMPLED_AREA_PCT,
     n_realisations: int = 60,
     declarations: pd.DataFrame | None = None,
+    population_raster: str | Path | None = None,
     progress: Callable[[str, float], None] | None = None,
 ) -> Estimate:
     """Estimate each unit's 5G coverage share from the readings in a store.
@@ -143,6 +145,8 @@ def estimate_coverage(
         Below either, a unit is reported as insufficient data.
     n_realisations
         Simulated error fields behind the 90 % intervals.
+    population_raster
+        People per cell (any CRS); without it population is spread uniformly in each unit.
     declarations
         Fixed-broadband availability declarations
         (:func:`~phusong.coverage.gigabit.read_declarations`); without them the
@@ -181,8 +185,11 @@ def estimate_coverage(
     communes["sampled_area_pct"] = sampled
     # Expected covered share: the mean over the unit of each cell's P(covered).
     share_area = 100 * member.weighted_mean(p_covered)
-    # Without a population raster, people are spread uniformly inside a commune.
-    share_pop = share_area.copy()
+    if population_raster is not None:
+        people = population_on_grid(population_raster, grid)
+        share_pop = 100 * member.weighted_mean(p_covered, people)
+    else:  # people spread uniformly inside each commune
+        share_pop = share_area.copy()
     communes["share_5g_area_pct"] = np.where(sufficient, share_area, np.nan)
     communes["share_5g_pop_pct"] = np.where(sufficient, share_pop, np.nan)
     # Intervals are given for every commune, including those with insufficient data.
@@ -197,6 +204,8 @@ def estimate_coverage(
     communes["gap_people"] = np.round(communes["gap_pp"] / 100 * communes["population"])
     _add_gigabit(communes, member, grid, store_path, declarations, targets)
     summary = _summary(communes, targets, threshold, resolution, len(evidence))
+    if population_raster is not None:
+        summary["population_basis"] = f"raster {Path(population_raster).name}"
     summary["synthetic"] = bool(evidence["synthetic"].fillna(False).astype(bool).any())
     report("done", 1.0)
     return Estimate(communes, grid, member, rsrp, rsrp_std, p_covered, summary)

@@ -82,7 +82,8 @@ def _run_simulate(out: Path, seed: int, readings: int, report) -> Path:
 
 
 def _run_estimate(store: Path, out: Path, units, resolution: float, threshold: Optional[float],
-                  targets: Optional[Path], declarations: Optional[Path], report) -> dict:
+                  targets: Optional[Path], declarations: Optional[Path], report,
+                  population: Optional[Path] = None) -> dict:
     from phusong.coverage import estimate_coverage, load_targets, write_estimate
     from phusong.coverage.gigabit import read_declarations
 
@@ -90,6 +91,7 @@ def _run_estimate(store: Path, out: Path, units, resolution: float, threshold: O
         store, units, resolution=resolution, targets=load_targets(targets),
         threshold_dbm=threshold,
         declarations=read_declarations(declarations) if declarations else None,
+        population_raster=population,
         progress=_stage(report, "step.interpolate"))
     report("step.report", 0.0)
     paths = write_estimate(result, out)
@@ -143,12 +145,13 @@ def estimate(
     threshold_dbm: Optional[float] = typer.Option(None, "--threshold-dbm", help="NR SS-RSRP coverage threshold (default: the targets file's)."),
     targets: Optional[Path] = typer.Option(None, "--targets", help="Targets TOML (default: Plan 182-KH/TU)."),
     declarations: Optional[Path] = typer.Option(None, "--declarations", help="Fixed-broadband availability declarations CSV (schema: phusong.coverage.gigabit)."),
+    population: Optional[Path] = typer.Option(None, "--population", help="Population-count raster (GeoTIFF, any CRS); default: uniform within each commune."),
 ) -> None:
     """Estimate per-commune 5G coverage and gigabit availability from a readings store."""
     with _progress() as report:
         units = _load_units(boundaries, id_field, name_field, population_field, report)
         result = _run_estimate(store, out, units, resolution, threshold_dbm, targets,
-                               declarations, report)
+                               declarations, report, population)
     _print_summary(result["summary"])
     console.print(t("done.estimate", path=result["paths"]["csv"]))
 
