@@ -103,10 +103,8 @@ def _sampled_share(member: Membership, points: np.ndarray, radius: float) -> np.
     return 100 * member.weighted_mean(near)
 
 
-def _unit_counts(member: Membership, grid: Grid, xy: np.ndarray) -> np.ndarray:
-    label = member.dominant_unit()
-    cells = grid.cell_of(xy)
-    units = label[cells[cells >= 0]]
+def _unit_counts(member: Membership, xy: np.ndarray) -> np.ndarray:
+    units = member.unit_of(xy)
     return np.bincount(units[units >= 0], minlength=member.n_units)
 
 
@@ -175,7 +173,7 @@ def estimate_coverage(
                                 n_realisations=n_realisations)
     report("aggregate", 0.95)
     points = evidence[["x", "y"]].to_numpy()
-    counts = _unit_counts(member, grid, points)
+    counts = _unit_counts(member, points)
     sampled = _sampled_share(member, points, SAMPLED_RADIUS_M)
     sufficient = (counts >= min_readings) & (sampled >= min_sampled_area_pct)
 
@@ -202,7 +200,7 @@ def estimate_coverage(
     communes["gap_pp"] = np.where(sufficient,
                                   np.maximum(targets.coverage_5g_min_pct - basis_share, 0), np.nan)
     communes["gap_people"] = np.round(communes["gap_pp"] / 100 * communes["population"])
-    _add_gigabit(communes, member, grid, store_path, declarations, targets)
+    _add_gigabit(communes, member, store_path, declarations, targets)
     summary = _summary(communes, targets, threshold, resolution, len(evidence))
     if population_raster is not None:
         summary["population_basis"] = f"raster {Path(population_raster).name}"
@@ -211,35 +209,31 @@ def estimate_coverage(
     return Estimate(communes, grid, member, rsrp, rsrp_std, p_covered, summary)
 
 
-def _unit_of_lonlat(member: Membership, grid: Grid, lon: np.ndarray, lat: np.ndarray,
-                    crs: str) -> tuple[np.ndarray, np.ndarray]:
+def _unit_of_lonlat(member: Membership, lon: np.ndarray,
+                    lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Projected positions of WGS 84 points and the unit each falls in."""
     from pyproj import Transformer
 
-    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
-    xy = np.column_stack([x, y])
-    cells = grid.cell_of(xy)
-    label = member.dominant_unit()
-    return xy, np.where(cells >= 0, label[np.maximum(cells, 0)], -1)
+    to_grid = Transformer.from_crs("EPSG:4326", member.grid.crs, always_xy=True)
+    xy = np.column_stack(to_grid.transform(lon, lat))
+    return xy, member.unit_of(xy)
 
 
-def _add_gigabit(communes: gpd.GeoDataFrame, member: Membership, grid: Grid,
-                 store_path: str | Path, declarations: pd.DataFrame | None,
-                 targets: Targets) -> None:
+def _add_gigabit(communes: gpd.GeoDataFrame, member: Membership, store_path: str | Path,
+                 declarations: pd.DataFrame | None, targets: Targets) -> None:
     """Gigabit columns: declared share of households, verification and challenge."""
     from phusong.probes import SPEED_LAYER, ReadingStore
 
     from .gigabit import (HOUSEHOLD_SIZE, challenged_units, declared_gigabit_households,
                           verify_tests)
 
-    crs = grid.crs
     n = member.n_units
     households = np.round(communes["population"].to_numpy() / HOUSEHOLD_SIZE)
     communes["households"] = households
     with ReadingStore(store_path, create=False) as store:
         tests = store.read(SPEED_LAYER, where="has_fix = 1")
     tests = verify_tests(tests, targets.gigabit_min_down_mbps)
-    xy, unit = _unit_of_lonlat(member, grid, tests.geometry.x.to_numpy(),
-                               tests.geometry.y.to_numpy(), crs)
+    xy, unit = _unit_of_lonlat(member, tests.geometry.x.to_numpy(), tests.geometry.y.to_numpy())
     inside = unit >= 0
     count = lambda mask: np.bincount(unit[inside & mask], minlength=n)  # noqa: E731
     communes["gigabit_tests"] = count(np.ones(len(unit), bool))
@@ -258,8 +252,8 @@ def _add_gigabit(communes: gpd.GeoDataFrame, member: Membership, grid: Grid,
     point_units = np.full(len(declarations), -1)
     if point_rows.any():
         _, point_units[point_rows] = _unit_of_lonlat(
-            member, grid, declarations.loc[point_rows, "lon"].to_numpy(),
-            declarations.loc[point_rows, "lat"].to_numpy(), crs)
+            member, declarations.loc[point_rows, "lon"].to_numpy(),
+            declarations.loc[point_rows, "lat"].to_numpy())
     declared = declared_gigabit_households(declarations, point_units, communes["code"],
                                            targets.gigabit_min_down_mbps)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -109,13 +110,22 @@ class Membership:
         """Per-unit sum of a per-cell quantity, split by the area fractions."""
         return np.bincount(self.unit, self.fraction * values[self.cell], self.n_units)
 
-    def dominant_unit(self) -> np.ndarray:
-        """For every grid cell, the unit holding most of it; -1 outside all units."""
+    @cached_property
+    def _dominant(self) -> np.ndarray:
         label = np.full(self.grid.size, -1, dtype=np.int32)
         # Assigned in increasing fraction, so the largest share of each cell is written last.
         order = np.argsort(self.fraction, kind="stable")
         label[self.cell[order]] = self.unit[order]
         return label
+
+    def dominant_unit(self) -> np.ndarray:
+        """For every grid cell, the unit holding most of it; -1 outside all units."""
+        return self._dominant
+
+    def unit_of(self, xy: np.ndarray) -> np.ndarray:
+        """Unit of each point (that of the unit holding most of its cell); -1 outside all."""
+        cells = self.grid.cell_of(xy)
+        return np.where(cells >= 0, self._dominant[np.maximum(cells, 0)], -1)
 
 
 def _unit_membership(grid: Grid, polygon: shapely.Geometry) -> tuple[np.ndarray, np.ndarray]:

@@ -177,7 +177,7 @@ class _Radio:
         return _server_field(chosen, xy, fc, eirp, self.shadow[(op, tech)][cells])
 
 
-def _walks(units: gpd.GeoDataFrame, label: np.ndarray, grid: Grid, n_positions: int,
+def _walks(units: gpd.GeoDataFrame, member: Membership, n_positions: int,
            cfg: SimulationConfig, rng: np.random.Generator) -> pd.DataFrame:
     """Drive routes: random walks that stay inside their commune."""
     n_units = len(units)
@@ -196,8 +196,7 @@ def _walks(units: gpd.GeoDataFrame, label: np.ndarray, grid: Grid, n_positions: 
             path[step] = xy
             heading += rng.normal(0, cfg.walk_turn_std_rad, n_walks)
             proposal = xy + cfg.walk_step_m * np.column_stack([np.cos(heading), np.sin(heading)])
-            cells = grid.cell_of(proposal)
-            inside = (cells >= 0) & (label[np.maximum(cells, 0)] == unit)
+            inside = member.unit_of(proposal) == unit
             xy = np.where(inside[:, None], proposal, xy)
             heading = np.where(inside, heading, heading + np.pi + rng.normal(0, 0.5, n_walks))
         walk_ids = np.tile(np.arange(n_walks), walk_length)
@@ -442,7 +441,7 @@ def simulate(
     report("readings", 0.35)
     to_lonlat = Transformer.from_crs(cfg.crs, "EPSG:4326", always_xy=True)
     n_positions = max(cfg.n_readings // len(cfg.operators), 1)
-    positions = _walks(units, member.dominant_unit(), grid, n_positions, cfg, rng)
+    positions = _walks(units, member, n_positions, cfg, rng)
     times = _timestamps(positions, cfg, rng)
     signal = _signal_records(positions, times, radio, to_lonlat, cfg, rng)
     speed = _cellular_speed_tests(signal, cfg, rng)

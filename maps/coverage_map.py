@@ -7,7 +7,6 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
-import numpy as np
 import shapely
 from branca.element import Element
 
