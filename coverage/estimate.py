@@ -18,6 +18,7 @@ from phusong.config import (
     DEFAULT_MIN_READINGS,
     DEFAULT_MIN_SAMPLED_AREA_PCT,
     DEFAULT_RESOLUTION_M,
+    RELIABLE_RADIUS_M,
     SAMPLED_RADIUS_M,
 )
 from phusong.errors import EstimationError
@@ -92,15 +93,14 @@ def probability_above(mean: np.ndarray, std: np.ndarray, threshold: float) -> np
     return np.where(std > 0, norm.cdf(z), (mean >= threshold).astype(float))
 
 
-def _sampled_share(member: Membership, points: np.ndarray, radius: float) -> np.ndarray:
-    """Per-unit share (%) of area within ``radius`` of a reading."""
+def _distance_to_readings(member: Membership, points: np.ndarray, limit: float) -> np.ndarray:
+    """Per grid cell, the distance to the nearest reading (inf beyond ``limit`` or outside)."""
     cells = member.cells()
-    near = np.zeros(member.grid.size)
+    distance = np.full(member.grid.size, np.inf)
     if len(points):
-        distance, _ = cKDTree(points).query(member.grid.centres(cells),
-                                            distance_upper_bound=radius)
-        near[cells] = np.isfinite(distance)
-    return 100 * member.weighted_mean(near)
+        distance[cells], _ = cKDTree(points).query(member.grid.centres(cells),
+                                                   distance_upper_bound=limit)
+    return distance
 
 
 def _unit_counts(member: Membership, xy: np.ndarray) -> np.ndarray:
@@ -168,33 +168,39 @@ def estimate_coverage(
     rsrp, rsrp_std, p_covered = (np.full(grid.size, np.nan) for _ in range(3))
     rsrp[cells], rsrp_std[cells], p_covered[cells], per_operator = predict_operators(
         evidence, grid.centres(cells), threshold, interpolator)
-    report("aggregate", 0.7)
-    low, high = share_intervals(member, cells, per_operator, threshold,
-                                n_realisations=n_realisations)
-    report("aggregate", 0.95)
     points = evidence[["x", "y"]].to_numpy()
+    distance = _distance_to_readings(member, points, max(SAMPLED_RADIUS_M, RELIABLE_RADIUS_M))
+    reliable = distance <= RELIABLE_RADIUS_M
+    people = population_on_grid(population_raster, grid) if population_raster else None
+    # Expected covered share: the mean of each cell's P(covered) over the unit's cells near
+    # the readings, which stand for the rest of the unit (a ratio estimator).
+    share_area = 100 * member.mean_within(p_covered, reliable)
+    # Without a raster people are spread uniformly inside each unit: both bases agree.
+    share_pop = share_area if people is None else 100 * member.mean_within(p_covered, reliable,
+                                                                            people)
+    by_population = targets.coverage_5g_basis == "population"
+    basis = share_pop if by_population else share_area
+    report("aggregate", 0.7)
+    spread_down, spread_up = share_intervals(
+        member, cells, per_operator, threshold, weights=people if by_population else None,
+        within=reliable, n_realisations=n_realisations)
+    report("aggregate", 0.95)
+    far = ~reliable & (member.dominant_unit() >= 0)
+    p_covered[far] = share_area[member.dominant_unit()[far]] / 100
     counts = _unit_counts(member, points)
-    sampled = _sampled_share(member, points, SAMPLED_RADIUS_M)
+    sampled = 100 * member.weighted_mean((distance <= SAMPLED_RADIUS_M).astype(float))
     sufficient = (counts >= min_readings) & (sampled >= min_sampled_area_pct)
 
     communes = units[["code", "name", "population", "geometry"]].copy()
     communes["area_km2"] = member.unit_area_m2() / 1e6
     communes["n_readings"] = counts
     communes["sampled_area_pct"] = sampled
-    # Expected covered share: the mean over the unit of each cell's P(covered).
-    share_area = 100 * member.weighted_mean(p_covered)
-    if population_raster is not None:
-        people = population_on_grid(population_raster, grid)
-        share_pop = 100 * member.weighted_mean(p_covered, people)
-    else:  # people spread uniformly inside each commune
-        share_pop = share_area.copy()
     communes["share_5g_area_pct"] = np.where(sufficient, share_area, np.nan)
     communes["share_5g_pop_pct"] = np.where(sufficient, share_pop, np.nan)
     # Intervals are given for every commune, including those with insufficient data.
-    communes["share_5g_low_pct"] = low
-    communes["share_5g_high_pct"] = high
-    basis_share = (communes["share_5g_pop_pct"] if targets.coverage_5g_basis == "population"
-                   else communes["share_5g_area_pct"]).to_numpy()
+    communes["share_5g_low_pct"] = np.clip(basis - spread_down, 0, 100)
+    communes["share_5g_high_pct"] = np.clip(basis + spread_up, 0, 100)
+    basis_share = np.where(sufficient, basis, np.nan)
     communes["target_pct"] = targets.coverage_5g_min_pct
     communes["status"] = status(basis_share, sufficient, targets.coverage_5g_min_pct)
     communes["gap_pp"] = np.where(sufficient,
@@ -328,7 +334,8 @@ def write_estimate(result: Estimate, out_dir: str | Path) -> dict[str, Path]:
     write_cog(paths["rsrp_std"], result.rsrp_std, result.grid,
               "Standard deviation of the estimated NR SS-RSRP", "dB")
     write_cog(paths["p_covered"], result.p_covered, result.grid,
-              "Probability that some operator's NR SS-RSRP is at or above the threshold")
+              "Probability that some operator's NR SS-RSRP is at or above the threshold "
+              f"(beyond {RELIABLE_RADIUS_M:g} m of any reading: the commune's expected share)")
     paths["summary"].write_text(json.dumps(result.summary, ensure_ascii=False, indent=2),
                                 encoding="utf-8")
     return paths

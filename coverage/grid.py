@@ -106,6 +106,13 @@ class Membership:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(den > 0, num / den, np.nan)
 
+    def mean_within(self, values: np.ndarray, within: np.ndarray,
+                    weights: np.ndarray | None = None) -> np.ndarray:
+        """Like :meth:`weighted_mean` over the cells where ``within`` is true; a unit
+        with no such cell falls back to all its cells."""
+        inside = self.weighted_mean(np.where(within, values, np.nan), weights)
+        return np.where(np.isnan(inside), self.weighted_mean(values, weights), inside)
+
     def unit_sum(self, values: np.ndarray) -> np.ndarray:
         """Per-unit sum of a per-cell quantity, split by the area fractions."""
         return np.bincount(self.unit, self.fraction * values[self.cell], self.n_units)

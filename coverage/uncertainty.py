@@ -11,7 +11,10 @@ footprint. Its default was calibrated on the simulator (the tests check the
 interval coverage there); real campaigns should re-check it by spatial-block
 cross-validation (``phusong evaluate``).
 A place is covered in a realisation when any operator's value reaches the
-threshold; the per-commune covered shares over the realisations give the interval.
+threshold. The spread of the per-commune covered shares over the realisations,
+below and above their median, is laid around the point estimate: the realisations'
+own centre is shifted by the extra model-error variance (it raises the chance of
+exceeding the threshold where the prediction lies below it), the point estimate is not.
 """
 from __future__ import annotations
 
@@ -38,18 +41,23 @@ def share_intervals(
     operators: list[OperatorPrediction],
     threshold: float,
     weights: np.ndarray | None = None,
+    within: np.ndarray | None = None,
     n_realisations: int = 60,
     level: float = 0.90,
-    model_std_db: float = 5.5,
+    model_std_db: float = 4.5,
     model_correlation_m: float = 3000.0,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bounds (%) of each unit's covered share at ``level``.
+    """Downward and upward spread (percentage points) of each unit's covered share at
+    ``level``, measured from the median of the realisations.
 
     Parameters
     ----------
     weights
         Per-grid-cell weights (population); area only when omitted.
+    within
+        Per grid cell, whether it stands for its unit; the share of these cells is
+        extrapolated to the unit (all cells when omitted).
     """
     rng = np.random.default_rng(seed)
     shares = np.empty((n_realisations, member.n_units))
@@ -65,10 +73,11 @@ def share_intervals(
                 value += coarse.field(model_std_db, rng)
             any_covered |= value >= threshold
         covered[cells] = any_covered
-        shares[r] = 100 * member.weighted_mean(covered, weights)
+        shares[r] = 100 * (member.weighted_mean(covered, weights) if within is None
+                           else member.mean_within(covered, within, weights))
     tail = (1 - level) / 2 * 100
-    low, high = np.nanpercentile(shares, [tail, 100 - tail], axis=0)
-    return low, high
+    low, median, high = np.nanpercentile(shares, [tail, 50, 100 - tail], axis=0)
+    return median - low, high - median
 
 
 class _Coarse:

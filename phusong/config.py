@@ -14,6 +14,10 @@ DEFAULT_MIN_READINGS = 30
 DEFAULT_MIN_SAMPLED_AREA_PCT = 30.0
 # A cell counts as sampled when a reading lies within this distance.
 SAMPLED_RADIUS_M = 1000.0
+# Within this distance of a reading the sites that could cover a cell are close enough to the
+# route to have been seen (NR attaches out to ~1.6 km); farther, a commune's share is
+# extrapolated from its cells within it.
+RELIABLE_RADIUS_M = 800.0
 
 DEFAULT_ID_FIELD = "ward_code"
 DEFAULT_NAME_FIELD = "full_name"
