@@ -190,6 +190,30 @@ def evaluate(
                             encoding="utf-8")
 
 
+@app.command()
+def reaggregate(
+    estimates: Path = typer.Option(..., "--estimates", help="Folder written by phusong estimate (reads p_covered.tif)."),
+    out: Path = typer.Option(..., "--out", help="CSV file to write."),
+    boundaries: Optional[Path] = BoundariesOpt,
+    id_field: Optional[str] = IdFieldOpt,
+    name_field: Optional[str] = NameFieldOpt,
+    population_field: Optional[str] = PopFieldOpt,
+    targets: Optional[Path] = typer.Option(None, "--targets", help="Targets TOML (default: Plan 182-KH/TU)."),
+) -> None:
+    """Summarise an estimate's coverage rasters over another boundary set."""
+    from phusong.coverage import load_targets
+    from phusong.coverage.reaggregate import reaggregate as run
+
+    with _progress() as report:
+        units = _load_units(boundaries, id_field, name_field, population_field, report)
+        report("step.aggregate", 0.0)
+        table = run(estimates / "p_covered.tif", units, load_targets(targets))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False, float_format="%.2f", encoding="utf-8")
+        report("step.aggregate", 1.0)
+    console.print(t("done.estimate", path=out))
+
+
 @app.command("map")
 def map_command(
     estimates: Path = typer.Option(..., "--estimates", help="Folder written by phusong estimate."),

@@ -79,3 +79,22 @@ def test_stages_one_by_one(tmp_path):
                                                                            "Polygon")
     run_cli("map", "--estimates", str(est), "--out", str(html))
     assert html.exists()
+
+
+def test_reaggregate_to_other_boundaries(demo_dir, tmp_path):
+    same, old = tmp_path / "same.csv", tmp_path / "old.csv"
+    run_cli("reaggregate", "--estimates", str(demo_dir), "--out", str(same))
+    estimate = read_communes(demo_dir / "communes.csv")
+    again = read_communes(same)
+    known = estimate["status"] != "insufficient_data"
+    difference = (estimate["share_5g_area_pct"] - again["share_5g_area_pct"])[known].abs()
+    print(f"\nlargest difference re-aggregating onto the same communes: {difference.max():.2f} pp")
+    assert difference.max() < 0.5
+    run_cli("reaggregate", "--estimates", str(demo_dir), "--out", str(old),
+            "--boundaries", str(data_path("boundaries", "bacgiang_pre2025_communes_lowres.geojson")),
+            "--id-field", "census2009_commune_id", "--name-field", "commune_vn",
+            "--population-field", "pop_total_2019")
+    table = pd.read_csv(old, dtype={"code": str})
+    assert len(table) == 232
+    assert table["share_5g_area_pct"].dropna().between(0, 100).all()
+    assert (table["status"] != "insufficient_data").mean() > 0.9
