@@ -99,7 +99,7 @@ def _distance_to_readings(member: Membership, points: np.ndarray, limit: float) 
     distance = np.full(member.grid.size, np.inf)
     if len(points):
         distance[cells], _ = cKDTree(points).query(member.grid.centres(cells),
-                                                   distance_upper_bound=limit)
+                                                   distance_upper_bound=limit, workers=-1)
     return distance
 
 

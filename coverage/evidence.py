@@ -18,6 +18,8 @@ from phusong.probes import SIGNAL_LAYER, ReadingStore
 
 NR_TECHNOLOGIES = ("NR-NSA", "NR-SA")
 NO_NR_DBM = -140.0
+EVIDENCE_COLUMNS = ("technology", "nr_ss_rsrp_dbm", "device_state", "device_5g_capable",
+                    "operator", "cell_id", "synthetic")
 
 
 def nr_evidence(readings: pd.DataFrame) -> pd.DataFrame:
@@ -41,13 +43,16 @@ def nr_evidence(readings: pd.DataFrame) -> pd.DataFrame:
     return evidence
 
 
-def load_signal_xy(store_path: str | Path, crs: str) -> pd.DataFrame:
-    """Signal readings that have a fix, with projected ``x``/``y`` in ``crs``."""
+def load_signal_xy(store_path: str | Path, crs: str,
+                   columns: tuple[str, ...] | None = EVIDENCE_COLUMNS) -> pd.DataFrame:
+    """Signal readings that have a fix, with projected ``x``/``y`` in ``crs``.
+
+    Only ``columns`` are read (what :func:`nr_evidence` needs by default; all with ``None``).
+    """
     with ReadingStore(store_path, create=False) as store:
-        frame = store.read(SIGNAL_LAYER, where="has_fix = 1")
-    frame = frame[~frame.geometry.is_empty & frame.geometry.notna()]
+        frame = store.read_table(SIGNAL_LAYER, where="has_fix = 1", columns=columns)
+    frame = frame[frame["lon"].notna()].reset_index(drop=True)
     transformer = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    x, y = transformer.transform(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())
-    out = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    out["x"], out["y"] = x, y
-    return out.reset_index(drop=True)
+    frame["x"], frame["y"] = transformer.transform(frame.pop("lon").to_numpy(),
+                                                   frame.pop("lat").to_numpy())
+    return frame

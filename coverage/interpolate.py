@@ -79,7 +79,7 @@ class InverseDistance(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "tree_")
         X = check_array(X, dtype=float)
         k = min(self.n_neighbors, len(self.y_))
-        distance, index = self.tree_.query(X, k=k)
+        distance, index = self.tree_.query(X, k=k, workers=-1)
         if k == 1:
             distance, index = distance[:, None], index[:, None]
         weights = 1.0 / (distance + self.smoothing) ** self.power
@@ -121,7 +121,7 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
     variogram_ : ExponentialVariogram
     """
 
-    def __init__(self, sites=None, slope: float | None = None, n_neighbors: int = 16,
+    def __init__(self, sites=None, slope: float | None = None, n_neighbors: int = 12,
                  block_size: float = 50.0, censor_dbm: float = -140.0):
         self.sites = sites
         self.slope = slope

@@ -80,11 +80,20 @@ def local_kriging(X: np.ndarray, r: np.ndarray, targets: np.ndarray,
     """
     k = min(n_neighbors, len(X))
     tree = cKDTree(X)
-    mean = np.empty(len(targets))
-    std = np.empty(len(targets))
-    for start in range(0, len(targets), chunk):
-        t = targets[start:start + chunk]
-        dist, idx = tree.query(t, k=k)
+    # Beyond this distance every covariance is below 0.1 % of the sill: the data carry
+    # no weight, so simple kriging returns the mean and the full variance without a solve.
+    reach = 7 * variogram.range_m
+    mean = np.zeros(len(targets))
+    std = np.full(len(targets), np.sqrt(variogram.psill))
+    if not ordinary:
+        nearest, _ = tree.query(targets, k=1, distance_upper_bound=reach, workers=-1)
+        todo = np.flatnonzero(np.isfinite(nearest))
+    else:
+        todo = np.arange(len(targets))
+    for start in range(0, len(todo), chunk):
+        rows = todo[start:start + chunk]
+        t = targets[rows]
+        dist, idx = tree.query(t, k=k, workers=-1)
         if k == 1:
             dist, idx = dist[:, None], idx[:, None]
         pts = X[idx]
@@ -104,6 +113,6 @@ def local_kriging(X: np.ndarray, r: np.ndarray, targets: np.ndarray,
         else:
             w = np.linalg.solve(C, c0[..., None])[..., 0]
             var = variogram.psill - np.einsum("ij,ij->i", w, c0)
-        mean[start:start + chunk] = np.einsum("ij,ij->i", w, r[idx])
-        std[start:start + chunk] = np.sqrt(np.maximum(var, 0))
+        mean[rows] = np.einsum("ij,ij->i", w, r[idx])
+        std[rows] = np.sqrt(np.maximum(var, 0))
     return mean, std

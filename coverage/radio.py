@@ -9,6 +9,7 @@ Shadowing: log-normal with the exponential autocorrelation of Gudmundson (1991),
 from __future__ import annotations
 
 import numpy as np
+from scipy.fft import irfft2, next_fast_len, rfft2
 
 UMA_NLOS_SHADOW_STD_DB = 6.0
 
@@ -22,6 +23,32 @@ def uma_nlos_path_loss_db(
     return 13.54 + 39.08 * np.log10(d3d) + 20 * np.log10(fc_ghz) - 0.6 * (h_ut_m - 1.5)
 
 
+class GaussianField:
+    """Sampler of Gaussian fields with exponential autocorrelation on a grid.
+
+    The grid is padded by three correlation lengths (to a fast FFT size) so the
+    periodic FFT does not correlate opposite edges; the spectrum is computed once.
+    """
+
+    def __init__(self, shape: tuple[int, int], resolution_m: float, correlation_m: float):
+        pad = int(np.ceil(3 * correlation_m / resolution_m))
+        self.shape = shape
+        self.padded = (next_fast_len(shape[0] + pad, real=True),
+                       next_fast_len(shape[1] + pad, real=True))
+        ny, nx = self.padded
+        dy = np.minimum(np.arange(ny), ny - np.arange(ny)) * resolution_m
+        dx = np.minimum(np.arange(nx), nx - np.arange(nx)) * resolution_m
+        covariance = np.exp(-np.hypot(dy[:, None], dx[None, :]) / correlation_m)
+        self.spectrum = np.sqrt(np.maximum(rfft2(covariance, workers=-1).real, 0))
+
+    def sample(self, std: float, rng: np.random.Generator) -> np.ndarray:
+        """One field of zero mean and standard deviation ``std`` (float32)."""
+        noise = rng.standard_normal(self.padded)
+        field = irfft2(rfft2(noise, workers=-1) * self.spectrum, s=self.padded,
+                       workers=-1)[: self.shape[0], : self.shape[1]]
+        return (field / field.std() * std).astype(np.float32)
+
+
 def correlated_shadowing(
     shape: tuple[int, int],
     resolution_m: float,
@@ -29,17 +56,5 @@ def correlated_shadowing(
     correlation_m: float,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """A Gaussian field with exponential autocorrelation, zero mean, std ``std_db``.
-
-    The grid is padded by three correlation lengths so the periodic FFT does not
-    correlate opposite edges.
-    """
-    pad = int(np.ceil(3 * correlation_m / resolution_m))
-    ny, nx = shape[0] + pad, shape[1] + pad
-    dy = np.minimum(np.arange(ny), ny - np.arange(ny)) * resolution_m
-    dx = np.minimum(np.arange(nx), nx - np.arange(nx)) * resolution_m
-    covariance = np.exp(-np.hypot(dy[:, None], dx[None, :]) / correlation_m)
-    spectrum = np.sqrt(np.maximum(np.fft.rfft2(covariance), 0).real)
-    noise = rng.standard_normal((ny, nx))
-    field = np.fft.irfft2(np.fft.rfft2(noise) * spectrum, s=(ny, nx))[: shape[0], : shape[1]]
-    return (field / field.std() * std_db).astype(np.float32)
+    """A Gaussian field with exponential autocorrelation, zero mean, std ``std_db``."""
+    return GaussianField(shape, resolution_m, correlation_m).sample(std_db, rng)

@@ -32,7 +32,7 @@ class LocatedSites:
         if len(self.xy) == 0:
             return np.full(len(X), -np.inf)
         k = min(k, len(self.xy))
-        distance, index = cKDTree(self.xy).query(X, k=k)
+        distance, index = cKDTree(self.xy).query(X, k=k, workers=-1)
         if k == 1:
             distance, index = distance[:, None], index[:, None]
         level = self.intercept[index] - self.slope * np.log10(np.hypot(distance, HEIGHT_OFFSET_M))

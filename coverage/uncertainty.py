@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .grid import Membership
-from .radio import correlated_shadowing
+from .radio import GaussianField
 
 
 @dataclass
@@ -63,12 +63,13 @@ def share_intervals(
     shares = np.empty((n_realisations, member.n_units))
     covered = np.full(member.grid.size, np.nan)
     coarse = _Coarse(member, cells, model_correlation_m)
+    grid = member.grid
+    local = [GaussianField(grid.shape, grid.resolution, max(op.correlation_m, grid.resolution))
+             for op in operators]
     for r in range(n_realisations):
         any_covered = np.zeros(len(cells), dtype=bool)
-        for op in operators:
-            local = correlated_shadowing(member.grid.shape, member.grid.resolution, 1.0,
-                                         max(op.correlation_m, member.grid.resolution), rng)
-            value = op.mean + op.std * local.ravel()[cells]
+        for op, field in zip(operators, local):
+            value = op.mean + op.std * field.sample(1.0, rng).ravel()[cells]
             if model_std_db > 0:
                 value += coarse.field(model_std_db, rng)
             any_covered |= value >= threshold
@@ -85,13 +86,11 @@ class _Coarse:
 
     def __init__(self, member: Membership, cells: np.ndarray, correlation_m: float) -> None:
         grid = member.grid
-        self.factor = max(int(correlation_m / (5 * grid.resolution)), 1)
-        self.shape = (-(-grid.height // self.factor), -(-grid.width // self.factor))
-        self.resolution = grid.resolution * self.factor
-        self.correlation_m = correlation_m
+        factor = max(int(correlation_m / (5 * grid.resolution)), 1)
+        shape = (-(-grid.height // factor), -(-grid.width // factor))
+        self.sampler = GaussianField(shape, grid.resolution * factor, correlation_m)
         rows, cols = np.divmod(cells, grid.width)
-        self.index = (rows // self.factor) * self.shape[1] + cols // self.factor
+        self.index = (rows // factor) * shape[1] + cols // factor
 
     def field(self, std: float, rng: np.random.Generator) -> np.ndarray:
-        values = correlated_shadowing(self.shape, self.resolution, std, self.correlation_m, rng)
-        return values.ravel()[self.index]
+        return self.sampler.sample(std, rng).ravel()[self.index]

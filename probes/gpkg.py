@@ -100,9 +100,10 @@ def decode_points(blobs: list[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
     """
     lon = np.full(len(blobs), np.nan)
     lat = np.full(len(blobs), np.nan)
+    plain = _decode_plain_points(blobs, lon, lat)
     envelope_sizes = (0, 32, 48, 48, 64)
     for i, blob in enumerate(blobs):
-        if blob is None:
+        if blob is None or plain[i]:
             continue
         flags = blob[3]
         if flags & 0b1_0000:
@@ -112,3 +113,22 @@ def decode_points(blobs: list[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
         order = "<" if wkb[0] == 1 else ">"
         lon[i], lat[i] = struct.unpack_from(order + "dd", wkb, 5)
     return lon, lat
+
+
+def _decode_plain_points(blobs: list[bytes | None], lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Decode at once the blobs in the form :func:`encode_point` writes; mark them done."""
+    sizes = np.fromiter((len(b) if b is not None else 0 for b in blobs), np.int64, len(blobs))
+    plain = sizes == _POINT_BLOB_SIZE
+    if not plain.any():
+        return plain
+    raw = np.frombuffer(b"".join(b for b, p in zip(blobs, plain) if p), dtype=np.uint8)
+    raw = raw.reshape(-1, _POINT_BLOB_SIZE)
+    header_ok = (raw[:, 0] == ord("G")) & (raw[:, 1] == ord("P")) & \
+        (raw[:, 3] == _FLAGS_LITTLE_ENDIAN_NO_ENVELOPE) & (raw[:, 8] == 1) & \
+        (raw[:, 9:13].view("<u4").ravel() == 1)
+    coords = raw[:, _HEADER.size + 5:].copy().view("<f8")
+    index = np.flatnonzero(plain)
+    lon[index[header_ok]] = coords[header_ok, 0]
+    lat[index[header_ok]] = coords[header_ok, 1]
+    plain[index[~header_ok]] = False
+    return plain

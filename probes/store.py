@@ -272,18 +272,38 @@ class ReadingStore:
             raise StoreError(f"unknown layer {layer!r}")
         return self._conn.execute(f'SELECT count(*) FROM "{layer}"').fetchone()[0]
 
-    def read(self, layer: str, where: str | None = None) -> gpd.GeoDataFrame:
-        """A layer as a GeoDataFrame in EPSG:4326 (empty points where there was no fix)."""
+    def read_table(self, layer: str, where: str | None = None,
+                   columns: Iterable[str] | None = None) -> pd.DataFrame:
+        """A layer as a DataFrame with ``lon``/``lat`` in degrees (NaN where there was no fix).
+
+        ``columns`` limits the attributes read (all when omitted); large campaigns
+        read much faster without the raw source records.
+        """
         if layer not in LAYER_COLUMNS:
             raise StoreError(f"unknown layer {layer!r}")
-        sql = f'SELECT * FROM "{layer}"' + (f" WHERE {where}" if where else "") + " ORDER BY fid"
+        known = {c.name: c for c in LAYER_COLUMNS[layer]}
+        names = list(known) if columns is None else list(columns)
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise StoreError(f"{layer} has no column(s) {', '.join(unknown)}")
+        selected = ", ".join(["geom"] + [f'"{n}"' for n in names])
+        sql = (f'SELECT {selected} FROM "{layer}"' + (f" WHERE {where}" if where else "")
+               + " ORDER BY fid")
         frame = pd.read_sql_query(sql, self._conn)
-        lon, lat = gpkg.decode_points(frame.pop("geom").tolist())
-        geometry = gpd.points_from_xy(lon, lat, crs="EPSG:4326")
-        geometry[np.isnan(lon)] = None
-        for column in LAYER_COLUMNS[layer]:
+        frame["lon"], frame["lat"] = gpkg.decode_points(frame.pop("geom").tolist())
+        for column in (known[n] for n in names):
             if column.sql_type == "BOOLEAN":
                 frame[column.name] = frame[column.name].astype("boolean")
+        return frame
+
+    def read(self, layer: str, where: str | None = None,
+             columns: Iterable[str] | None = None) -> gpd.GeoDataFrame:
+        """A layer as a GeoDataFrame in EPSG:4326 (no geometry where there was no fix);
+        see :meth:`read_table`."""
+        frame = self.read_table(layer, where, columns)
+        lon, lat = frame.pop("lon").to_numpy(), frame.pop("lat").to_numpy()
+        geometry = gpd.points_from_xy(lon, lat, crs="EPSG:4326")
+        geometry[np.isnan(lon)] = None
         return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
 
     def read_quarantine(self) -> pd.DataFrame:

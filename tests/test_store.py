@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 import geopandas as gpd
 import pyogrio
+import numpy as np
 import pytest
 
 from phusong.errors import SchemaVersionError, StoreError
@@ -197,3 +198,18 @@ def test_kill_minus_nine_loses_no_committed_reading(tmp_path):
     missing = committed - stored
     print(f"committed {len(committed)}, stored {len(stored)}, missing {len(missing)}")
     assert not missing
+
+
+def test_point_blobs_from_other_tools_decode():
+    import struct
+
+    from phusong.probes import gpkg
+
+    big_endian = b"GP\x00\x00" + struct.pack(">i", 4326) + struct.pack(">BIdd", 0, 1, 105.5, 20.5)
+    with_envelope = (b"GP\x00\x03" + struct.pack("<i", 4326) + struct.pack("<4d", 1, 2, 3, 4)
+                     + struct.pack("<BIdd", 1, 1, 107.0, 22.0))
+    blobs = [gpkg.encode_point(106.25, 21.5), None, big_endian, with_envelope]
+    lon, lat = gpkg.decode_points(blobs)
+    assert lon.tolist()[:1] + lon.tolist()[2:] == [106.25, 105.5, 107.0]
+    assert lat.tolist()[:1] + lat.tolist()[2:] == [21.5, 20.5, 22.0]
+    assert np.isnan(lon[1]) and np.isnan(lat[1])
