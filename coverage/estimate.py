@@ -23,7 +23,7 @@ from phusong.config import (
 )
 from phusong.errors import EstimationError
 
-from .evidence import load_signal_xy, nr_evidence
+from .evidence import NR_TECHNOLOGIES, load_signal_xy, nr_evidence
 from .grid import Grid, Membership, grid_for, membership
 from .interpolate import default_interpolator
 from .population import population_on_grid
@@ -37,6 +37,10 @@ SUMMARY_JSON = "summary.json"
 RSRP_TIF = "rsrp.tif"
 RSRP_STD_TIF = "rsrp_std.tif"
 P_COVERED_TIF = "p_covered.tif"
+# Speed-based definition of 5G service: FCC BDC's "5G-NR (7/1 Mbps)" tier (GUIDE §2).
+SPEED_5G_DOWN_BPS = 7e6
+SPEED_5G_UP_BPS = 1e6
+MIN_SPEED_TESTS = 10
 
 
 @dataclass
@@ -71,7 +75,7 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
     best_std = np.zeros(len(cells_xy))
     not_covered = np.ones(len(cells_xy))
     per_operator = []
-    for _, rows in evidence.groupby(evidence["operator"].fillna("unknown")):
+    for operator, rows in evidence.groupby(evidence["operator"].fillna("unknown")):
         model = clone(interpolator)
         model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(),
                   **fit_kwargs(model, rows))
@@ -82,7 +86,7 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
         best_std = np.where(better, std, best_std)
         variogram = getattr(model, "variogram_", None)
         per_operator.append(OperatorPrediction(
-            mean, std, variogram.range_m if variogram is not None else 250.0))
+            str(operator), mean, std, variogram.range_m if variogram is not None else 250.0))
     return best, best_std, 1 - not_covered, per_operator
 
 
@@ -197,6 +201,11 @@ def estimate_coverage(
     communes["sampled_area_pct"] = sampled
     communes["share_5g_area_pct"] = np.where(sufficient, share_area, np.nan)
     communes["share_5g_pop_pct"] = np.where(sufficient, share_pop, np.nan)
+    for op in per_operator:
+        p_op = np.full(grid.size, np.nan)
+        p_op[cells] = probability_above(op.mean, op.std, threshold)
+        share_op = 100 * member.mean_within(p_op, reliable, people)
+        communes[f"share_5g_{op.operator}_pct"] = np.where(sufficient, share_op, np.nan)
     # Intervals are given for every commune, including those with insufficient data.
     communes["share_5g_low_pct"] = np.clip(basis - spread_down, 0, 100)
     communes["share_5g_high_pct"] = np.clip(basis + spread_up, 0, 100)
@@ -206,7 +215,9 @@ def estimate_coverage(
     communes["gap_pp"] = np.where(sufficient,
                                   np.maximum(targets.coverage_5g_min_pct - basis_share, 0), np.nan)
     communes["gap_people"] = np.round(communes["gap_pp"] / 100 * communes["population"])
-    _add_gigabit(communes, member, store_path, declarations, targets)
+    speed_tests = _read_speed_tests(store_path)
+    _add_speed_basis(communes, member, speed_tests)
+    _add_gigabit(communes, member, speed_tests, declarations, targets)
     summary = _summary(communes, targets, threshold, resolution, len(evidence))
     if population_raster is not None:
         summary["population_basis"] = f"raster {Path(population_raster).name}"
@@ -225,21 +236,27 @@ def _unit_of_lonlat(member: Membership, lon: np.ndarray,
     return xy, member.unit_of(xy)
 
 
-def _add_gigabit(communes: gpd.GeoDataFrame, member: Membership, store_path: str | Path,
-                 declarations: pd.DataFrame | None, targets: Targets) -> None:
-    """Gigabit columns: declared share of households, verification and challenge."""
+def _read_speed_tests(store_path: str | Path) -> pd.DataFrame:
+    """Speed tests with a fix: what the speed basis and the gigabit check use."""
     from phusong.probes import SPEED_LAYER, ReadingStore
 
+    with ReadingStore(store_path, create=False) as store:
+        return store.read_table(SPEED_LAYER, where="has_fix = 1", columns=[
+            "technology", "interface_kind", "plan_down_mbps", "link_speed_mbps",
+            "download_bps", "upload_bps"])
+
+
+def _add_gigabit(communes: gpd.GeoDataFrame, member: Membership, speed_tests: pd.DataFrame,
+                 declarations: pd.DataFrame | None, targets: Targets) -> None:
+    """Gigabit columns: declared share of households, verification and challenge."""
     from .gigabit import (HOUSEHOLD_SIZE, challenged_units, declared_gigabit_households,
                           verify_tests)
 
     n = member.n_units
     households = np.round(communes["population"].to_numpy() / HOUSEHOLD_SIZE)
     communes["households"] = households
-    with ReadingStore(store_path, create=False) as store:
-        tests = store.read(SPEED_LAYER, where="has_fix = 1")
-    tests = verify_tests(tests, targets.gigabit_min_down_mbps)
-    xy, unit = _unit_of_lonlat(member, tests.geometry.x.to_numpy(), tests.geometry.y.to_numpy())
+    tests = verify_tests(speed_tests, targets.gigabit_min_down_mbps)
+    xy, unit = _unit_of_lonlat(member, tests["lon"].to_numpy(), tests["lat"].to_numpy())
     inside = unit >= 0
     count = lambda mask: np.bincount(unit[inside & mask], minlength=n)  # noqa: E731
     communes["gigabit_tests"] = count(np.ones(len(unit), bool))
@@ -270,6 +287,42 @@ def _add_gigabit(communes: gpd.GeoDataFrame, member: Membership, store_path: str
         challenged, "challenged",
         np.where(communes["gigabit_confirmed_tests"] > 0, "verified", "unverified"))
     communes["gigabit_status"] = status(share, ~np.isnan(share), targets.gigabit_min_pct)
+
+
+def wilson_interval(successes: np.ndarray, trials: np.ndarray,
+                    z: float = 1.645) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval (90 % by default) of a proportion, in percent; NaN for no trial."""
+    n = np.asarray(trials, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = successes / n
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return 100 * (centre - half), 100 * (centre + half)
+
+
+def _add_speed_basis(communes: gpd.GeoDataFrame, member: Membership,
+                     speed_tests: pd.DataFrame) -> None:
+    """The speed-based alternative: share of cellular tests on NR at ≥ 7/1 Mbit/s.
+
+    A design-based figure from the speed tests alone (FCC BDC's "5G-NR 7/1" tier),
+    with a Wilson interval; blank where a commune has fewer than
+    ``MIN_SPEED_TESTS`` cellular tests.
+    """
+    tests = speed_tests[speed_tests["interface_kind"] == "cellular"]
+    _, unit = _unit_of_lonlat(member, tests["lon"].to_numpy(), tests["lat"].to_numpy())
+    served = (tests["technology"].isin(NR_TECHNOLOGIES)
+              & (tests["download_bps"] >= SPEED_5G_DOWN_BPS)
+              & (tests["upload_bps"] >= SPEED_5G_UP_BPS)).to_numpy()
+    inside = unit >= 0
+    n = np.bincount(unit[inside], minlength=member.n_units)
+    k = np.bincount(unit[inside & served], minlength=member.n_units)
+    enough = n >= MIN_SPEED_TESTS
+    low, high = wilson_interval(k, n)
+    communes["speed_tests"] = n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        communes["speed_share_5g_pct"] = np.where(enough, 100 * k / n, np.nan)
+    communes["speed_share_5g_low_pct"] = np.where(enough, low, np.nan)
+    communes["speed_share_5g_high_pct"] = np.where(enough, high, np.nan)
 
 
 def _summary(communes: gpd.GeoDataFrame, targets: Targets, threshold: float,

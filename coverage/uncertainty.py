@@ -30,6 +30,7 @@ from .radio import GaussianField
 class OperatorPrediction:
     """One operator's prediction on the membership cells."""
 
+    operator: str
     mean: np.ndarray
     std: np.ndarray
     correlation_m: float

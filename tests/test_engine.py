@@ -97,3 +97,38 @@ def test_spatial_block_cv_default_beats_peers(cv_store):
     assert table.loc["pathloss", "seconds"] < 0.5 * table.loc["gp", "seconds"]
     assert best_method(scores) == "pathloss"
     assert (table["n_test"] > 1000).all()
+
+
+def test_per_operator_shares_and_their_union(demo_dir):
+    table = merged(demo_dir)
+    known = table[table["status"] != "insufficient_data"]
+    operators = [c for c in table.columns if c.startswith("share_5g_452-")]
+    assert len(operators) == 3
+    best_single = known[operators].max(axis=1)
+    assert (known["share_5g_area_pct"] >= best_single - 1e-6).all()
+    for column in operators:
+        op = column.removeprefix("share_5g_").removesuffix("_pct")
+        truth = known[f"true_share_5g_area_pct_{op}"]
+        error = (known[column] - truth).abs()
+        print(f"\n{op}: within 10 pp of its truth for {(error <= 10).mean():.0%} of communes")
+        assert (error <= 10).mean() >= 0.85
+
+
+def test_speed_based_definition(demo_dir):
+    table = merged(demo_dir)
+    rated = table.dropna(subset=["speed_share_5g_pct"])
+    assert len(rated) > 30 and (rated["speed_tests"] >= 10).all()
+    assert ((rated["speed_share_5g_low_pct"] <= rated["speed_share_5g_pct"])
+            & (rated["speed_share_5g_pct"] <= rated["speed_share_5g_high_pct"])).all()
+    agreement = rated["speed_share_5g_pct"].corr(rated["true_share_5g_area_pct"])
+    print(f"\ncorrelation of the speed-based share with the true RSRP-based share: {agreement:.2f}")
+    assert agreement > 0.6
+
+
+def test_wilson_interval():
+    from phusong.coverage.estimate import wilson_interval
+
+    low, high = wilson_interval(np.array([0, 5, 10]), np.array([10, 10, 10]))
+    assert low[0] == pytest.approx(0, abs=1e-9) and 0 < high[0] < 30
+    assert low[1] < 50 < high[1] and high[2] == pytest.approx(100)
+    assert np.isnan(wilson_interval(np.array([0]), np.array([0]))[0][0])
