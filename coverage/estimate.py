@@ -221,6 +221,7 @@ def estimate_coverage(
     summary = _summary(communes, targets, threshold, resolution, len(evidence))
     if population_raster is not None:
         summary["population_basis"] = f"raster {Path(population_raster).name}"
+    summary["method"] = type(interpolator).__name__
     summary["synthetic"] = bool(evidence["synthetic"].fillna(False).astype(bool).any())
     report("done", 1.0)
     return Estimate(communes, grid, member, rsrp, rsrp_std, p_covered, summary)

@@ -106,3 +106,17 @@ def best_method(scores: list[Score]) -> str:
 
 def scores_table(scores: list[Score]) -> pd.DataFrame:
     return pd.DataFrame([asdict(s) for s in scores])
+
+
+AUTO_METHODS = ("pathloss", "kriging", "idw")
+
+
+def choose_method(store_path: str | Path, crs: str, methods: tuple[str, ...] = AUTO_METHODS,
+                  block_size: float = DEFAULT_BLOCK_SIZE_M,
+                  threshold: float = DEFAULT_NR_THRESHOLD_DBM) -> tuple[str, list[Score]]:
+    """The best of ``methods`` by spatial-block cross-validation on this store, and the scores.
+
+    The GP is left out by default: it is never the best on drive tests and costs the most.
+    """
+    scores = evaluate_store(store_path, crs, methods, block_size, threshold=threshold)
+    return best_method(scores), scores

@@ -83,13 +83,22 @@ def _run_simulate(out: Path, seed: int, readings: int, report) -> Path:
 
 def _run_estimate(store: Path, out: Path, units, resolution: float, threshold: Optional[float],
                   targets: Optional[Path], declarations: Optional[Path], report,
-                  population: Optional[Path] = None) -> dict:
+                  population: Optional[Path] = None, method: str = "pathloss") -> dict:
     from phusong.coverage import estimate_coverage, load_targets, write_estimate
+    from phusong.coverage.evaluate import choose_method
     from phusong.coverage.gigabit import read_declarations
+    from phusong.coverage.interpolate import make_interpolator
 
+    targets_used = load_targets(targets)
+    if method == "auto":
+        report("step.evaluate", 0.0)
+        method, _ = choose_method(store, units.crs.to_string(),
+                                  threshold=threshold or targets_used.threshold_dbm)
+        report("step.evaluate", 1.0)
+        console.print(t("evaluate.best", method=method))
     result = estimate_coverage(
-        store, units, resolution=resolution, targets=load_targets(targets),
-        threshold_dbm=threshold,
+        store, units, resolution=resolution, targets=targets_used,
+        threshold_dbm=threshold, interpolator=make_interpolator(method),
         declarations=read_declarations(declarations) if declarations else None,
         population_raster=population,
         progress=_stage(report, "step.interpolate"))
@@ -146,12 +155,13 @@ def estimate(
     targets: Optional[Path] = typer.Option(None, "--targets", help="Targets TOML (default: Plan 182-KH/TU)."),
     declarations: Optional[Path] = typer.Option(None, "--declarations", help="Fixed-broadband availability declarations CSV (schema: phusong.coverage.gigabit)."),
     population: Optional[Path] = typer.Option(None, "--population", help="Population-count raster (GeoTIFF, any CRS); default: uniform within each commune."),
+    method: str = typer.Option("pathloss", "--method", help="Interpolator: pathloss (default), kriging, idw, gp, pykrige, or auto (best by spatial-block cross-validation)."),
 ) -> None:
     """Estimate per-commune 5G coverage and gigabit availability from a readings store."""
     with _progress() as report:
         units = _load_units(boundaries, id_field, name_field, population_field, report)
         result = _run_estimate(store, out, units, resolution, threshold_dbm, targets,
-                               declarations, report, population)
+                               declarations, report, population, method)
     _print_summary(result["summary"])
     console.print(t("done.estimate", path=result["paths"]["csv"]))
 

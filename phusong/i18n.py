@@ -25,6 +25,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "step.interpolate": ("Nội suy RSRP 5G", "Interpolating 5G RSRP"),
     "step.aggregate": ("Tổng hợp theo xã/phường", "Aggregating per commune"),
     "step.map": ("Vẽ bản đồ", "Drawing the map"),
+    "step.evaluate": ("Kiểm định chéo để chọn phương pháp", "Cross-validating to choose the method"),
     "step.report": ("Ghi báo cáo", "Writing the report"),
     "done.simulate": ("Đã lưu kho dữ liệu mô phỏng: {store}", "Simulated store written: {store}"),
     "done.truth": ("Số liệu thực (ground truth): {path}", "Ground truth: {path}"),

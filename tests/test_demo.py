@@ -70,7 +70,10 @@ def test_stages_one_by_one(tmp_path):
     assert (sim / "campaign.gpkg").exists()
     assert (sim / "truth" / "nr_rsrp_dbm.tif").exists()
     assert (sim / "truth" / "communes_truth.csv").exists()
-    run_cli("estimate", "--store", str(sim / "campaign.gpkg"), "--out", str(est))
+    proc = run_cli("--lang", "en", "estimate", "--store", str(sim / "campaign.gpkg"),
+                   "--out", str(est), "--method", "auto")
+    assert "Best method (RMSE): pathloss" in proc.stdout.decode()
+    assert json.loads((est / "summary.json").read_text())["method"] == "PathLossKriging"
     for name in ("communes.csv", "communes.gpkg", "rsrp.tif", "rsrp_std.tif", "p_covered.tif",
                  "summary.json"):
         assert (est / name).exists(), name

@@ -58,7 +58,7 @@ def test_shares_and_intervals_against_truth(demo_dir):
           f"90% intervals contain the truth for {coverage_known:.0%} of communes with data "
           f"({inside.mean():.0%} of all), mean width "
           f"{(table.share_5g_high_pct - table.share_5g_low_pct).mean():.1f} pp")
-    assert within5 >= 0.70
+    assert within5 >= 0.80
     assert (error.abs() <= 10).mean() >= 0.90
     assert 0.85 <= coverage_known <= 0.95
     assert table["share_5g_low_pct"].notna().all()  # intervals even where data are insufficient
