@@ -64,12 +64,14 @@ def fit_kwargs(model, rows: pd.DataFrame) -> dict:
 
 
 def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: float,
-                      interpolator) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+                      interpolator, sites: pd.DataFrame | None = None,
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
     """Best-operator NR RSRP, its standard deviation, P(any operator covers) and
     each operator's prediction.
 
     Operators are modelled separately; a place is covered when any operator
-    covers it, with operators' errors taken as independent.
+    covers it, with operators' errors taken as independent. ``sites`` (columns
+    ``operator``, ``x``, ``y`` in the evidence CRS) are given to models that take them.
     """
     best = np.full(len(cells_xy), -np.inf)
     best_std = np.zeros(len(cells_xy))
@@ -77,6 +79,8 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
     per_operator = []
     for operator, rows in evidence.groupby(evidence["operator"].fillna("unknown")):
         model = clone(interpolator)
+        if sites is not None and "sites" in model.get_params():
+            model.set_params(sites=sites.loc[sites["operator"] == operator, ["x", "y"]].to_numpy())
         model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(),
                   **fit_kwargs(model, rows))
         mean, std = model.predict(cells_xy, return_std=True)
@@ -88,6 +92,18 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
         per_operator.append(OperatorPrediction(
             str(operator), mean, std, variogram.range_m if variogram is not None else 250.0))
     return best, best_std, 1 - not_covered, per_operator
+
+
+def _project_sites(sites: pd.DataFrame | None, crs: str) -> pd.DataFrame | None:
+    """NR sites of a site list with projected ``x``/``y``."""
+    if sites is None:
+        return None
+    from pyproj import Transformer
+
+    nr = sites[sites["technology"].str.startswith(("NR", "5G"))].copy()
+    nr["x"], nr["y"] = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(
+        nr["lon"].to_numpy(), nr["lat"].to_numpy())
+    return nr
 
 
 def probability_above(mean: np.ndarray, std: np.ndarray, threshold: float) -> np.ndarray:
@@ -124,6 +140,7 @@ def estimate_coverage(
     n_realisations: int = 60,
     declarations: pd.DataFrame | None = None,
     population_raster: str | Path | None = None,
+    sites: pd.DataFrame | None = None,
     progress: Callable[[str, float], None] | None = None,
 ) -> Estimate:
     """Estimate each unit's 5G coverage share from the readings in a store.
@@ -147,6 +164,9 @@ def estimate_coverage(
         Below either, a unit is reported as insufficient data.
     n_realisations
         Simulated error fields behind the 90 % intervals.
+    sites
+        Known NR sites (:func:`~phusong.coverage.sites.read_sites`); without them the
+        default model locates the serving cells from the readings.
     population_raster
         People per cell (any CRS); without it population is spread uniformly in each unit.
     declarations
@@ -171,7 +191,7 @@ def estimate_coverage(
     cells = member.cells()
     rsrp, rsrp_std, p_covered = (np.full(grid.size, np.nan) for _ in range(3))
     rsrp[cells], rsrp_std[cells], p_covered[cells], per_operator = predict_operators(
-        evidence, grid.centres(cells), threshold, interpolator)
+        evidence, grid.centres(cells), threshold, interpolator, _project_sites(sites, crs))
     points = evidence[["x", "y"]].to_numpy()
     distance = _distance_to_readings(member, points, max(SAMPLED_RADIUS_M, RELIABLE_RADIUS_M))
     reliable = distance <= RELIABLE_RADIUS_M

@@ -136,7 +136,7 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
 
     def fit(self, X: np.ndarray, y: np.ndarray, cell_ids=None) -> "PathLossKriging":
         from .kriging import fit_variogram
-        from .sites import DEFAULT_SLOPE_DB_PER_DECADE, LocatedSites, locate_sites
+        from .sites import known_sites_trend, locate_sites
 
         X, y = check_X_y(X, y, dtype=float)
         self.n_features_in_ = X.shape[1]
@@ -146,12 +146,9 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
             raise ValueError("no uncensored value to fit")
         self.mean_ = float(np.mean(ym))
         self.sites_ = None
-        if self.sites is not None:
-            xy = np.asarray(self.sites, dtype=float).reshape(-1, 2)
-            slope = self.slope or DEFAULT_SLOPE_DB_PER_DECADE
-            base = LocatedSites(xy, np.zeros(len(xy)), slope, np.arange(len(xy)).astype(str))
-            offset = float(np.median(ym - base.trend(Xm)))
-            self.sites_ = LocatedSites(xy, np.full(len(xy), offset), slope, base.cell_ids)
+        if self.sites is not None and len(self.sites):
+            self.sites_ = known_sites_trend(np.asarray(self.sites, dtype=float).reshape(-1, 2),
+                                            Xm, ym, self.slope)
         elif cell_ids is not None:
             ids = np.asarray(cell_ids)[~silent]
             known = ids != None  # noqa: E711 (object arrays)

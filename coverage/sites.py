@@ -9,9 +9,13 @@ same operator saw no NR (which removes the mirror ambiguity of a straight road).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from scipy.spatial import cKDTree
+
+from phusong.errors import InputFormatError
 
 # 3GPP TR 38.901 UMa NLOS: 39.08 dB per decade of 3D distance; site height 25 m, UE 1.5 m.
 DEFAULT_SLOPE_DB_PER_DECADE = 39.08
@@ -135,3 +139,46 @@ def _pooled_slope(X: np.ndarray, y: np.ndarray, groups: list[np.ndarray],
     if den == 0:
         return DEFAULT_SLOPE_DB_PER_DECADE
     return float(np.clip(-num / den, 20.0, 50.0))
+
+
+def known_sites_trend(xy: np.ndarray, X: np.ndarray, y: np.ndarray,
+                      slope: float | None = None) -> LocatedSites:
+    """Log-distance trend from known site positions: ``a - b log10(d3D)`` to the nearest
+    site, ``a`` (and ``b`` unless given, clipped to 20–50 dB/decade) by least squares."""
+    distance, _ = cKDTree(xy).query(X, k=1, workers=-1)
+    logd = np.log10(np.hypot(distance, HEIGHT_OFFSET_M))
+    if slope is None:
+        dl = logd - logd.mean()
+        slope = (float(np.clip(-(dl @ (y - y.mean())) / (dl @ dl), 20.0, 50.0))
+                 if dl @ dl > 0 else DEFAULT_SLOPE_DB_PER_DECADE)
+    intercept = float(np.mean(y + slope * logd))
+    return LocatedSites(xy, np.full(len(xy), intercept), slope, np.arange(len(xy)).astype(str))
+
+
+SITE_COLUMNS = ("operator", "technology", "lon", "lat")
+
+
+def read_sites(path: str | Path) -> pd.DataFrame:
+    """A site list CSV (``operator``, ``technology``, ``lon``, ``lat`` in WGS 84), validated.
+
+    ``operator`` is MCC-MNC as in the readings; ``technology`` NR rows are the 5G sites.
+    Every bad row is reported by line number and refuses the file.
+    """
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise InputFormatError(f"site list not found: {path}") from exc
+    missing = [c for c in SITE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputFormatError(f"{path.name} lacks the column(s) {', '.join(missing)}")
+    lon = pd.to_numeric(frame["lon"], errors="coerce")
+    lat = pd.to_numeric(frame["lat"], errors="coerce")
+    bad = ~(lon.between(100, 112) & lat.between(6, 25)) | frame["operator"].isna()
+    if bad.any():
+        lines = ", ".join(str(i + 2) for i in np.flatnonzero(bad.to_numpy())[:20])
+        raise InputFormatError(f"{path.name}: rows without an operator or a position in "
+                               f"Vietnam at line(s) {lines}")
+    return pd.DataFrame({"operator": frame["operator"].str.strip(),
+                         "technology": frame["technology"].fillna("").str.strip().str.upper(),
+                         "lon": lon, "lat": lat})

@@ -83,11 +83,13 @@ def _run_simulate(out: Path, seed: int, readings: int, report) -> Path:
 
 def _run_estimate(store: Path, out: Path, units, resolution: float, threshold: Optional[float],
                   targets: Optional[Path], declarations: Optional[Path], report,
-                  population: Optional[Path] = None, method: str = "pathloss") -> dict:
+                  population: Optional[Path] = None, method: str = "pathloss",
+                  sites: Optional[Path] = None) -> dict:
     from phusong.coverage import estimate_coverage, load_targets, write_estimate
     from phusong.coverage.evaluate import choose_method
     from phusong.coverage.gigabit import read_declarations
     from phusong.coverage.interpolate import make_interpolator
+    from phusong.coverage.sites import read_sites
 
     targets_used = load_targets(targets)
     if method == "auto":
@@ -100,7 +102,7 @@ def _run_estimate(store: Path, out: Path, units, resolution: float, threshold: O
         store, units, resolution=resolution, targets=targets_used,
         threshold_dbm=threshold, interpolator=make_interpolator(method),
         declarations=read_declarations(declarations) if declarations else None,
-        population_raster=population,
+        population_raster=population, sites=read_sites(sites) if sites else None,
         progress=_stage(report, "step.interpolate"))
     report("step.report", 0.0)
     paths = write_estimate(result, out)
@@ -155,13 +157,14 @@ def estimate(
     targets: Optional[Path] = typer.Option(None, "--targets", help="Targets TOML (default: Plan 182-KH/TU)."),
     declarations: Optional[Path] = typer.Option(None, "--declarations", help="Fixed-broadband availability declarations CSV (schema: phusong.coverage.gigabit)."),
     population: Optional[Path] = typer.Option(None, "--population", help="Population-count raster (GeoTIFF, any CRS); default: uniform within each commune."),
+    sites: Optional[Path] = typer.Option(None, "--sites", help="Known site list CSV (operator, technology, lon, lat); NR rows are used."),
     method: str = typer.Option("pathloss", "--method", help="Interpolator: pathloss (default), kriging, idw, gp, pykrige, or auto (best by spatial-block cross-validation)."),
 ) -> None:
     """Estimate per-commune 5G coverage and gigabit availability from a readings store."""
     with _progress() as report:
         units = _load_units(boundaries, id_field, name_field, population_field, report)
         result = _run_estimate(store, out, units, resolution, threshold_dbm, targets,
-                               declarations, report, population, method)
+                               declarations, report, population, method, sites)
     _print_summary(result["summary"])
     console.print(t("done.estimate", path=result["paths"]["csv"]))
 

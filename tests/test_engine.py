@@ -132,3 +132,40 @@ def test_wilson_interval():
     assert low[0] == pytest.approx(0, abs=1e-9) and 0 < high[0] < 30
     assert low[1] < 50 < high[1] and high[2] == pytest.approx(100)
     assert np.isnan(wilson_interval(np.array([0]), np.array([0]))[0][0])
+
+
+def commune_error(result, truth_csv) -> pd.Series:
+    truth = pd.read_csv(truth_csv, dtype={"code": str})
+    table = result.communes.merge(truth, on="code")
+    known = table["status"] != "insufficient_data"
+    return (table["share_5g_area_pct"] - table["true_share_5g_area_pct"])[known].abs()
+
+
+def test_known_site_list_beats_located_sites(cv_store):
+    from phusong.coverage import estimate_coverage
+    from phusong.coverage.sites import read_sites
+
+    truth_dir = cv_store.parent / "truth"
+    units = load_boundaries()
+    located = commune_error(estimate_coverage(cv_store, units, n_realisations=5),
+                            truth_dir / "communes_truth.csv")
+    known = commune_error(estimate_coverage(cv_store, units, n_realisations=5,
+                                            sites=read_sites(truth_dir / "sites.csv")),
+                          truth_dir / "communes_truth.csv")
+    print(f"\nmean commune error: located sites {located.mean():.2f} pp, "
+          f"site list {known.mean():.2f} pp")
+    assert known.mean() < located.mean()
+
+
+def test_bad_site_list_is_refused(tmp_path):
+    from phusong.coverage.sites import read_sites
+    from phusong.errors import InputFormatError
+
+    path = tmp_path / "sites.csv"
+    path.write_text("operator,technology,lon,lat\n452-04,NR,106.2,21.3\n452-04,NR,2.3,48.8\n"
+                    ",NR,106.1,21.2\n", encoding="utf-8")
+    with pytest.raises(InputFormatError, match=r"line\(s\) 3, 4"):
+        read_sites(path)
+    path.write_text("operator,lon\n452-04,106.2\n", encoding="utf-8")
+    with pytest.raises(InputFormatError, match="technology, lat"):
+        read_sites(path)
