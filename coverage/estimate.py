@@ -84,13 +84,15 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
         model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(),
                   **fit_kwargs(model, rows))
         mean, std = model.predict(cells_xy, return_std=True)
-        not_covered *= 1 - probability_above(mean, std, threshold)
+        p_covered = probability_above(mean, std, threshold)
+        not_covered *= 1 - p_covered
         better = mean > best
         best = np.where(better, mean, best)
         best_std = np.where(better, std, best_std)
         variogram = getattr(model, "variogram_", None)
         per_operator.append(OperatorPrediction(
-            str(operator), mean, std, variogram.range_m if variogram is not None else 250.0))
+            str(operator), mean, std, p_covered,
+            variogram.range_m if variogram is not None else 250.0))
     return best, best_std, 1 - not_covered, per_operator
 
 
@@ -223,7 +225,7 @@ def estimate_coverage(
     communes["share_5g_pop_pct"] = np.where(sufficient, share_pop, np.nan)
     for op in per_operator:
         p_op = np.full(grid.size, np.nan)
-        p_op[cells] = probability_above(op.mean, op.std, threshold)
+        p_op[cells] = op.p_covered
         share_op = 100 * member.mean_within(p_op, reliable, people)
         communes[f"share_5g_{op.operator}_pct"] = np.where(sufficient, share_op, np.nan)
     # Intervals are given for every commune, including those with insufficient data.

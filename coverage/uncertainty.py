@@ -33,6 +33,7 @@ class OperatorPrediction:
     operator: str
     mean: np.ndarray
     std: np.ndarray
+    p_covered: np.ndarray
     correlation_m: float
 
 
