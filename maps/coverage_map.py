@@ -41,9 +41,20 @@ def _tooltip_html(row, lang: str | None) -> str:
         (t("map.field.code", lang), row["code"]),
         (t("map.field.share", lang), _format_pct(row["share_5g_pop_pct"], lang)),
         (t("map.field.share_area", lang), _format_pct(row["share_5g_area_pct"], lang)),
+    ]
+    if "share_5g_low_pct" in row:
+        fields.append((t("map.field.interval", lang),
+                       f"{_format_pct(row['share_5g_low_pct'], lang)} – "
+                       f"{_format_pct(row['share_5g_high_pct'], lang)}"))
+    fields += [
         (t("map.field.readings", lang), f"{int(row['n_readings'])}"),
         (t("map.field.status", lang), t(f"status.{row['status']}", lang)),
     ]
+    if "gigabit_share_pct" in row:
+        fields += [
+            (t("map.field.gigabit", lang), _format_pct(row["gigabit_share_pct"], lang)),
+            (t("map.field.gigabit_check", lang), t(f"gigabit.{row['gigabit_verification']}", lang)),
+        ]
     return "<br>".join(f"<b>{html.escape(k)}</b>: {html.escape(str(v))}" for k, v in fields)
 
 
@@ -65,9 +76,29 @@ def _legend(lang: str | None, synthetic: bool) -> str:
     )
 
 
+def _add_share_layers(fmap: folium.Map, frame: gpd.GeoDataFrame, share: str, status: str,
+                      name: str, gaps_name: str, show: bool) -> None:
+    """A choropleth of ``share`` and an outline of the units whose ``status`` is not met."""
+    layer = frame[["code", "tooltip", "geometry"]].copy()
+    layer["fill"] = [share_colour(v) for v in frame[share]]
+    folium.GeoJson(
+        layer, name=name, show=show,
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.75,
+                                  "color": "#555555", "weight": 0.6},
+        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
+    ).add_to(fmap)
+    gaps = frame[frame[status] == "not_met"]
+    if len(gaps):
+        folium.GeoJson(
+            gaps[["code", "geometry"]], name=gaps_name, show=show,
+            style_function=lambda f: {"fill": False, "color": GAP_COLOUR, "weight": 3},
+        ).add_to(fmap)
+
+
 def coverage_map(communes: gpd.GeoDataFrame, lang: str | None = None,
                  synthetic: bool = False) -> folium.Map:
-    """A Folium map of per-commune 5G shares with the communes below target outlined.
+    """A Folium map of per-commune 5G shares with the communes below target outlined,
+    and, when the estimate has them, the gigabit shares and their gaps as a second layer.
 
     Parameters
     ----------
@@ -83,25 +114,15 @@ def coverage_map(communes: gpd.GeoDataFrame, lang: str | None = None,
         frame.geometry.to_numpy(), SIMPLIFY_TOLERANCE_M) if frame.crs.is_projected else frame.geometry
     frame = frame.to_crs("EPSG:4326")
     frame["tooltip"] = [_tooltip_html(row, lang) for _, row in frame.iterrows()]
-    frame["fill"] = [share_colour(v) for v in frame["share_5g_pop_pct"]]
-    keep = ["code", "tooltip", "fill", "status", "geometry"]
     west, south, east, north = frame.total_bounds
     fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles=None,
                       zoom_start=10, max_zoom=18, control_scale=True)
-    folium.GeoJson(
-        frame[keep],
-        name=t("map.layer.share", lang),
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.75,
-                                  "color": "#555555", "weight": 0.6},
-        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
-    ).add_to(fmap)
-    gaps = frame[frame["status"] == "not_met"]
-    if len(gaps):
-        folium.GeoJson(
-            gaps[["code", "geometry"]],
-            name=t("map.layer.gaps", lang),
-            style_function=lambda f: {"fill": False, "color": GAP_COLOUR, "weight": 3},
-        ).add_to(fmap)
+    _add_share_layers(fmap, frame, "share_5g_pop_pct", "status",
+                      t("map.layer.share", lang), t("map.layer.gaps", lang), show=True)
+    if "gigabit_share_pct" in frame and frame["gigabit_share_pct"].notna().any():
+        _add_share_layers(fmap, frame, "gigabit_share_pct", "gigabit_status",
+                          t("map.layer.gigabit", lang), t("map.layer.gigabit_gaps", lang),
+                          show=False)
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.get_root().html.add_child(Element(_legend(lang, synthetic)))
     fmap.get_root().header.add_child(Element(

@@ -7,8 +7,6 @@ import pytest
 
 from helpers import run_cli
 
-FIXTURES = Path(__file__).parent / "fixtures"
-
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory) -> Path:

@@ -42,6 +42,14 @@ def test_demo_map_in_chromium(demo_dir, tmp_path):
         page.locator("path.leaflet-interactive").nth(10).hover(force=True)
         page.wait_for_timeout(300)
         assert page.locator(".leaflet-tooltip").count() == 1
+        assert "Khoảng tin cậy 90 %" in page.locator(".leaflet-tooltip").inner_text()
+        assert "Hộ có thể dùng băng rộng cố định > 1 Gb/s" in layers
+        shown = page.locator("path.leaflet-interactive").count()
+        page.locator(".leaflet-control-layers-overlays label",
+                     has_text="Hộ có thể dùng băng rộng").click()
+        page.wait_for_timeout(300)
+        assert page.locator("path.leaflet-interactive").count() >= shown + 99
+        assert problems == []
         page.screenshot(path=str(tmp_path / "map.png"))
     finally:
         browser.close()
