@@ -38,6 +38,11 @@ RSRP_TIF = "rsrp.tif"
 RSRP_STD_TIF = "rsrp_std.tif"
 P_COVERED_TIF = "p_covered.tif"
 # Speed-based definition of 5G service: FCC BDC's "5G-NR (7/1 Mbps)" tier (GUIDE §2).
+# Standard deviation (dB) of the path-loss trend's error in the interval simulations
+# (:func:`~phusong.coverage.uncertainty.share_intervals`), calibrated on the simulator:
+# smaller when the sites come from a list than when they are located from the readings.
+LISTED_MODEL_STD_DB = 1.25
+LOCATED_MODEL_STD_DB = 4.5
 SPEED_5G_DOWN_BPS = 7e6
 SPEED_5G_UP_BPS = 1e6
 MIN_SPEED_TESTS = 10
@@ -92,7 +97,8 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
         variogram = getattr(model, "variogram_", None)
         per_operator.append(OperatorPrediction(
             str(operator), mean, std, p_covered,
-            variogram.range_m if variogram is not None else 250.0))
+            variogram.range_m if variogram is not None else 250.0,
+            int(getattr(model, "n_unlisted_", 0))))
     return best, best_std, 1 - not_covered, per_operator
 
 
@@ -106,6 +112,18 @@ def _project_sites(sites: pd.DataFrame | None, crs: str) -> pd.DataFrame | None:
     nr["x"], nr["y"] = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(
         nr["lon"].to_numpy(), nr["lat"].to_numpy())
     return nr
+
+
+def _sites_cover_operators(sites: pd.DataFrame | None, evidence: pd.DataFrame) -> bool:
+    """Whether a site list names NR sites for every operator in the evidence.
+
+    Then the model stands for every cell; otherwise sites no route came near are
+    unknown, and the cells near the readings stand for the rest of their commune.
+    """
+    if sites is None or sites.empty:
+        return False
+    listed = set(sites.loc[sites["technology"].str.startswith(("NR", "5G")), "operator"])
+    return set(evidence["operator"].fillna("unknown")) <= listed
 
 
 def probability_above(mean: np.ndarray, std: np.ndarray, threshold: float) -> np.ndarray:
@@ -196,7 +214,9 @@ def estimate_coverage(
         evidence, grid.centres(cells), threshold, interpolator, _project_sites(sites, crs))
     points = evidence[["x", "y"]].to_numpy()
     distance = _distance_to_readings(member, points, max(SAMPLED_RADIUS_M, RELIABLE_RADIUS_M))
-    reliable = distance <= RELIABLE_RADIUS_M
+    everywhere = ("sites" in interpolator.get_params()
+                  and _sites_cover_operators(sites, evidence))
+    reliable = np.isin(np.arange(grid.size), cells) if everywhere else distance <= RELIABLE_RADIUS_M
     people = population_on_grid(population_raster, grid) if population_raster else None
     # Expected covered share: the mean of each cell's P(covered) over the unit's cells near
     # the readings, which stand for the rest of the unit (a ratio estimator).
@@ -209,7 +229,8 @@ def estimate_coverage(
     report("aggregate", 0.7)
     spread_down, spread_up = share_intervals(
         member, cells, per_operator, threshold, weights=people if by_population else None,
-        within=reliable, n_realisations=n_realisations)
+        within=reliable, n_realisations=n_realisations,
+        model_std_db=LISTED_MODEL_STD_DB if everywhere else LOCATED_MODEL_STD_DB)
     report("aggregate", 0.95)
     far = ~reliable & (member.dominant_unit() >= 0)
     p_covered[far] = share_area[member.dominant_unit()[far]] / 100
@@ -244,6 +265,11 @@ def estimate_coverage(
     if population_raster is not None:
         summary["population_basis"] = f"raster {Path(population_raster).name}"
     summary["method"] = type(interpolator).__name__
+    summary["share_basis"] = (
+        "site list: the model over every cell" if everywhere else
+        f"cells within {RELIABLE_RADIUS_M:g} m of a reading, extrapolated to the commune")
+    summary["sites_added_from_readings"] = {op.operator: op.unlisted_sites
+                                            for op in per_operator if op.unlisted_sites}
     summary["synthetic"] = bool(evidence["synthetic"].fillna(False).astype(bool).any())
     report("done", 1.0)
     return Estimate(communes, grid, member, rsrp, rsrp_std, p_covered, summary)

@@ -99,8 +99,13 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
     from ``sites`` (known positions), else are located from the readings'
     serving cell ids (``cell_ids`` passed to :meth:`fit`), else the trend is the
     mean of the data and the model is plain simple kriging.
-    Values at or below ``censor_dbm`` mean "no NR seen by an active, capable device":
-    they place sites and pull the residuals down where the trend claims signal.
+    Values at or below ``censor_dbm`` mean "no NR seen by an active, capable
+    device": they are left-censored at the attach level, and the slope, the common
+    intercept and the spread are fitted by censored maximum likelihood
+    (:mod:`~phusong.coverage.pathloss`). Each site's intercept is then the mean of
+    the readings nearest to it (censored ones at their expected value), shrunk
+    towards the common one. The residuals' variogram shape is fitted to the data
+    and its sill set to the fitted spread.
 
     Parameters
     ----------
@@ -114,58 +119,99 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         Residuals are block-reduced (median) to this spacing before kriging.
     censor_dbm
         Values at or below are censored "no signal" readings.
+    unlisted_distance_m
+        With ``sites`` and ``cell_ids``, a serving cell located farther than this
+        from every known site, whose readings are much stronger than the listed
+        sites explain, is added as a site missing from the list (``None``: never).
 
     Attributes
     ----------
     sites_ : LocatedSites or None
+    trend_fit_ : LogDistanceFit
+    censor_level_ : float
+        The attach level estimated from the weakest NR values.
+    n_unlisted_ : int
+        Sites added to a known list from the readings.
     variogram_ : ExponentialVariogram
     """
 
     def __init__(self, sites=None, slope: float | None = None, n_neighbors: int = 12,
-                 block_size: float = 50.0, censor_dbm: float = -140.0):
+                 block_size: float = 50.0, censor_dbm: float = -140.0,
+                 unlisted_distance_m: float | None = 800.0, site_prior_readings: float = 10.0):
         self.sites = sites
+        self.site_prior_readings = site_prior_readings
         self.slope = slope
         self.n_neighbors = n_neighbors
         self.block_size = block_size
         self.censor_dbm = censor_dbm
+        self.unlisted_distance_m = unlisted_distance_m
 
     def _trend(self, X: np.ndarray) -> np.ndarray:
         if self.sites_ is None:
-            return np.full(len(X), self.mean_)
+            return np.full(len(X), self.trend_fit_.intercept)
         return self.sites_.trend(X)
 
     def fit(self, X: np.ndarray, y: np.ndarray, cell_ids=None) -> "PathLossKriging":
-        from .kriging import fit_variogram
-        from .sites import known_sites_trend, locate_sites
+        from .kriging import fit_variogram, scaled_to_variance
+        from .pathloss import attach_level, censored_residual_mean, fit_censored_log_distance
 
         X, y = check_X_y(X, y, dtype=float)
         self.n_features_in_ = X.shape[1]
         silent = y <= self.censor_dbm
-        Xm, ym = X[~silent], y[~silent]
+        Xm, ym, Xs = X[~silent], y[~silent], X[silent]
         if len(ym) == 0:
             raise ValueError("no uncensored value to fit")
-        self.mean_ = float(np.mean(ym))
-        self.sites_ = None
-        if self.sites is not None and len(self.sites):
-            self.sites_ = known_sites_trend(np.asarray(self.sites, dtype=float).reshape(-1, 2),
-                                            Xm, ym, self.slope)
-        elif cell_ids is not None:
-            ids = np.asarray(cell_ids)[~silent]
-            known = ids != None  # noqa: E711 (object arrays)
-            located = locate_sites(Xm[known], ym[known], ids[known], X[silent], self.slope)
-            self.sites_ = located if len(located.xy) else None
-        self.censor_level_ = float(np.min(ym))
-        trend_m = self._trend(Xm)
-        residual = ym - trend_m
-        Xr = Xm
-        if silent.any():
-            trend_s = self._trend(X[silent])
-            claims = trend_s > self.censor_level_ - 3
-            Xr = np.vstack([Xm, X[silent][claims]])
-            residual = np.concatenate([residual, self.censor_level_ - 3 - trend_s[claims]])
-        self.X_, self.residual_, _ = block_reduce(Xr, residual, self.block_size)
-        self.variogram_ = fit_variogram(self.X_, self.residual_)
+        self.censor_level_ = attach_level(ym)
+        served_by = None if cell_ids is None else np.asarray(cell_ids)[~silent]
+        self.sites_ = self._find_sites(Xm, ym, Xs, served_by)
+        if self.sites_ is None:
+            self.trend_fit_ = fit_censored_log_distance(
+                np.zeros(len(ym)), ym, np.zeros(len(Xs)), self.censor_level_, slope=0.0)
+        else:
+            self.trend_fit_ = fit_censored_log_distance(
+                self.sites_.log_distance(Xm), ym, self.sites_.log_distance(Xs),
+                self.censor_level_, self.slope)
+            self.sites_ = self._site_intercepts(self.sites_.with_trend(self.trend_fit_),
+                                                Xm, ym, Xs)
+        sigma = self.trend_fit_.sigma
+        residual = np.concatenate([
+            ym - self._trend(Xm),
+            censored_residual_mean(self._trend(Xs), self.censor_level_, sigma)])
+        self.X_, self.residual_, _ = block_reduce(np.vstack([Xm, Xs]), residual, self.block_size)
+        self.variogram_ = scaled_to_variance(fit_variogram(self.X_, self.residual_), sigma**2)
         return self
+
+    def _site_intercepts(self, sites, Xm: np.ndarray, ym: np.ndarray, Xs: np.ndarray):
+        """Per-site intercepts by EM: censored readings enter at their expected value."""
+        from .pathloss import censored_residual_mean
+
+        X = np.vstack([Xm, Xs])
+        for _ in range(3):
+            trend = sites.trend(Xs)
+            imputed = trend + censored_residual_mean(trend, self.censor_level_,
+                                                     self.trend_fit_.sigma)
+            sites = sites.with_site_intercepts(X, np.concatenate([ym, imputed]),
+                                               self.trend_fit_.intercept,
+                                               self.site_prior_readings)
+        return sites
+
+    def _find_sites(self, Xm: np.ndarray, ym: np.ndarray, Xs: np.ndarray, served_by):
+        from .sites import known_sites, locate_sites
+
+        self.n_unlisted_ = 0
+        listed = self.sites is not None and len(self.sites)
+        located = None
+        if served_by is not None:
+            named = served_by != None  # noqa: E711 (object arrays)
+            located = locate_sites(Xm[named], ym[named], served_by[named], Xs, self.slope)
+        if not listed:
+            return located if located is not None and len(located.xy) else None
+        sites = known_sites(np.asarray(self.sites, dtype=float).reshape(-1, 2))
+        if located is not None and len(located.xy) and self.unlisted_distance_m is not None:
+            named = served_by != None  # noqa: E711
+            sites, self.n_unlisted_ = sites.with_unlisted(
+                located, Xm[named], ym[named], served_by[named], self.unlisted_distance_m)
+        return sites
 
     def predict(self, X: np.ndarray, return_std: bool = False):
         """Trend plus kriged residual; with ``return_std`` the kriging standard deviation."""

@@ -68,6 +68,13 @@ def fit_variogram(X: np.ndarray, r: np.ndarray, max_lag: float = 3000.0) -> Expo
     return ExponentialVariogram(*map(float, params))
 
 
+def scaled_to_variance(variogram: ExponentialVariogram, variance: float) -> ExponentialVariogram:
+    """The variogram with its sill (nugget + partial sill) set to ``variance``."""
+    factor = variance / (variogram.nugget + variogram.psill)
+    return ExponentialVariogram(variogram.nugget * factor, variogram.psill * factor,
+                                variogram.range_m)
+
+
 def local_kriging(X: np.ndarray, r: np.ndarray, targets: np.ndarray,
                   variogram: ExponentialVariogram, n_neighbors: int = 16,
                   ordinary: bool = False, chunk: int = 20_000) -> tuple[np.ndarray, np.ndarray]:

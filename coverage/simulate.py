@@ -50,6 +50,7 @@ TRUTH_RASTER = "nr_rsrp_dbm.tif"
 TRUTH_TABLE = "communes_truth.csv"
 SITES_TABLE = "sites.csv"
 DECLARATIONS_CSV = "declarations.csv"
+SITES_DECLARED_CSV = "sites_declared.csv"
 
 
 @dataclass
@@ -87,6 +88,10 @@ class SimulationConfig:
     walk_length: int = 300
     speed_test_every: int = 120
     wired_tests_per_commune: int = 6
+    # The operators' site list as filed: positions off by registry rounding and
+    # survey error, and some sites on air but missing from the list.
+    declared_site_error_m: float = 25.0
+    declared_site_missing_share: float = 0.03
     household_size: float = HOUSEHOLD_SIZE
     start: datetime = field(default_factory=lambda: datetime(2025, 10, 1, tzinfo=VIETNAM_TZ))
 
@@ -367,6 +372,20 @@ def declarations_table(units: gpd.GeoDataFrame, fixed: pd.DataFrame,
     return frame
 
 
+def declared_sites(sites: pd.DataFrame, to_lonlat: Transformer, cfg: SimulationConfig,
+                   rng: np.random.Generator) -> pd.DataFrame:
+    """The site list operators file (see :func:`~phusong.coverage.sites.read_sites`):
+    positions with an error of ``declared_site_error_m`` and
+    ``declared_site_missing_share`` of the sites left out."""
+    listed = sites[rng.random(len(sites)) >= cfg.declared_site_missing_share]
+    xy = listed[["x", "y"]].to_numpy() + rng.normal(0, cfg.declared_site_error_m, (len(listed), 2))
+    lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
+    return pd.DataFrame({"operator": listed["operator"].to_numpy(),
+                         "technology": listed["technology"].to_numpy(),
+                         "lon": np.round(lon, 5), "lat": np.round(lat, 5),
+                         "synthetic": True})
+
+
 def true_nr_rsrp(radio: _Radio, member: Membership) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """True NR RSRP of each operator and of the best operator, NaN outside all units."""
     cells = member.cells()
@@ -464,6 +483,7 @@ def simulate(
     sites_out["lon"], sites_out["lat"] = lon, lat
     sites_out["synthetic"] = True
     sites_out.to_csv(truth_dir / SITES_TABLE, index=False)
+    declared_sites(sites, to_lonlat, cfg, rng).to_csv(out_dir / SITES_DECLARED_CSV, index=False)
     (truth_dir / "simulation.json").write_text(json.dumps(
         {"synthetic": True, "config": asdict(cfg), "n_signal_readings": len(signal),
          "n_speed_tests": len(speed), "path_loss": "3GPP TR 38.901 V17.0.0 UMa NLOS",

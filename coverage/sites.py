@@ -17,6 +17,8 @@ from scipy.spatial import cKDTree
 
 from phusong.errors import InputFormatError
 
+from .pathloss import LogDistanceFit
+
 # 3GPP TR 38.901 UMa NLOS: 39.08 dB per decade of 3D distance; site height 25 m, UE 1.5 m.
 DEFAULT_SLOPE_DB_PER_DECADE = 39.08
 HEIGHT_OFFSET_M = 23.5
@@ -41,6 +43,54 @@ class LocatedSites:
             distance, index = distance[:, None], index[:, None]
         level = self.intercept[index] - self.slope * np.log10(np.hypot(distance, HEIGHT_OFFSET_M))
         return level.max(axis=1)
+
+    def log_distance(self, X: np.ndarray) -> np.ndarray:
+        """log10 of the 3D distance (m) from ``X`` to the nearest site."""
+        distance, _ = cKDTree(self.xy).query(X, k=1, workers=-1)
+        return np.log10(np.hypot(distance, HEIGHT_OFFSET_M))
+
+    def with_trend(self, fit: "LogDistanceFit") -> "LocatedSites":
+        """The same sites with a fitted common intercept and slope."""
+        return LocatedSites(self.xy, np.full(len(self.xy), fit.intercept), fit.slope,
+                            self.cell_ids)
+
+    def with_unlisted(self, located: "LocatedSites", X: np.ndarray, y: np.ndarray,
+                      served_by: np.ndarray, distance_m: float,
+                      margin_db: float = 10.0) -> tuple["LocatedSites", int]:
+        """These sites plus the located cells the list cannot explain.
+
+        A located cell is added when it lies farther than ``distance_m`` from every
+        listed site and its readings (``served_by`` its cell id) are, by median,
+        ``margin_db`` stronger than the listed sites' trend predicts there.
+        """
+        distance, _ = cKDTree(self.xy).query(located.xy, k=1, workers=-1)
+        candidates = np.flatnonzero(distance > distance_m)
+        if len(candidates) == 0:
+            return self, 0
+        listed_level = y + self.slope * self.log_distance(X)
+        excess = pd.Series(listed_level - np.median(listed_level)).groupby(
+            np.asarray(served_by).astype(str)).median()
+        gap = excess.reindex(located.cell_ids[candidates]).to_numpy()
+        extra = candidates[gap > margin_db]
+        merged = LocatedSites(np.vstack([self.xy, located.xy[extra]]),
+                              np.concatenate([self.intercept, located.intercept[extra]]),
+                              self.slope,
+                              np.concatenate([self.cell_ids, located.cell_ids[extra]]))
+        return merged, len(extra)
+
+    def with_site_intercepts(self, X: np.ndarray, y: np.ndarray, common: float,
+                             prior_readings: float = 3.0) -> "LocatedSites":
+        """Each site's intercept from the readings nearest to it: the mean of
+        ``y + slope log10(d)``, shrunk towards ``common`` as if ``prior_readings``
+        more readings had that value."""
+        if np.isinf(prior_readings):
+            return LocatedSites(self.xy, np.full(len(self.xy), common), self.slope, self.cell_ids)
+        distance, index = cKDTree(self.xy).query(X, k=1, workers=-1)
+        level = y + self.slope * np.log10(np.hypot(distance, HEIGHT_OFFSET_M))
+        n = np.bincount(index, minlength=len(self.xy))
+        total = np.bincount(index, level, minlength=len(self.xy))
+        intercept = (total + prior_readings * common) / (n + prior_readings)
+        return LocatedSites(self.xy, intercept, self.slope, self.cell_ids)
 
 
 def _log_d(points: np.ndarray, candidates: np.ndarray) -> np.ndarray:
@@ -94,7 +144,8 @@ def locate_sites(X: np.ndarray, y: np.ndarray, cell_ids: np.ndarray,
     silent_X
         Positions where a capable, active device of the same operator saw no NR.
     slope
-        dB per decade; estimated from the readings (within-cell regression) when omitted.
+        dB per decade used to place the sites (TR 38.901 UMa NLOS when omitted); the
+        models refit it with the intercepts (:mod:`~phusong.coverage.pathloss`).
     """
     cell_ids = np.asarray(cell_ids).astype(str)
     silent_X = np.empty((0, 2)) if silent_X is None else np.asarray(silent_X, dtype=float)
@@ -115,44 +166,14 @@ def locate_sites(X: np.ndarray, y: np.ndarray, cell_ids: np.ndarray,
         xy.append(position)
         intercept.append(a)
         kept.append(cell_ids[group[0]])
-    sites = LocatedSites(np.array(xy).reshape(-1, 2), np.array(intercept), first_slope,
-                         np.array(kept))
-    if slope is None and len(groups):
-        sites.slope = _pooled_slope(X, y, groups, sites.xy)
-        sites.intercept = np.array([
-            np.mean(y[g] + sites.slope * np.log10(np.hypot(
-                np.hypot(*(X[g] - sites.xy[i]).T), HEIGHT_OFFSET_M)))
-            for i, g in enumerate(groups)
-        ])
-    return sites
+    return LocatedSites(np.array(xy).reshape(-1, 2), np.array(intercept), first_slope,
+                        np.array(kept))
 
 
-def _pooled_slope(X: np.ndarray, y: np.ndarray, groups: list[np.ndarray],
-                  xy: np.ndarray) -> float:
-    """Within-cell least-squares slope of RSRP on log10 distance, clipped to 20–50 dB/decade."""
-    num = den = 0.0
-    for i, g in enumerate(groups):
-        logd = np.log10(np.hypot(np.hypot(*(X[g] - xy[i]).T), HEIGHT_OFFSET_M))
-        dl, dy = logd - logd.mean(), y[g] - y[g].mean()
-        num += float(dl @ dy)
-        den += float(dl @ dl)
-    if den == 0:
-        return DEFAULT_SLOPE_DB_PER_DECADE
-    return float(np.clip(-num / den, 20.0, 50.0))
-
-
-def known_sites_trend(xy: np.ndarray, X: np.ndarray, y: np.ndarray,
-                      slope: float | None = None) -> LocatedSites:
-    """Log-distance trend from known site positions: ``a - b log10(d3D)`` to the nearest
-    site, ``a`` (and ``b`` unless given, clipped to 20–50 dB/decade) by least squares."""
-    distance, _ = cKDTree(xy).query(X, k=1, workers=-1)
-    logd = np.log10(np.hypot(distance, HEIGHT_OFFSET_M))
-    if slope is None:
-        dl = logd - logd.mean()
-        slope = (float(np.clip(-(dl @ (y - y.mean())) / (dl @ dl), 20.0, 50.0))
-                 if dl @ dl > 0 else DEFAULT_SLOPE_DB_PER_DECADE)
-    intercept = float(np.mean(y + slope * logd))
-    return LocatedSites(xy, np.full(len(xy), intercept), slope, np.arange(len(xy)).astype(str))
+def known_sites(xy: np.ndarray) -> LocatedSites:
+    """Known site positions, with the default trend until one is fitted."""
+    return LocatedSites(xy, np.zeros(len(xy)), DEFAULT_SLOPE_DB_PER_DECADE,
+                        np.array([f"listed-{i}" for i in range(len(xy))]))
 
 
 SITE_COLUMNS = ("operator", "technology", "lon", "lat")

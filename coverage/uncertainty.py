@@ -35,6 +35,7 @@ class OperatorPrediction:
     std: np.ndarray
     p_covered: np.ndarray
     correlation_m: float
+    unlisted_sites: int = 0
 
 
 def share_intervals(

@@ -247,14 +247,18 @@ def demo(
     population_field: Optional[str] = PopFieldOpt,
     seed: int = typer.Option(2025, "--seed", help="Random seed of the simulated campaign."),
     readings: int = typer.Option(150_000, "--readings", min=100, help="Number of simulated readings."),
+    site_list: bool = typer.Option(True, "--site-list/--no-site-list", help="Use the operators' simulated site list (sites_declared.csv), or locate the cells from the readings alone."),
 ) -> None:
     """Simulate a campaign on the shipped province, estimate, map and report."""
+    from phusong.coverage.simulate import DECLARATIONS_CSV, SITES_DECLARED_CSV
+
     with _progress() as report:
         store = _run_simulate(out / "simulation", seed, readings, report)
         units = _load_units(boundaries, id_field, name_field, population_field, report)
-        declarations = store.parent / "declarations.csv" if boundaries is None else None
+        declarations = store.parent / DECLARATIONS_CSV if boundaries is None else None
+        sites = store.parent / SITES_DECLARED_CSV if site_list else None
         result = _run_estimate(store, out, units, DEFAULT_RESOLUTION_M, None, None,
-                               declarations, report)
+                               declarations, report, sites=sites)
         map_path = _run_map(out, out / "map.html", report)
     _print_summary(result["summary"])
     console.print(t("done.estimate", path=result["paths"]["csv"]))

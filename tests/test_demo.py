@@ -101,3 +101,14 @@ def test_reaggregate_to_other_boundaries(demo_dir, tmp_path):
     assert len(table) == 232
     assert table["share_5g_area_pct"].dropna().between(0, 100).all()
     assert (table["status"] != "insufficient_data").mean() > 0.9
+
+
+def test_demo_without_the_site_list(tmp_path):
+    run_cli("demo", "--out", str(tmp_path), "--readings", "6000", "--no-site-list")
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert summary["share_basis"].startswith("cells within")
+    assert summary["sites_added_from_readings"] == {}
+    declared = pd.read_csv(tmp_path / "simulation" / "sites_declared.csv")
+    truth = pd.read_csv(tmp_path / "simulation" / "truth" / "sites.csv")
+    assert {"operator", "technology", "lon", "lat"} <= set(declared.columns)
+    assert 0.9 * len(truth) <= len(declared) < len(truth)
