@@ -68,6 +68,13 @@ def fit_kwargs(model, rows: pd.DataFrame) -> dict:
     return {}
 
 
+def with_operator_sites(model, sites: pd.DataFrame | None, operator: str):
+    """``model`` given the operator's listed sites, if it takes sites and there is a list."""
+    if sites is not None and "sites" in model.get_params():
+        model.set_params(sites=sites.loc[sites["operator"] == operator, ["x", "y"]].to_numpy())
+    return model
+
+
 def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: float,
                       interpolator, sites: pd.DataFrame | None = None,
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
@@ -83,9 +90,7 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
     not_covered = np.ones(len(cells_xy))
     per_operator = []
     for operator, rows in evidence.groupby(evidence["operator"].fillna("unknown")):
-        model = clone(interpolator)
-        if sites is not None and "sites" in model.get_params():
-            model.set_params(sites=sites.loc[sites["operator"] == operator, ["x", "y"]].to_numpy())
+        model = with_operator_sites(clone(interpolator), sites, str(operator))
         model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(),
                   **fit_kwargs(model, rows))
         mean, std = model.predict(cells_xy, return_std=True)
@@ -102,8 +107,8 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
     return best, best_std, 1 - not_covered, per_operator
 
 
-def _project_sites(sites: pd.DataFrame | None, crs: str) -> pd.DataFrame | None:
-    """NR sites of a site list with projected ``x``/``y``."""
+def project_sites(sites: pd.DataFrame | None, crs: str) -> pd.DataFrame | None:
+    """NR sites of a site list (WGS 84) with projected ``x``/``y`` in ``crs``."""
     if sites is None:
         return None
     from pyproj import Transformer
@@ -185,8 +190,10 @@ def estimate_coverage(
     n_realisations
         Simulated error fields behind the 90 % intervals.
     sites
-        Known NR sites (:func:`~phusong.coverage.sites.read_sites`); without them the
-        default model locates the serving cells from the readings.
+        The operators' site list (:func:`~phusong.coverage.sites.read_sites`). When it
+        names NR sites for every operator and the model takes sites, the model stands
+        for every cell; otherwise the default model locates the serving cells from
+        the readings and the cells near them stand for the rest of their unit.
     population_raster
         People per cell (any CRS); without it population is spread uniformly in each unit.
     declarations
@@ -211,7 +218,7 @@ def estimate_coverage(
     cells = member.cells()
     rsrp, rsrp_std, p_covered = (np.full(grid.size, np.nan) for _ in range(3))
     rsrp[cells], rsrp_std[cells], p_covered[cells], per_operator = predict_operators(
-        evidence, grid.centres(cells), threshold, interpolator, _project_sites(sites, crs))
+        evidence, grid.centres(cells), threshold, interpolator, project_sites(sites, crs))
     points = evidence[["x", "y"]].to_numpy()
     distance = _distance_to_readings(member, points, max(SAMPLED_RADIUS_M, RELIABLE_RADIUS_M))
     everywhere = ("sites" in interpolator.get_params()

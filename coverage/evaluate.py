@@ -17,7 +17,7 @@ from sklearn.base import clone
 from phusong.config import DEFAULT_NR_THRESHOLD_DBM
 from phusong.errors import EstimationError
 
-from .estimate import fit_kwargs
+from .estimate import fit_kwargs, project_sites, with_operator_sites
 from .evidence import load_signal_xy, nr_evidence
 from .interpolate import make_interpolator
 
@@ -49,18 +49,24 @@ def spatial_folds(X: np.ndarray, block_size: float, n_folds: int,
 
 
 def cross_validate(evidence: pd.DataFrame, method: str, folds: np.ndarray,
-                   threshold: float = DEFAULT_NR_THRESHOLD_DBM) -> Score:
-    """Score ``method`` on the given folds, per operator, pooled over operators."""
+                   threshold: float = DEFAULT_NR_THRESHOLD_DBM,
+                   sites: pd.DataFrame | None = None) -> Score:
+    """Score ``method`` on the given folds, per operator, pooled over operators.
+
+    ``sites`` (projected, from :func:`~phusong.coverage.estimate.project_sites`) are
+    given to the methods that take a site list.
+    """
     template = make_interpolator(method)
     predicted = np.full(len(evidence), np.nan)
+    operators = evidence["operator"].fillna("unknown")
     start = time.perf_counter()
     for fold in np.unique(folds):
         test = folds == fold
-        for _, rows in evidence[~test].groupby(evidence["operator"].fillna("unknown")[~test]):
-            model = clone(template)
+        for operator, rows in evidence[~test].groupby(operators[~test]):
+            model = with_operator_sites(clone(template), sites, str(operator))
             model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(),
                       **fit_kwargs(model, rows))
-            targets = test & evidence["operator"].eq(rows["operator"].iloc[0]).to_numpy()
+            targets = test & operators.eq(operator).to_numpy()
             if targets.any():
                 predicted[targets] = model.predict(evidence.loc[targets, ["x", "y"]].to_numpy())
     seconds = time.perf_counter() - start
@@ -89,14 +95,19 @@ def _score(method: str, evidence: pd.DataFrame, predicted: np.ndarray, threshold
 
 def evaluate_store(store_path: str | Path, crs: str, methods: tuple[str, ...] = DEFAULT_METHODS,
                    block_size: float = DEFAULT_BLOCK_SIZE_M, n_folds: int = 5,
-                   threshold: float = DEFAULT_NR_THRESHOLD_DBM, seed: int = 0) -> list[Score]:
-    """Spatial-block cross-validation of every method on the same folds."""
+                   threshold: float = DEFAULT_NR_THRESHOLD_DBM, seed: int = 0,
+                   sites: pd.DataFrame | None = None) -> list[Score]:
+    """Spatial-block cross-validation of every method on the same folds.
+
+    ``sites``: the operators' site list (:func:`~phusong.coverage.sites.read_sites`).
+    """
+    projected = project_sites(sites, crs)
     evidence = nr_evidence(load_signal_xy(store_path, crs)).reset_index(drop=True)
     if evidence["nr_measured"].sum() < 10:
         raise EstimationError("too few NR readings to cross-validate")
     folds = spatial_folds(evidence[["x", "y"]].to_numpy(), block_size, n_folds,
                           np.random.default_rng(seed))
-    return [cross_validate(evidence, m, folds, threshold) for m in methods]
+    return [cross_validate(evidence, m, folds, threshold, projected) for m in methods]
 
 
 def best_method(scores: list[Score]) -> str:
@@ -113,10 +124,12 @@ AUTO_METHODS = ("pathloss", "kriging", "idw")
 
 def choose_method(store_path: str | Path, crs: str, methods: tuple[str, ...] = AUTO_METHODS,
                   block_size: float = DEFAULT_BLOCK_SIZE_M,
-                  threshold: float = DEFAULT_NR_THRESHOLD_DBM) -> tuple[str, list[Score]]:
+                  threshold: float = DEFAULT_NR_THRESHOLD_DBM,
+                  sites: pd.DataFrame | None = None) -> tuple[str, list[Score]]:
     """The best of ``methods`` by spatial-block cross-validation on this store, and the scores.
 
     The GP is left out by default: it is never the best on drive tests and costs the most.
     """
-    scores = evaluate_store(store_path, crs, methods, block_size, threshold=threshold)
+    scores = evaluate_store(store_path, crs, methods, block_size, threshold=threshold,
+                            sites=sites)
     return best_method(scores), scores

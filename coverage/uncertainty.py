@@ -5,11 +5,12 @@ deviation times a unit Gaussian field with the exponential correlation of that
 operator's residual variogram (approximate conditional simulation: the local
 variance is the kriging variance, the spatial structure the variogram's).
 A second, smoother field stands for the error of the path-loss trend itself
-(site positions and footprints located from the readings): standard deviation
-``model_std_db`` and correlation ``model_correlation_m``, about one site's
-footprint. Its default was calibrated on the simulator (the tests check the
-interval coverage there); real campaigns should re-check it by spatial-block
-cross-validation (``phusong evaluate``).
+(site positions, missing sites, footprints): standard deviation ``model_std_db``
+and correlation ``model_correlation_m``. :func:`~phusong.coverage.estimate_coverage`
+uses a smaller value with a site list than with sites located from the readings;
+both were calibrated on the simulator (the tests check the interval coverage
+there); real campaigns should re-check them by spatial-block cross-validation
+(``phusong evaluate``).
 A place is covered in a realisation when any operator's value reaches the
 threshold. The spread of the per-commune covered shares over the realisations,
 below and above their median, is laid around the point estimate: the realisations'

@@ -92,17 +92,19 @@ def _run_estimate(store: Path, out: Path, units, resolution: float, threshold: O
     from phusong.coverage.sites import read_sites
 
     targets_used = load_targets(targets)
+    site_list = read_sites(sites) if sites else None
     if method == "auto":
         report("step.evaluate", 0.0)
         method, _ = choose_method(store, units.crs.to_string(),
-                                  threshold=threshold or targets_used.threshold_dbm)
+                                  threshold=threshold or targets_used.threshold_dbm,
+                                  sites=site_list)
         report("step.evaluate", 1.0)
         console.print(t("evaluate.best", method=method))
     result = estimate_coverage(
         store, units, resolution=resolution, targets=targets_used,
         threshold_dbm=threshold, interpolator=make_interpolator(method),
         declarations=read_declarations(declarations) if declarations else None,
-        population_raster=population, sites=read_sites(sites) if sites else None,
+        population_raster=population, sites=site_list,
         progress=_stage(report, "step.interpolate"))
     report("step.report", 0.0)
     paths = write_estimate(result, out)
@@ -157,7 +159,7 @@ def estimate(
     targets: Optional[Path] = typer.Option(None, "--targets", help="Targets TOML (default: Plan 182-KH/TU)."),
     declarations: Optional[Path] = typer.Option(None, "--declarations", help="Fixed-broadband availability declarations CSV (schema: phusong.coverage.gigabit)."),
     population: Optional[Path] = typer.Option(None, "--population", help="Population-count raster (GeoTIFF, any CRS); default: uniform within each commune."),
-    sites: Optional[Path] = typer.Option(None, "--sites", help="Known site list CSV (operator, technology, lon, lat); NR rows are used."),
+    sites: Optional[Path] = typer.Option(None, "--sites", help="Operators' site list CSV (operator, technology, lon, lat; NR rows are the 5G sites): the model then stands for every cell."),
     method: str = typer.Option("pathloss", "--method", help="Interpolator: pathloss (default), kriging, idw, gp, pykrige, or auto (best by spatial-block cross-validation)."),
 ) -> None:
     """Estimate per-commune 5G coverage and gigabit availability from a readings store."""
@@ -178,14 +180,17 @@ def evaluate(
     threshold_dbm: float = typer.Option(DEFAULT_NR_THRESHOLD_DBM, "--threshold-dbm", help="Coverage threshold for the covered/not-covered call."),
     crs: str = typer.Option(DEFAULT_CRS, "--crs", help="Metric CRS for distances."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the scores as JSON."),
+    sites: Optional[Path] = typer.Option(None, "--sites", help="Operators' site list CSV (operator, technology, lon, lat), given to the methods that take one."),
 ) -> None:
     """Spatial-block cross-validation of the interpolators; names the best."""
     from rich.table import Table
 
     from phusong.coverage.evaluate import best_method, evaluate_store, scores_table
+    from phusong.coverage.sites import read_sites
 
     names = tuple(m.strip() for m in methods.split(",") if m.strip())
-    scores = evaluate_store(store, crs, names, block_size, folds, threshold_dbm)
+    scores = evaluate_store(store, crs, names, block_size, folds, threshold_dbm,
+                            sites=read_sites(sites) if sites else None)
     table = Table(title=t("evaluate.title", block=f"{block_size:g}"))
     frame = scores_table(scores)
     for column in frame.columns:
@@ -198,6 +203,7 @@ def evaluate(
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps({"block_size_m": block_size, "folds": folds,
+                                        "site_list": str(sites) if sites else None,
                                         "threshold_dbm": threshold_dbm, "best": best,
                                         "scores": frame.to_dict(orient="records")}, indent=2),
                             encoding="utf-8")

@@ -4,10 +4,8 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
-import pytest
 
 from phusong.config import data_path
 

@@ -12,6 +12,9 @@ from phusong.coverage import (InverseDistance, PathLossKriging, SimulationConfig
                               default_interpolator, load_boundaries, simulate)
 from phusong.coverage.evaluate import best_method, evaluate_store, scores_table
 from phusong.coverage.evidence import NO_NR_DBM, nr_evidence
+from phusong.coverage.simulate import SITES_DECLARED_CSV
+
+from helpers import run_cli
 
 
 def merged(demo_dir) -> pd.DataFrame:
@@ -238,3 +241,18 @@ def test_site_missing_from_the_list_is_added_from_the_readings():
     assert np.hypot(*(model.sites_.xy[1] - sites[1])) < 300
     complete = PathLossKriging(sites=sites).fit(X, y, cell_ids=cells)
     assert complete.n_unlisted_ == 0
+
+
+def test_evaluate_with_the_site_list(cv_store, tmp_path):
+    out = tmp_path / "scores.json"
+    listed = tmp_path / "listed.json"
+    sites = cv_store.parent / SITES_DECLARED_CSV
+    run_cli("evaluate", "--store", str(cv_store), "--methods", "pathloss", "--json", str(out))
+    run_cli("evaluate", "--store", str(cv_store), "--methods", "pathloss", "--sites", str(sites),
+            "--json", str(listed))
+    alone = json.loads(out.read_text(encoding="utf-8"))["scores"][0]
+    with_list = json.loads(listed.read_text(encoding="utf-8"))
+    print(f"\nspatial-block RMSE: readings alone {alone['rmse_db']:.2f} dB, "
+          f"with the site list {with_list['scores'][0]['rmse_db']:.2f} dB")
+    assert with_list["site_list"] == str(sites)
+    assert with_list["scores"][0]["rmse_db"] < alone["rmse_db"]
