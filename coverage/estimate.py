@@ -421,6 +421,20 @@ def _summary(communes: gpd.GeoDataFrame, targets: Targets, threshold: float,
     }
 
 
+def with_status_labels(table: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """The table with ``status_label`` and ``gigabit_status_label`` beside the status codes,
+    in the current language (the codes stay as they are for programs)."""
+    from phusong.i18n import t
+
+    table = table.copy()
+    for column in ("status", "gigabit_status"):
+        if column in table:
+            labels = {code: t(f"status.{code}", lang) for code in (MET, NOT_MET, INSUFFICIENT)}
+            position = table.columns.get_loc(column) + 1
+            table.insert(position, f"{column}_label", table[column].map(labels))
+    return table
+
+
 def write_estimate(result: Estimate, out_dir: str | Path) -> dict[str, Path]:
     """Write ``communes.csv``, ``communes.gpkg``, ``rsrp.tif`` and ``summary.json``."""
     out_dir = Path(out_dir)
@@ -433,11 +447,11 @@ def write_estimate(result: Estimate, out_dir: str | Path) -> dict[str, Path]:
         "p_covered": out_dir / P_COVERED_TIF,
         "summary": out_dir / SUMMARY_JSON,
     }
-    table = pd.DataFrame(result.communes.drop(columns="geometry"))
+    table = with_status_labels(pd.DataFrame(result.communes.drop(columns="geometry")))
     table.to_csv(paths["csv"], index=False, float_format="%.2f", encoding="utf-8")
     if paths["gpkg"].exists():
         paths["gpkg"].unlink()
-    result.communes.to_file(paths["gpkg"], layer="communes", driver="GPKG")
+    with_status_labels(result.communes).to_file(paths["gpkg"], layer="communes", driver="GPKG")
     write_cog(paths["rsrp"], result.rsrp, result.grid, "Estimated NR SS-RSRP, best operator",
               "dBm")
     write_cog(paths["rsrp_std"], result.rsrp_std, result.grid,

@@ -36,3 +36,16 @@ def test_broken_targets(tmp_path, body, message):
 def test_status_never_reports_zero_for_missing_data():
     result = status(np.array([70.0, 50.0, 0.0, np.nan]), np.array([True, True, False, True]), 60)
     assert result.tolist() == ["met", "not_met", "insufficient_data", "insufficient_data"]
+
+
+def test_status_labels_follow_the_language():
+    import pandas as pd
+
+    from phusong.coverage.estimate import with_status_labels
+
+    table = pd.DataFrame({"status": ["met", "not_met", "insufficient_data"]})
+    assert with_status_labels(table, "vi")["status_label"].tolist() == [
+        "Đạt", "Chưa đạt", "Thiếu dữ liệu"]
+    english = with_status_labels(table, "en")
+    assert english["status_label"].tolist() == ["Met", "Not met", "Insufficient data"]
+    assert english.columns.tolist() == ["status", "status_label"]
