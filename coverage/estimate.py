@@ -272,6 +272,7 @@ def estimate_coverage(
     if population_raster is not None:
         summary["population_basis"] = f"raster {Path(population_raster).name}"
     summary["method"] = type(interpolator).__name__
+    summary["site_list_used"] = bool(everywhere)
     summary["share_basis"] = (
         "site list: the model over every cell" if everywhere else
         f"cells within {RELIABLE_RADIUS_M:g} m of a reading, extrapolated to the commune")
@@ -456,9 +457,11 @@ def write_estimate(result: Estimate, out_dir: str | Path) -> dict[str, Path]:
               "dBm")
     write_cog(paths["rsrp_std"], result.rsrp_std, result.grid,
               "Standard deviation of the estimated NR SS-RSRP", "dB")
+    extrapolated = ("" if result.summary.get("site_list_used") else
+                    f" (beyond {RELIABLE_RADIUS_M:g} m of any reading: the commune's expected share)")
     write_cog(paths["p_covered"], result.p_covered, result.grid,
-              "Probability that some operator's NR SS-RSRP is at or above the threshold "
-              f"(beyond {RELIABLE_RADIUS_M:g} m of any reading: the commune's expected share)")
+              "Probability that some operator's NR SS-RSRP is at or above the threshold"
+              + extrapolated)
     paths["summary"].write_text(json.dumps(result.summary, ensure_ascii=False, indent=2),
                                 encoding="utf-8")
     return paths

@@ -78,7 +78,7 @@ def test_shares_and_intervals_with_the_site_list(demo_dir):
     scores = share_scores(table)
     print_scores("site list", scores)
     summary = json.loads((demo_dir / "summary.json").read_text(encoding="utf-8"))
-    assert summary["share_basis"].startswith("site list")
+    assert summary["share_basis"].startswith("site list") and summary["site_list_used"]
     assert scores["within5"] >= 0.95
     assert scores["within10"] == 1.0
     assert 0.85 <= scores["coverage"] <= 0.95
