@@ -76,29 +76,33 @@ def _legend(lang: str | None, synthetic: bool) -> str:
     )
 
 
-def _add_share_layers(fmap: folium.Map, frame: gpd.GeoDataFrame, share: str, status: str,
-                      name: str, gaps_name: str, show: bool) -> None:
-    """A choropleth of ``share`` and an outline of the units whose ``status`` is not met."""
+def _add_share_layer(fmap: folium.Map, frame: gpd.GeoDataFrame, share: str, status: str,
+                     name: str, show: bool) -> None:
+    """One indicator as a base layer (a radio button): the choropleth of ``share`` with
+    the units whose ``status`` is not met outlined, so each indicator shows its own gaps."""
+    group = folium.FeatureGroup(name=name, overlay=False, show=show)
     layer = frame[["code", "tooltip", "geometry"]].copy()
     layer["fill"] = [share_colour(v) for v in frame[share]]
     folium.GeoJson(
-        layer, name=name, show=show,
+        layer,
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.75,
                                   "color": "#555555", "weight": 0.6},
         tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
-    ).add_to(fmap)
+    ).add_to(group)
     gaps = frame[frame[status] == "not_met"]
     if len(gaps):
         folium.GeoJson(
-            gaps[["code", "geometry"]], name=gaps_name, show=show,
+            gaps[["code", "geometry"]], interactive=False,
             style_function=lambda f: {"fill": False, "color": GAP_COLOUR, "weight": 3},
-        ).add_to(fmap)
+        ).add_to(group)
+    group.add_to(fmap)
 
 
 def coverage_map(communes: gpd.GeoDataFrame, lang: str | None = None,
                  synthetic: bool = False) -> folium.Map:
     """A Folium map of per-commune 5G shares with the communes below target outlined,
-    and, when the estimate has them, the gigabit shares and their gaps as a second layer.
+    and, when the estimate has them, the gigabit shares and their gaps as the other
+    choice of a radio button.
 
     Parameters
     ----------
@@ -117,12 +121,11 @@ def coverage_map(communes: gpd.GeoDataFrame, lang: str | None = None,
     west, south, east, north = frame.total_bounds
     fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles=None,
                       zoom_start=10, max_zoom=18, control_scale=True)
-    _add_share_layers(fmap, frame, "share_5g_pop_pct", "status",
-                      t("map.layer.share", lang), t("map.layer.gaps", lang), show=True)
+    _add_share_layer(fmap, frame, "share_5g_pop_pct", "status", t("map.layer.share", lang),
+                     show=True)
     if "gigabit_share_pct" in frame and frame["gigabit_share_pct"].notna().any():
-        _add_share_layers(fmap, frame, "gigabit_share_pct", "gigabit_status",
-                          t("map.layer.gigabit", lang), t("map.layer.gigabit_gaps", lang),
-                          show=False)
+        _add_share_layer(fmap, frame, "gigabit_share_pct", "gigabit_status",
+                         t("map.layer.gigabit", lang), show=False)
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.get_root().html.add_child(Element(_legend(lang, synthetic)))
     fmap.get_root().header.add_child(Element(

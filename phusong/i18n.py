@@ -59,8 +59,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "map.legend": ("Tỷ lệ (%)", "Share (%)"),
     "map.layer.gigabit": ("Hộ có thể dùng băng rộng cố định > 1 Gb/s",
                           "Households able to get fixed broadband > 1 Gb/s"),
-    "map.layer.gigabit_gaps": ("Xã/phường chưa đạt chỉ tiêu băng rộng gigabit",
-                               "Communes below the gigabit target"),
     "map.field.interval": ("Khoảng tin cậy 90 %", "90 % interval"),
     "map.field.gigabit": ("Hộ có thể dùng > 1 Gb/s", "Households with > 1 Gb/s available"),
     "map.field.gigabit_check": ("Kiểm chứng bằng đo tốc độ", "Checked by speed tests"),

@@ -5,10 +5,12 @@ import shutil
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from shapely.geometry import box
 
 from phusong.maps import write_map
+from phusong.maps.coverage_map import GAP_COLOUR
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -36,7 +38,7 @@ def test_demo_map_in_chromium(demo_dir, tmp_path):
         external = [u for u in requests if not u.startswith(("file:", "data:"))]
         assert external == [], "the map must work offline"
         assert page.locator("path.leaflet-interactive").count() >= 99
-        layers = page.locator(".leaflet-control-layers-overlays").inner_text()
+        layers = page.locator(".leaflet-control-layers-base").inner_text()
         assert "Tỷ lệ phủ sóng 5G" in layers
         assert "DỮ LIỆU MÔ PHỎNG" in page.locator("#phusong-legend").inner_text()
         page.locator("path.leaflet-interactive").nth(10).hover(force=True)
@@ -44,11 +46,14 @@ def test_demo_map_in_chromium(demo_dir, tmp_path):
         assert page.locator(".leaflet-tooltip").count() == 1
         assert "Khoảng tin cậy 90 %" in page.locator(".leaflet-tooltip").inner_text()
         assert "Hộ có thể dùng băng rộng cố định > 1 Gb/s" in layers
-        shown = page.locator("path.leaflet-interactive").count()
-        page.locator(".leaflet-control-layers-overlays label",
+        table = pd.read_csv(demo_dir / "communes.csv", dtype={"code": str})
+        outlines = page.locator(f'path[stroke="{GAP_COLOUR}"]')
+        assert outlines.count() == (table["status"] == "not_met").sum() > 0
+        page.locator(".leaflet-control-layers-base label",
                      has_text="Hộ có thể dùng băng rộng").click()
         page.wait_for_timeout(300)
-        assert page.locator("path.leaflet-interactive").count() >= shown + 99
+        assert outlines.count() == (table["gigabit_status"] == "not_met").sum() > 0
+        assert page.locator("path.leaflet-interactive").count() == len(table)
         assert problems == []
         page.screenshot(path=str(tmp_path / "map.png"))
     finally:
