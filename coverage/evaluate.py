@@ -17,7 +17,7 @@ from sklearn.base import clone
 from phusong.config import DEFAULT_NR_THRESHOLD_DBM
 from phusong.errors import EstimationError
 
-from .estimate import fit_kwargs, project_sites, with_operator_sites
+from .estimate import fit_kwargs, probability_above, project_sites, with_operator_sites
 from .evidence import load_signal_xy, nr_evidence
 from .interpolate import make_interpolator
 
@@ -27,7 +27,14 @@ DEFAULT_METHODS = ("pathloss", "kriging", "idw", "gp")
 
 @dataclass
 class Score:
-    """Cross-validated scores of one method."""
+    """Cross-validated scores of one method.
+
+    RMSE, MAE and bias are over held-out NR values; the call accuracy is of the point
+    prediction against the threshold; the share error (percentage points) and the
+    Brier score are of the predicted probability of coverage over every held-out
+    reading, those that saw no NR included (a censoring-aware model is not penalised
+    for expecting values below the attach level, which the RMSE cannot see).
+    """
 
     method: str
     rmse_db: float
@@ -35,6 +42,7 @@ class Score:
     bias_db: float
     call_accuracy: float
     share_error_pp: float
+    brier: float
     seconds: float
     n_test: int
 
@@ -58,6 +66,7 @@ def cross_validate(evidence: pd.DataFrame, method: str, folds: np.ndarray,
     """
     template = make_interpolator(method)
     predicted = np.full(len(evidence), np.nan)
+    spread = np.full(len(evidence), np.nan)
     operators = evidence["operator"].fillna("unknown")
     start = time.perf_counter()
     for fold in np.unique(folds):
@@ -68,26 +77,29 @@ def cross_validate(evidence: pd.DataFrame, method: str, folds: np.ndarray,
                       **fit_kwargs(model, rows))
             targets = test & operators.eq(operator).to_numpy()
             if targets.any():
-                predicted[targets] = model.predict(evidence.loc[targets, ["x", "y"]].to_numpy())
+                predicted[targets], spread[targets] = model.predict(
+                    evidence.loc[targets, ["x", "y"]].to_numpy(), return_std=True)
     seconds = time.perf_counter() - start
-    return _score(method, evidence, predicted, threshold, seconds)
+    return _score(method, evidence, predicted, spread, threshold, seconds)
 
 
-def _score(method: str, evidence: pd.DataFrame, predicted: np.ndarray, threshold: float,
-           seconds: float) -> Score:
+def _score(method: str, evidence: pd.DataFrame, predicted: np.ndarray, spread: np.ndarray,
+           threshold: float, seconds: float) -> Score:
     observed = evidence["value"].to_numpy()
     measured = evidence["nr_measured"].to_numpy(dtype=bool) & ~np.isnan(predicted)
     error = predicted[measured] - observed[measured]
     known = ~np.isnan(predicted)
     call_pred = predicted[known] >= threshold
     call_obs = observed[known] >= threshold
+    p_covered = probability_above(predicted[known], spread[known], threshold)
     return Score(
         method=method,
         rmse_db=float(np.sqrt(np.mean(error**2))),
         mae_db=float(np.mean(np.abs(error))),
         bias_db=float(np.mean(error)),
         call_accuracy=float(np.mean(call_pred == call_obs)),
-        share_error_pp=float(100 * (call_pred.mean() - call_obs.mean())),
+        share_error_pp=float(100 * (p_covered.mean() - call_obs.mean())),
+        brier=float(np.mean((p_covered - call_obs) ** 2)),
         seconds=seconds,
         n_test=int(measured.sum()),
     )

@@ -131,6 +131,7 @@ def test_spatial_block_cv_default_beats_peers(cv_store):
     print("\n" + table.round(3).to_string())
     assert table.loc["pathloss", "rmse_db"] <= table.loc["pykrige", "rmse_db"]
     assert table.loc["pathloss", "rmse_db"] <= table.loc["gp", "rmse_db"]
+    assert table.loc["pathloss", "brier"] <= table.loc[["pykrige", "gp", "idw"], "brier"].min()
     assert table.loc["pathloss", "seconds"] < 0.5 * table.loc["gp", "seconds"]
     assert best_method(scores) == "pathloss"
     assert (table["n_test"] > 1000).all()
