@@ -177,13 +177,25 @@ def known_sites(xy: np.ndarray) -> LocatedSites:
 
 
 SITE_COLUMNS = ("operator", "technology", "lon", "lat")
+# Vietnamese mobile network codes (MCC 452), for site lists that name the operator.
+OPERATOR_CODES = {"mobifone": "452-01", "vinaphone": "452-02", "vnpt": "452-02",
+                  "viettel": "452-04", "vietnamobile": "452-05", "gmobile": "452-07"}
+MCC_MNC = r"^\d{3}-\d{2,3}$"
+
+
+def operator_code(name: pd.Series) -> pd.Series:
+    """MCC-MNC of each operator given as MCC-MNC or by name (NaN when unknown)."""
+    cleaned = name.str.strip()
+    by_name = cleaned.str.casefold().str.replace(r"[\s_-]", "", regex=True).map(OPERATOR_CODES)
+    return cleaned.where(cleaned.str.match(MCC_MNC, na=False), by_name)
 
 
 def read_sites(path: str | Path) -> pd.DataFrame:
     """A site list CSV (``operator``, ``technology``, ``lon``, ``lat`` in WGS 84), validated.
 
-    ``operator`` is MCC-MNC as in the readings; ``technology`` NR rows are the 5G sites.
-    Every bad row is reported by line number and refuses the file.
+    ``operator`` is MCC-MNC as in the readings (452-04) or a Vietnamese operator's name
+    (Viettel, VinaPhone, MobiFone, Vietnamobile, Gmobile); ``technology`` NR rows are
+    the 5G sites. Every bad row is reported by line number and refuses the file.
     """
     path = Path(path)
     try:
@@ -195,11 +207,12 @@ def read_sites(path: str | Path) -> pd.DataFrame:
         raise InputFormatError(f"{path.name} lacks the column(s) {', '.join(missing)}")
     lon = pd.to_numeric(frame["lon"], errors="coerce")
     lat = pd.to_numeric(frame["lat"], errors="coerce")
-    bad = ~(lon.between(100, 112) & lat.between(6, 25)) | frame["operator"].isna()
+    operator = operator_code(frame["operator"])
+    bad = ~(lon.between(100, 112) & lat.between(6, 25)) | operator.isna()
     if bad.any():
         lines = ", ".join(str(i + 2) for i in np.flatnonzero(bad.to_numpy())[:20])
-        raise InputFormatError(f"{path.name}: rows without an operator or a position in "
-                               f"Vietnam at line(s) {lines}")
-    return pd.DataFrame({"operator": frame["operator"].str.strip(),
+        raise InputFormatError(f"{path.name}: rows without a known operator (MCC-MNC or name) "
+                               f"or a position in Vietnam at line(s) {lines}")
+    return pd.DataFrame({"operator": operator,
                          "technology": frame["technology"].fillna("").str.strip().str.upper(),
                          "lon": lon, "lat": lat})

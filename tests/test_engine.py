@@ -257,3 +257,18 @@ def test_evaluate_with_the_site_list(cv_store, tmp_path):
           f"with the site list {with_list['scores'][0]['rmse_db']:.2f} dB")
     assert with_list["site_list"] == str(sites)
     assert with_list["scores"][0]["rmse_db"] < alone["rmse_db"]
+
+
+def test_site_list_names_operators_by_code_or_name(tmp_path):
+    from phusong.coverage.sites import read_sites
+    from phusong.errors import InputFormatError
+
+    path = tmp_path / "sites.csv"
+    path.write_text("operator,technology,lon,lat\n452-04,NR,106.2,21.3\nViettel,nr,106.2,21.3\n"
+                    " VinaPhone ,LTE,106.1,21.2\nMobiFone,NR,106.0,21.1\n", encoding="utf-8")
+    sites = read_sites(path)
+    assert sites["operator"].tolist() == ["452-04", "452-04", "452-02", "452-01"]
+    assert sites["technology"].tolist() == ["NR", "NR", "LTE", "NR"]
+    path.write_text("operator,technology,lon,lat\nFooTel,NR,106.2,21.3\n", encoding="utf-8")
+    with pytest.raises(InputFormatError, match=r"known operator .* line\(s\) 2"):
+        read_sites(path)
