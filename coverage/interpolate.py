@@ -208,7 +208,6 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
             return located if located is not None and len(located.xy) else None
         sites = known_sites(np.asarray(self.sites, dtype=float).reshape(-1, 2))
         if located is not None and len(located.xy) and self.unlisted_distance_m is not None:
-            named = served_by != None  # noqa: E711
             sites, self.n_unlisted_ = sites.with_unlisted(
                 located, Xm[named], ym[named], served_by[named], self.unlisted_distance_m)
         return sites

@@ -79,7 +79,7 @@ class LocatedSites:
         return merged, len(extra)
 
     def with_site_intercepts(self, X: np.ndarray, y: np.ndarray, common: float,
-                             prior_readings: float = 3.0) -> "LocatedSites":
+                             prior_readings: float = 10.0) -> "LocatedSites":
         """Each site's intercept from the readings nearest to it: the mean of
         ``y + slope log10(d)``, shrunk towards ``common`` as if ``prior_readings``
         more readings had that value."""
