@@ -41,7 +41,7 @@ P_COVERED_TIF = "p_covered.tif"
 # Standard deviation (dB) of the path-loss trend's error in the interval simulations
 # (:func:`~phusong.coverage.uncertainty.share_intervals`), calibrated on the simulator:
 # smaller when the sites come from a list than when they are located from the readings.
-LISTED_MODEL_STD_DB = 1.25
+LISTED_MODEL_STD_DB = 1.5
 LOCATED_MODEL_STD_DB = 4.5
 SPEED_5G_DOWN_BPS = 7e6
 SPEED_5G_UP_BPS = 1e6
@@ -103,7 +103,7 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
         per_operator.append(OperatorPrediction(
             str(operator), mean, std, p_covered,
             variogram.range_m if variogram is not None else 250.0,
-            int(getattr(model, "n_unlisted_", 0))))
+            int(getattr(model, "n_unlisted_", 0)), int(getattr(model, "n_off_air_", 0))))
     return best, best_std, 1 - not_covered, per_operator
 
 
@@ -278,6 +278,8 @@ def estimate_coverage(
         f"cells within {RELIABLE_RADIUS_M:g} m of a reading, extrapolated to the commune")
     summary["sites_added_from_readings"] = {op.operator: op.unlisted_sites
                                             for op in per_operator if op.unlisted_sites}
+    summary["listed_sites_off_air"] = {op.operator: op.off_air_sites
+                                       for op in per_operator if op.off_air_sites}
     summary["synthetic"] = bool(evidence["synthetic"].fillna(False).astype(bool).any())
     report("done", 1.0)
     return Estimate(communes, grid, member, rsrp, rsrp_std, p_covered, summary)

@@ -122,7 +122,8 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
     unlisted_distance_m
         With ``sites`` and ``cell_ids``, a serving cell located farther than this
         from every known site, whose readings are much stronger than the listed
-        sites explain, is added as a site missing from the list (``None``: never).
+        sites explain, is added as a site missing from the list (``None``: never). Listed
+        sites whose close readings mostly saw no NR are dropped as off air.
 
     Attributes
     ----------
@@ -132,6 +133,8 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         The attach level estimated from the weakest NR values.
     n_unlisted_ : int
         Sites added to a known list from the readings.
+    n_off_air_ : int
+        Listed sites dropped because the readings close to them saw no NR.
     variogram_ : ExponentialVariogram
     """
 
@@ -198,7 +201,7 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
     def _find_sites(self, Xm: np.ndarray, ym: np.ndarray, Xs: np.ndarray, served_by):
         from .sites import known_sites, locate_sites
 
-        self.n_unlisted_ = 0
+        self.n_unlisted_ = self.n_off_air_ = 0
         listed = self.sites is not None and len(self.sites)
         located = None
         if served_by is not None:
@@ -206,7 +209,8 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
             located = locate_sites(Xm[named], ym[named], served_by[named], Xs, self.slope)
         if not listed:
             return located if located is not None and len(located.xy) else None
-        sites = known_sites(np.asarray(self.sites, dtype=float).reshape(-1, 2))
+        sites, self.n_off_air_ = known_sites(
+            np.asarray(self.sites, dtype=float).reshape(-1, 2)).without_silent(Xm, Xs)
         if located is not None and len(located.xy) and self.unlisted_distance_m is not None:
             sites, self.n_unlisted_ = sites.with_unlisted(
                 located, Xm[named], ym[named], served_by[named], self.unlisted_distance_m)

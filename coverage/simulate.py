@@ -89,9 +89,11 @@ class SimulationConfig:
     speed_test_every: int = 120
     wired_tests_per_commune: int = 6
     # The operators' site list as filed: positions off by registry rounding and
-    # survey error, and some sites on air but missing from the list.
+    # survey error, some sites on air but missing from the list, and some NR sites
+    # listed but not yet on air (planned upgrades of LTE sites).
     declared_site_error_m: float = 25.0
     declared_site_missing_share: float = 0.03
+    declared_site_planned_share: float = 0.02
     household_size: float = HOUSEHOLD_SIZE
     start: datetime = field(default_factory=lambda: datetime(2025, 10, 1, tzinfo=VIETNAM_TZ))
 
@@ -375,9 +377,14 @@ def declarations_table(units: gpd.GeoDataFrame, fixed: pd.DataFrame,
 def declared_sites(sites: pd.DataFrame, to_lonlat: Transformer, cfg: SimulationConfig,
                    rng: np.random.Generator) -> pd.DataFrame:
     """The site list operators file (see :func:`~phusong.coverage.sites.read_sites`):
-    positions with an error of ``declared_site_error_m`` and
-    ``declared_site_missing_share`` of the sites left out."""
+    positions with an error of ``declared_site_error_m``,
+    ``declared_site_missing_share`` of the sites left out, and NR entries for
+    ``declared_site_planned_share`` as many LTE sites, not on air."""
     listed = sites[rng.random(len(sites)) >= cfg.declared_site_missing_share]
+    lte = sites[sites["technology"] == "LTE"]
+    n_planned = int(round(cfg.declared_site_planned_share * (sites["technology"] == "NR").sum()))
+    planned = lte.iloc[rng.choice(len(lte), min(n_planned, len(lte)), replace=False)]
+    listed = pd.concat([listed, planned.assign(technology="NR")], ignore_index=True)
     xy = listed[["x", "y"]].to_numpy() + rng.normal(0, cfg.declared_site_error_m, (len(listed), 2))
     lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
     return pd.DataFrame({"operator": listed["operator"].to_numpy(),

@@ -78,6 +78,26 @@ class LocatedSites:
                               np.concatenate([self.cell_ids, located.cell_ids[extra]]))
         return merged, len(extra)
 
+    def without_silent(self, X: np.ndarray, silent_X: np.ndarray, radius_m: float = 300.0,
+                       min_readings: int = 5,
+                       silent_share: float = 0.8) -> tuple["LocatedSites", int]:
+        """These sites less those the readings show off air.
+
+        A site is dropped when at least ``min_readings`` readings lie within
+        ``radius_m`` of it and ``silent_share`` of them saw no NR (``silent_X``): an NR
+        site on air is attached to that close.
+        """
+        if len(silent_X) == 0:
+            return self, 0
+        near_silent = np.array([len(i) for i in cKDTree(silent_X).query_ball_point(self.xy, radius_m)])
+        near_heard = (np.array([len(i) for i in cKDTree(X).query_ball_point(self.xy, radius_m)])
+                      if len(X) else np.zeros(len(self.xy), int))
+        total = near_silent + near_heard
+        off_air = (total >= min_readings) & (near_silent >= silent_share * total)
+        kept = LocatedSites(self.xy[~off_air], self.intercept[~off_air], self.slope,
+                            self.cell_ids[~off_air])
+        return kept, int(off_air.sum())
+
     def with_site_intercepts(self, X: np.ndarray, y: np.ndarray, common: float,
                              prior_readings: float = 10.0) -> "LocatedSites":
         """Each site's intercept from the readings nearest to it: the mean of

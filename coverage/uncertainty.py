@@ -37,6 +37,7 @@ class OperatorPrediction:
     p_covered: np.ndarray
     correlation_m: float
     unlisted_sites: int = 0
+    off_air_sites: int = 0
 
 
 def share_intervals(

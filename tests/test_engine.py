@@ -79,7 +79,9 @@ def test_shares_and_intervals_with_the_site_list(demo_dir):
     print_scores("site list", scores)
     summary = json.loads((demo_dir / "summary.json").read_text(encoding="utf-8"))
     assert summary["share_basis"].startswith("site list") and summary["site_list_used"]
-    assert scores["within5"] >= 0.95
+    # On other campaigns 98-99 %: an estimator knowing the true sites and propagation
+    # reaches 96-100 %, the shadowing far from every route being unknowable.
+    assert scores["within5"] == 1.0
     assert scores["within10"] == 1.0
     assert 0.85 <= scores["coverage"] <= 0.95
     assert table["share_5g_low_pct"].notna().all()  # intervals even where data are insufficient
@@ -272,3 +274,18 @@ def test_site_list_names_operators_by_code_or_name(tmp_path):
     path.write_text("operator,technology,lon,lat\nFooTel,NR,106.2,21.3\n", encoding="utf-8")
     with pytest.raises(InputFormatError, match=r"known operator .* line\(s\) 2"):
         read_sites(path)
+
+
+def test_listed_site_off_air_is_dropped():
+    from phusong.coverage.sites import HEIGHT_OFFSET_M
+
+    rng = np.random.default_rng(3)
+    on_air, off_air = np.array([0.0, 0.0]), np.array([3000.0, 0.0])
+    X = rng.uniform([-1500, -1500], [4500, 1500], (4000, 2))
+    distance = np.hypot(*(X - on_air).T)
+    y = 0.4 - 39.08 * np.log10(np.hypot(distance, HEIGHT_OFFSET_M)) + rng.normal(0, 4, len(X))
+    y[y < -125] = NO_NR_DBM
+    model = PathLossKriging(sites=np.vstack([on_air, off_air])).fit(X, y)
+    assert model.n_off_air_ == 1
+    assert len(model.sites_.xy) == 1 and np.allclose(model.sites_.xy[0], on_air)
+    assert PathLossKriging(sites=on_air[None]).fit(X, y).n_off_air_ == 0
