@@ -211,6 +211,8 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
             return located if located is not None and len(located.xy) else None
         sites, self.n_off_air_ = known_sites(
             np.asarray(self.sites, dtype=float).reshape(-1, 2)).without_silent(Xm, Xs)
+        if len(sites.xy) == 0:
+            return located if located is not None and len(located.xy) else None
         if located is not None and len(located.xy) and self.unlisted_distance_m is not None:
             sites, self.n_unlisted_ = sites.with_unlisted(
                 located, Xm[named], ym[named], served_by[named], self.unlisted_distance_m)

@@ -89,8 +89,8 @@ class LocatedSites:
         """
         if len(silent_X) == 0:
             return self, 0
-        near_silent = np.array([len(i) for i in cKDTree(silent_X).query_ball_point(self.xy, radius_m)])
-        near_heard = (np.array([len(i) for i in cKDTree(X).query_ball_point(self.xy, radius_m)])
+        near_silent = cKDTree(silent_X).query_ball_point(self.xy, radius_m, return_length=True)
+        near_heard = (cKDTree(X).query_ball_point(self.xy, radius_m, return_length=True)
                       if len(X) else np.zeros(len(self.xy), int))
         total = near_silent + near_heard
         off_air = (total >= min_readings) & (near_silent >= silent_share * total)

@@ -289,3 +289,6 @@ def test_listed_site_off_air_is_dropped():
     assert model.n_off_air_ == 1
     assert len(model.sites_.xy) == 1 and np.allclose(model.sites_.xy[0], on_air)
     assert PathLossKriging(sites=on_air[None]).fit(X, y).n_off_air_ == 0
+    silent_everywhere = np.where(distance < 1000, NO_NR_DBM, y)
+    alone = PathLossKriging(sites=on_air[None]).fit(X, silent_everywhere)
+    assert alone.n_off_air_ == 1 and alone.sites_ is None
