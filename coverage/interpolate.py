@@ -170,30 +170,35 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         if self.sites_ is None:
             self.trend_fit_ = fit_censored_log_distance(
                 np.zeros(len(ym)), ym, np.zeros(len(Xs)), self.censor_level_, slope=0.0)
+            trend_m, trend_s = self._trend(Xm), self._trend(Xs)
         else:
+            near_m, near_s = self.sites_.neighbours(Xm), self.sites_.neighbours(Xs)
             self.trend_fit_ = fit_censored_log_distance(
-                self.sites_.log_distance(Xm), ym, self.sites_.log_distance(Xs),
-                self.censor_level_, self.slope)
+                near_m[0][:, 0], ym, near_s[0][:, 0], self.censor_level_, self.slope)
             self.sites_ = self._site_intercepts(self.sites_.with_trend(self.trend_fit_),
-                                                Xm, ym, Xs)
+                                                ym, near_m, near_s)
+            trend_m, trend_s = self.sites_.trend_at(*near_m), self.sites_.trend_at(*near_s)
         sigma = self.trend_fit_.sigma
         residual = np.concatenate([
-            ym - self._trend(Xm),
-            censored_residual_mean(self._trend(Xs), self.censor_level_, sigma)])
+            ym - trend_m, censored_residual_mean(trend_s, self.censor_level_, sigma)])
         self.X_, self.residual_, _ = block_reduce(np.vstack([Xm, Xs]), residual, self.block_size)
         self.variogram_ = scaled_to_variance(fit_variogram(self.X_, self.residual_), sigma**2)
         return self
 
-    def _site_intercepts(self, sites, Xm: np.ndarray, ym: np.ndarray, Xs: np.ndarray):
-        """Per-site intercepts by EM: censored readings enter at their expected value."""
+    def _site_intercepts(self, sites, ym: np.ndarray, near_m: tuple, near_s: tuple):
+        """Per-site intercepts by EM: censored readings enter at their expected value.
+
+        ``near_m``/``near_s``: the sites' :meth:`~LocatedSites.neighbours` of the
+        measured and the censored readings.
+        """
         from .pathloss import censored_residual_mean
 
-        X = np.vstack([Xm, Xs])
+        nearest = tuple(np.concatenate([m[:, :1], c[:, :1]]) for m, c in zip(near_m, near_s))
         for _ in range(3):
-            trend = sites.trend(Xs)
+            trend = sites.trend_at(*near_s)
             imputed = trend + censored_residual_mean(trend, self.censor_level_,
                                                      self.trend_fit_.sigma)
-            sites = sites.with_site_intercepts(X, np.concatenate([ym, imputed]),
+            sites = sites.with_site_intercepts(np.concatenate([ym, imputed]), nearest,
                                                self.trend_fit_.intercept,
                                                self.site_prior_readings)
         return sites

@@ -33,16 +33,23 @@ class LocatedSites:
     slope: float
     cell_ids: np.ndarray
 
-    def trend(self, X: np.ndarray, k: int = 4) -> np.ndarray:
-        """Strongest predicted RSRP over the ``k`` nearest sites at ``X``."""
-        if len(self.xy) == 0:
-            return np.full(len(X), -np.inf)
+    def neighbours(self, X: np.ndarray, k: int = 4) -> tuple[np.ndarray, np.ndarray]:
+        """log10 3D distances (m) to the ``k`` nearest sites of each point, and their indices."""
         k = min(k, len(self.xy))
         distance, index = cKDTree(self.xy).query(X, k=k, workers=-1)
         if k == 1:
             distance, index = distance[:, None], index[:, None]
-        level = self.intercept[index] - self.slope * np.log10(np.hypot(distance, HEIGHT_OFFSET_M))
-        return level.max(axis=1)
+        return np.log10(np.hypot(distance, HEIGHT_OFFSET_M)), index
+
+    def trend_at(self, log_d: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """Strongest predicted RSRP over the given :meth:`neighbours`."""
+        return (self.intercept[index] - self.slope * log_d).max(axis=1)
+
+    def trend(self, X: np.ndarray, k: int = 4) -> np.ndarray:
+        """Strongest predicted RSRP over the ``k`` nearest sites at ``X``."""
+        if len(self.xy) == 0:
+            return np.full(len(X), -np.inf)
+        return self.trend_at(*self.neighbours(X, k))
 
     def log_distance(self, X: np.ndarray) -> np.ndarray:
         """log10 of the 3D distance (m) from ``X`` to the nearest site."""
@@ -98,15 +105,15 @@ class LocatedSites:
                             self.cell_ids[~off_air])
         return kept, int(off_air.sum())
 
-    def with_site_intercepts(self, X: np.ndarray, y: np.ndarray, common: float,
-                             prior_readings: float = 10.0) -> "LocatedSites":
-        """Each site's intercept from the readings nearest to it: the mean of
-        ``y + slope log10(d)``, shrunk towards ``common`` as if ``prior_readings``
-        more readings had that value."""
+    def with_site_intercepts(self, y: np.ndarray, nearest: tuple[np.ndarray, np.ndarray],
+                             common: float, prior_readings: float = 10.0) -> "LocatedSites":
+        """Each site's intercept from the readings nearest to it (``nearest``: their
+        :meth:`neighbours` with ``k=1``): the mean of ``y + slope log10(d)``, shrunk
+        towards ``common`` as if ``prior_readings`` more readings had that value."""
         if np.isinf(prior_readings):
             return LocatedSites(self.xy, np.full(len(self.xy), common), self.slope, self.cell_ids)
-        distance, index = cKDTree(self.xy).query(X, k=1, workers=-1)
-        level = y + self.slope * np.log10(np.hypot(distance, HEIGHT_OFFSET_M))
+        log_d, index = nearest[0][:, 0], nearest[1][:, 0]
+        level = y + self.slope * log_d
         n = np.bincount(index, minlength=len(self.xy))
         total = np.bincount(index, level, minlength=len(self.xy))
         intercept = (total + prior_readings * common) / (n + prior_readings)
@@ -114,8 +121,10 @@ class LocatedSites:
 
 
 def _log_d(points: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    d = np.hypot(points[None, :, 0] - candidates[:, None, 0], points[None, :, 1] - candidates[:, None, 1])
-    return np.log10(np.hypot(d, HEIGHT_OFFSET_M))
+    """log10 of the 3D distance from every candidate (rows) to every point (columns)."""
+    dx = points[None, :, 0] - candidates[:, None, 0]
+    dy = points[None, :, 1] - candidates[:, None, 1]
+    return 0.5 * np.log10(dx * dx + dy * dy + HEIGHT_OFFSET_M**2)
 
 
 def _misfit(points: np.ndarray, values: np.ndarray, silent: np.ndarray, slope: float,
