@@ -119,16 +119,16 @@ def project_sites(sites: pd.DataFrame | None, crs: str) -> pd.DataFrame | None:
     return nr
 
 
-def _sites_cover_operators(sites: pd.DataFrame | None, evidence: pd.DataFrame) -> bool:
-    """Whether a site list names NR sites for every operator in the evidence.
+def _sites_cover_operators(nr_sites: pd.DataFrame | None, evidence: pd.DataFrame) -> bool:
+    """Whether a site list (its NR rows, :func:`project_sites`) names sites for every
+    operator in the evidence.
 
     Then the model stands for every cell; otherwise sites no route came near are
     unknown, and the cells near the readings stand for the rest of their commune.
     """
-    if sites is None or sites.empty:
+    if nr_sites is None or nr_sites.empty:
         return False
-    listed = set(sites.loc[sites["technology"].str.startswith(("NR", "5G")), "operator"])
-    return set(evidence["operator"].fillna("unknown")) <= listed
+    return set(evidence["operator"].fillna("unknown")) <= set(nr_sites["operator"])
 
 
 def probability_above(mean: np.ndarray, std: np.ndarray, threshold: float) -> np.ndarray:
@@ -215,14 +215,15 @@ def estimate_coverage(
     if evidence.empty:
         raise EstimationError(f"{store_path} holds no reading that tells whether 5G is present")
     report("interpolate", 0.4)
+    nr_sites = project_sites(sites, crs)
     cells = member.cells()
     rsrp, rsrp_std, p_covered = (np.full(grid.size, np.nan) for _ in range(3))
     rsrp[cells], rsrp_std[cells], p_covered[cells], per_operator = predict_operators(
-        evidence, grid.centres(cells), threshold, interpolator, project_sites(sites, crs))
+        evidence, grid.centres(cells), threshold, interpolator, nr_sites)
     points = evidence[["x", "y"]].to_numpy()
     distance = _distance_to_readings(member, points, max(SAMPLED_RADIUS_M, RELIABLE_RADIUS_M))
     everywhere = ("sites" in interpolator.get_params()
-                  and _sites_cover_operators(sites, evidence))
+                  and _sites_cover_operators(nr_sites, evidence))
     reliable = np.isin(np.arange(grid.size), cells) if everywhere else distance <= RELIABLE_RADIUS_M
     people = population_on_grid(population_raster, grid) if population_raster else None
     # Expected covered share: the mean of each cell's P(covered) over the unit's cells near

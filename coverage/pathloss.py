@@ -28,9 +28,6 @@ class LogDistanceFit:
     slope: float
     sigma: float
 
-    def mean(self, log_d: np.ndarray) -> np.ndarray:
-        return self.intercept - self.slope * np.asarray(log_d)
-
 
 def fit_censored_log_distance(log_d: np.ndarray, values: np.ndarray, censored_log_d: np.ndarray,
                               level: float, slope: float | None = None,

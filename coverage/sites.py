@@ -51,11 +51,6 @@ class LocatedSites:
             return np.full(len(X), -np.inf)
         return self.trend_at(*self.neighbours(X, k))
 
-    def log_distance(self, X: np.ndarray) -> np.ndarray:
-        """log10 of the 3D distance (m) from ``X`` to the nearest site."""
-        distance, _ = cKDTree(self.xy).query(X, k=1, workers=-1)
-        return np.log10(np.hypot(distance, HEIGHT_OFFSET_M))
-
     def with_trend(self, fit: "LogDistanceFit") -> "LocatedSites":
         """The same sites with a fitted common intercept and slope."""
         return LocatedSites(self.xy, np.full(len(self.xy), fit.intercept), fit.slope,
@@ -74,7 +69,7 @@ class LocatedSites:
         candidates = np.flatnonzero(distance > distance_m)
         if len(candidates) == 0:
             return self, 0
-        listed_level = y + self.slope * self.log_distance(X)
+        listed_level = y + self.slope * self.neighbours(X, k=1)[0][:, 0]
         excess = pd.Series(listed_level - np.median(listed_level)).groupby(
             np.asarray(served_by).astype(str)).median()
         gap = excess.reindex(located.cell_ids[candidates]).to_numpy()
