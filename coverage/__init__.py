@@ -1,6 +1,7 @@
 """Geospatial engine: boundaries, grid, interpolation, per-commune estimates, targets."""
 from .boundaries import load_boundaries, normalise_name
-from .estimate import Estimate, estimate_coverage, write_estimate
+from .estimate import Estimate, estimate_coverage
+from .outputs import check_estimate_folder, write_estimate
 from .grid import Grid, Membership, grid_for, membership
 from .interpolate import InverseDistance, PathLossKriging, block_reduce, default_interpolator
 from .simulate import Simulation, SimulationConfig, simulate
@@ -16,6 +17,7 @@ __all__ = [
     "SimulationConfig",
     "Targets",
     "block_reduce",
+    "check_estimate_folder",
     "default_interpolator",
     "estimate_coverage",
     "grid_for",

@@ -11,6 +11,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 import shapely
 
 from phusong.config import (
+    COUNTRY_BOUNDS,
     DEFAULT_CRS,
     DEFAULT_ID_FIELD,
     DEFAULT_NAME_FIELD,
@@ -19,8 +20,6 @@ from phusong.config import (
 )
 from phusong.errors import BoundaryError
 
-# Vietnam's extent in degrees (mainland and islands), with a margin of about 0.5°.
-VIETNAM_BOUNDS = (101.5, 8.0, 110.0, 24.0)
 
 
 def normalise_name(name: object) -> str:
@@ -28,13 +27,128 @@ def normalise_name(name: object) -> str:
     return unicodedata.normalize("NFC", str(name)).strip()
 
 
-def _read(path: Path) -> gpd.GeoDataFrame:
+# Overlaps between units larger than this share of the smaller unit are an error (they
+# would give one unit's readings and area to another); smaller ones, the slivers of
+# digitising or of simplified boundaries (the shipped pre-2025 file has overlaps of up to
+# 6 %), a warning. Gaps (holes between units) are reported above GAP_WARN_M2.
+MAX_OVERLAP_SHARE = 0.10
+OVERLAP_WARN_M2 = 100.0
+GAP_WARN_M2 = 10_000.0
+# Letters of Vietnamese (NFC, both cases) beyond ASCII: any other non-ASCII letter in a
+# name suggests text decoded with the wrong encoding (mojibake).
+VIETNAMESE_LETTERS = set(
+    "àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ"
+    "ÀÁẠẢÃÂẦẤẬẨẪĂẰẮẶẲẴÈÉẸẺẼÊỀẾỆỂỄÌÍỊỈĨÒÓỌỎÕÔỒỐỘỔỖƠỜỚỢỞỠÙÚỤỦŨƯỪỨỰỬỮỲÝỴỶỸĐ")
+
+
+def _read(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
     if not path.exists():
         raise BoundaryError(f"boundary file not found: {path}")
     try:
-        return gpd.read_file(path)
-    except (DataSourceError, DataLayerError, ValueError) as exc:
+        return gpd.read_file(path, encoding=encoding) if encoding else gpd.read_file(path)
+    except LookupError as exc:
+        raise BoundaryError(f"unknown encoding {encoding!r}") from exc
+    except (DataSourceError, DataLayerError, ValueError, shapely.errors.GEOSException,
+            OSError) as exc:
         raise BoundaryError(f"cannot read boundary file {path}: {exc}") from exc
+
+
+def suspicious_names(names: pd.Series) -> list[str]:
+    """Names with characters no Vietnamese name has: signs of a wrong text encoding."""
+    def odd(name: str) -> bool:
+        return any(not c.isascii() and c not in VIETNAMESE_LETTERS and c.isprintable()
+                   and not c.isspace() and c not in "–—‘’“”" or c == "\ufffd" for c in name)
+    return [n for n in names if odd(n)]
+
+
+def _check_encoding(names: pd.Series, path: Path, encoding: str | None) -> None:
+    odd = suspicious_names(names)
+    if odd and encoding is None:
+        raise BoundaryError(
+            f"{path.name}: {len(odd)} names look wrongly decoded (e.g. {', '.join(odd[:3])}): "
+            "give the file's encoding with --encoding (cp1258 for old Vietnamese shapefiles, "
+            "or add a .cpg file)")
+
+
+def _repair(geometry: gpd.GeoSeries, codes: pd.Series, path: Path) -> tuple[gpd.GeoSeries,
+                                                                             list[str]]:
+    """Invalid polygons repaired, with a warning naming each and its area change."""
+    invalid = ~geometry.is_valid & geometry.notna()
+    warnings = []
+    repaired = geometry.map(_polygonal)
+    for i in np.flatnonzero(invalid.to_numpy()):
+        before = abs(shapely.area(shapely.polygons(shapely.get_exterior_ring(
+            shapely.get_parts(geometry.iloc[i])))).sum()) if geometry.iloc[i] is not None else 0
+        after = repaired.iloc[i].area if repaired.iloc[i] is not None else 0
+        change = 100 * (after - before) / before if before else float("nan")
+        warnings.append(f"{path.name}: the polygon of unit {codes.iloc[i]} is invalid "
+                        f"({shapely.is_valid_reason(geometry.iloc[i])}) and was repaired; "
+                        f"its area changed by {change:+.1f} %")
+    return repaired, warnings
+
+
+def check_topology(units: gpd.GeoDataFrame, path_name: str) -> list[str]:
+    """Overlaps and gaps between units (in a metric CRS): an error for overlaps above
+    ``MAX_OVERLAP_SHARE`` of the smaller unit, warnings for the rest."""
+    geometry = units.geometry.to_numpy()
+    codes = units["code"].to_numpy()
+    area = shapely.area(geometry)
+    left, right = shapely.STRtree(geometry).query(geometry, predicate="intersects")
+    pairs = left < right
+    left, right = left[pairs], right[pairs]
+    overlap = shapely.area(shapely.intersection(geometry[left], geometry[right]))
+    share = overlap / np.maximum(np.minimum(area[left], area[right]), 1e-9)
+    bad = share > MAX_OVERLAP_SHARE
+    if bad.any():
+        listed = "; ".join(f"{codes[a]} and {codes[b]} share {o / 1e6:.3f} km² "
+                           f"({100 * s:.1f} % of the smaller)"
+                           for a, b, o, s in zip(left[bad], right[bad], overlap[bad],
+                                                 share[bad]))
+        raise BoundaryError(f"{path_name}: units overlap: {listed}: each place must belong "
+                            "to one unit")
+    warnings = []
+    small = overlap > OVERLAP_WARN_M2
+    if small.any():
+        worst = np.argmax(np.where(small, share, 0))
+        warnings.append(f"{path_name}: {small.sum()} pairs of units overlap slightly "
+                        f"({overlap[small].sum() / 1e6:.2f} km² in all; the most, "
+                        f"{codes[left[worst]]} and {codes[right[worst]]}, by "
+                        f"{100 * share[worst]:.1f} % of the smaller): readings there count "
+                        "for one of them")
+    union = shapely.union_all(geometry)
+    holes = [shapely.Polygon(ring) for part in shapely.get_parts(union)
+             for ring in part.interiors]
+    gaps = [h for h in holes if h.area > GAP_WARN_M2]
+    if gaps:
+        x, y = max(gaps, key=lambda g: g.area).representative_point().coords[0]
+        warnings.append(f"{path_name}: {len(gaps)} gaps between units "
+                        f"({sum(g.area for g in gaps) / 1e6:.2f} km² in all; the largest "
+                        f"near x={x:.0f}, y={y:.0f} in {units.crs.to_string()}) belong to "
+                        "no unit")
+    return warnings
+
+
+def _population(frame: gpd.GeoDataFrame, field: str, codes: pd.Series,
+                path: Path) -> tuple[pd.Series, list[str]]:
+    if field not in frame.columns:
+        return pd.Series(np.nan, index=frame.index), [
+            f"{path.name} has no population field {field!r}: figures by population and the "
+            "province figure are not available (give --population-field)"]
+    raw = frame[field]
+    population = pd.to_numeric(raw, errors="coerce").astype(float)
+    negative = population < 0
+    if negative.any():
+        raise BoundaryError(f"{path.name}: negative population for "
+                            f"{', '.join(codes[negative].head(10))}")
+    unreadable = population.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+    if unreadable.any():
+        raise BoundaryError(f"{path.name}: population {raw[unreadable].iloc[0]!r} of "
+                            f"{codes[unreadable].iloc[0]} is not a number")
+    warnings = []
+    if population.isna().any():
+        warnings.append(f"{path.name}: no population for "
+                        f"{', '.join(codes[population.isna()].head(10))}")
+    return population, warnings
 
 
 def _require_field(frame: gpd.GeoDataFrame, field: str, option: str, path: Path) -> None:
@@ -61,7 +175,7 @@ def _polygonal(geometry: shapely.Geometry) -> shapely.Geometry:
 
 def _check_in_vietnam(frame: gpd.GeoDataFrame, path: Path) -> None:
     lon0, lat0, lon1, lat1 = frame.to_crs("EPSG:4326").total_bounds
-    west, south, east, north = VIETNAM_BOUNDS
+    west, south, east, north = COUNTRY_BOUNDS
     if not (west <= lon0 and lon1 <= east and south <= lat0 and lat1 <= north):
         raise BoundaryError(
             f"{path.name} extends to lon {lon0:.3f}…{lon1:.3f}, lat {lat0:.3f}…{lat1:.3f}, "
@@ -75,6 +189,7 @@ def load_boundaries(
     name_field: str | None = None,
     population_field: str | None = None,
     crs: str = DEFAULT_CRS,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read administrative units and make them ready for estimation.
 
@@ -89,23 +204,30 @@ def load_boundaries(
         Field with each unit's population; used when present (default ``population``).
     crs
         Metric CRS to project to (default EPSG:9214, VN-2000 / TM-3 107-00).
+    encoding
+        Text encoding of the attributes, for files that do not declare it (a
+        shapefile without ``.cpg``); names that look wrongly decoded are an error
+        without it.
 
     Returns
     -------
     GeoDataFrame
         Columns ``code`` (str), ``name`` (NFC), ``population`` (float, NaN if unknown),
-        ``geometry`` (valid polygons in ``crs``), in file order.
+        ``geometry`` (valid polygons in ``crs``), in file order; ``attrs["warnings"]``
+        lists what was repaired or looks doubtful (slight overlaps, gaps, missing
+        population).
 
     Raises
     ------
     BoundaryError
         For a missing file or field, an empty file, no CRS, duplicate or empty codes,
-        missing geometries, or units outside Vietnam.
+        missing geometries, overlapping units, negative populations, wrongly decoded
+        names, or units outside Vietnam.
     """
     path = Path(path) if path is not None else default_boundaries()
     id_field = id_field or DEFAULT_ID_FIELD
     name_field = name_field or DEFAULT_NAME_FIELD
-    frame = _read(path)
+    frame = _read(path, encoding)
     if frame.empty:
         raise BoundaryError(f"{path.name} holds no features")
     if frame.crs is None:
@@ -121,20 +243,18 @@ def load_boundaries(
     duplicated = sorted(set(codes[codes.duplicated()]))
     if duplicated:
         raise BoundaryError(f"{path.name}: {id_field!r} repeats for {', '.join(duplicated[:10])}")
-    geometry = frame.geometry.map(_polygonal)
+    names = frame[name_field].map(normalise_name)
+    _check_encoding(names, path, encoding)
+    geometry, warnings = _repair(frame.geometry, codes, path)
     empty = codes[geometry.isna() | geometry.map(lambda g: g is None or g.is_empty)]
     if len(empty):
         raise BoundaryError(f"{path.name}: units without a polygon: {', '.join(empty[:10])}")
-    population_field = population_field or DEFAULT_POPULATION_FIELD
-    population = (
-        pd.to_numeric(frame[population_field], errors="coerce").astype(float)
-        if population_field in frame.columns
-        else pd.Series(np.nan, index=frame.index)
-    )
+    population, population_warnings = _population(
+        frame, population_field or DEFAULT_POPULATION_FIELD, codes, path)
     units = gpd.GeoDataFrame(
         {
             "code": codes.to_numpy(),
-            "name": frame[name_field].map(normalise_name).to_numpy(),
+            "name": names.to_numpy(),
             "population": population.to_numpy(),
         },
         geometry=gpd.GeoSeries(geometry.to_numpy(), crs=frame.crs),
@@ -142,4 +262,6 @@ def load_boundaries(
     _check_in_vietnam(units, path)
     units = units.to_crs(crs)
     units["geometry"] = units.geometry.map(_polygonal)
+    warnings += check_topology(units, path.name) + population_warnings
+    units.attrs["warnings"] = warnings
     return units

@@ -1,9 +1,11 @@
-"""From readings to per-commune 5G coverage shares and their status against targets."""
+"""From readings to per-commune 5G coverage shares, their intervals and their status
+against targets."""
 from __future__ import annotations
 
 import inspect
-import json
+import os
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -21,31 +23,42 @@ from phusong.config import (
     RELIABLE_RADIUS_M,
     SAMPLED_RADIUS_M,
 )
-from phusong.errors import EstimationError
+from phusong.errors import ConfigError, EstimationError
+from phusong.probes.records import format_utc
 
-from .evidence import NR_TECHNOLOGIES, load_signal_xy, nr_evidence
-from .grid import Grid, Membership, grid_for, membership
+from .evidence import NO_NR_DBM, load_signal_xy, nr_evidence
+from .gigabit import add_gigabit
+from .grid import Grid, Membership, grid_for, membership, wgs84_to
 from .interpolate import default_interpolator
 from .population import population_on_grid
-from .rasters import write_cog
-from .uncertainty import OperatorPrediction, share_intervals
-from .targets import INSUFFICIENT, MET, NOT_MET, Targets, load_targets, status
+from .speed_basis import add_speed_basis
+from .targets import INSUFFICIENT, MET, NOT_MET, P_MET, P_NOT_MET, UNCERTAIN, Targets, \
+    load_targets, status_from_probability
+from .uncertainty import OperatorPrediction, ShareDistribution, realised_shares, \
+    simulate_coverage
 
-COMMUNES_CSV = "communes.csv"
-COMMUNES_GPKG = "communes.gpkg"
-SUMMARY_JSON = "summary.json"
-RSRP_TIF = "rsrp.tif"
-RSRP_STD_TIF = "rsrp_std.tif"
-P_COVERED_TIF = "p_covered.tif"
-# Speed-based definition of 5G service: FCC BDC's "5G-NR (7/1 Mbps)" tier (GUIDE §2).
 # Standard deviation (dB) of the path-loss trend's error in the interval simulations
-# (:func:`~phusong.coverage.uncertainty.share_intervals`), calibrated on the simulator:
+# (:func:`~phusong.coverage.uncertainty.simulate_coverage`), calibrated on the simulator:
 # smaller when the sites come from a list than when they are located from the readings.
 LISTED_MODEL_STD_DB = 1.5
 LOCATED_MODEL_STD_DB = 4.5
-SPEED_5G_DOWN_BPS = 7e6
-SPEED_5G_UP_BPS = 1e6
-MIN_SPEED_TESTS = 10
+# Standard deviation (percentage points) of a unit's share where no reading supports the
+# model, falling linearly to 0 where readings support all of it; calibrated on five
+# simulated campaigns (benchmarks/calibration.py).
+LISTED_EXTRAPOLATION_STD_PP = 0.0
+LOCATED_EXTRAPOLATION_STD_PP = 0.0
+NR_RSRP_RANGE_DBM = (-156.0, -31.0)
+MIN_RESOLUTION_M = 5.0
+MAX_RESOLUTION_M = 5000.0
+# Peak memory per grid cell of an estimate (the rasters, the membership table and the
+# realisations), measured on the demo.
+BYTES_PER_CELL = 400
+VIETNAM_TZ = timezone(timedelta(hours=7))
+# A site list "does not explain" an operator's readings when more than this share of its
+# strong NR readings lie farther than this from every listed NR site.
+STRONG_NR_DBM = -95.0
+FAR_FROM_LIST_M = 2000.0
+MAX_FAR_FROM_LIST_SHARE = 0.5
 
 
 @dataclass
@@ -59,6 +72,11 @@ class Estimate:
     rsrp_std: np.ndarray
     p_covered: np.ndarray
     summary: dict
+    readings_per_cell: np.ndarray
+    covered_draws: np.ndarray
+    cells: np.ndarray
+    reliable: np.ndarray
+    declarations_quarantine: pd.DataFrame | None = None
 
 
 def fit_kwargs(model, rows: pd.DataFrame) -> dict:
@@ -90,32 +108,45 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
     not_covered = np.ones(len(cells_xy))
     per_operator = []
     for operator, rows in evidence.groupby(evidence["operator"].fillna("unknown")):
-        model = with_operator_sites(clone(interpolator), sites, str(operator))
-        model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(),
-                  **fit_kwargs(model, rows))
-        mean, std = model.predict(cells_xy, return_std=True)
-        p_covered = probability_above(mean, std, threshold)
-        not_covered *= 1 - p_covered
-        better = mean > best
-        best = np.where(better, mean, best)
-        best_std = np.where(better, std, best_std)
-        variogram = getattr(model, "variogram_", None)
-        per_operator.append(OperatorPrediction(
-            str(operator), mean, std, p_covered,
-            variogram.range_m if variogram is not None else 250.0,
-            int(getattr(model, "n_unlisted_", 0)), int(getattr(model, "n_off_air_", 0))))
+        if rows["nr_measured"].any():
+            prediction = _fit_operator(str(operator), rows, cells_xy, threshold,
+                                       interpolator, sites)
+        else:
+            prediction = _no_nr_operator(str(operator), len(rows), len(cells_xy))
+        not_covered *= 1 - prediction.p_covered
+        better = prediction.mean > best
+        best = np.where(better, prediction.mean, best)
+        best_std = np.where(better, prediction.std, best_std)
+        per_operator.append(prediction)
     return best, best_std, 1 - not_covered, per_operator
+
+
+def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, threshold: float,
+                  interpolator, sites: pd.DataFrame | None) -> OperatorPrediction:
+    model = with_operator_sites(clone(interpolator), sites, operator)
+    model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(), **fit_kwargs(model, rows))
+    mean, std = model.predict(cells_xy, return_std=True)
+    variogram = getattr(model, "variogram_", None)
+    return OperatorPrediction(
+        operator, mean, std, probability_above(mean, std, threshold),
+        variogram.range_m if variogram is not None else 250.0,
+        int(getattr(model, "n_unlisted_", 0)), int(getattr(model, "n_off_air_", 0)))
+
+
+def _no_nr_operator(operator: str, n_readings: int, n_cells: int) -> OperatorPrediction:
+    """An operator none of whose readings saw NR: 0 % 5G, with the reason."""
+    return OperatorPrediction(
+        operator, np.full(n_cells, NO_NR_DBM), np.zeros(n_cells), np.zeros(n_cells), 250.0,
+        note=f"operator {operator}: none of its {n_readings} readings from active 5G-capable "
+             "devices saw NR, so its 5G coverage is counted as 0 %")
 
 
 def project_sites(sites: pd.DataFrame | None, crs: str) -> pd.DataFrame | None:
     """NR sites of a site list (WGS 84) with projected ``x``/``y`` in ``crs``."""
     if sites is None:
         return None
-    from pyproj import Transformer
-
     nr = sites[sites["technology"].str.startswith(("NR", "5G"))].copy()
-    nr["x"], nr["y"] = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(
-        nr["lon"].to_numpy(), nr["lat"].to_numpy())
+    nr["x"], nr["y"] = wgs84_to(crs).transform(nr["lon"].to_numpy(), nr["lat"].to_numpy())
     return nr
 
 
@@ -153,6 +184,69 @@ def _unit_counts(member: Membership, xy: np.ndarray) -> np.ndarray:
     return np.bincount(units[units >= 0], minlength=member.n_units)
 
 
+def check_threshold(threshold: float) -> float:
+    """A coverage threshold within the NR SS-RSRP reporting range (GUIDE §2)."""
+    low, high = NR_RSRP_RANGE_DBM
+    if not (np.isfinite(threshold) and low <= threshold <= high):
+        raise ConfigError(f"threshold {threshold:g} dBm is outside the NR SS-RSRP reporting "
+                          f"range {low:g}…{high:g} dBm")
+    return float(threshold)
+
+
+def check_resolution(units: gpd.GeoDataFrame, resolution: float) -> float:
+    """A grid resolution that is finite, physical and fits in this machine's memory."""
+    if not (np.isfinite(resolution) and MIN_RESOLUTION_M <= resolution <= MAX_RESOLUTION_M):
+        raise ConfigError(f"resolution {resolution:g} m is outside {MIN_RESOLUTION_M:g}…"
+                          f"{MAX_RESOLUTION_M:g} m")
+    x0, y0, x1, y1 = units.total_bounds
+    cells = ((x1 - x0) / resolution + 1) * ((y1 - y0) / resolution + 1)
+    needed = cells * BYTES_PER_CELL
+    available = available_memory()
+    if available is not None and needed > 0.8 * available:
+        raise ConfigError(f"a {resolution:g} m grid over these boundaries has {cells:,.0f} cells "
+                          f"and needs about {needed / 2**30:.1f} GiB of memory; "
+                          f"{available / 2**30:.1f} GiB is free: choose a coarser resolution")
+    return float(resolution)
+
+
+def available_memory() -> float | None:
+    """Bytes of memory available to this process, where the system says so."""
+    try:
+        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def reading_filter(since: datetime | None = None, until: datetime | None = None,
+                   max_position_error_m: float | None = None) -> str | None:
+    """SQL condition selecting readings by time and position error."""
+    clauses = []
+    if since is not None:
+        clauses.append(f"time_utc >= '{format_utc(_aware(since))}'")
+    if until is not None:
+        clauses.append(f"time_utc < '{format_utc(_aware(until))}'")
+    if max_position_error_m is not None:
+        if not (np.isfinite(max_position_error_m) and max_position_error_m > 0):
+            raise ConfigError(f"maximum position error {max_position_error_m:g} m must be > 0")
+        clauses.append(f"(position_accuracy_m IS NULL OR position_accuracy_m <= "
+                       f"{float(max_position_error_m)!r})")
+    if since is not None and until is not None and since >= until:
+        raise ConfigError(f"--since {since:%Y-%m-%d} is not before --until {until:%Y-%m-%d}")
+    return " AND ".join(clauses) or None
+
+
+def _aware(value: datetime) -> datetime:
+    """A naive date is taken in Vietnam's time zone, where campaigns are planned."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=VIETNAM_TZ)
+
+
+def extrapolation_std_pp(supported_fraction: np.ndarray, site_list_used: bool) -> np.ndarray:
+    """Per-unit standard deviation (percentage points) of the error of extending the
+    model from the area near readings to the rest of a unit."""
+    scale = LISTED_EXTRAPOLATION_STD_PP if site_list_used else LOCATED_EXTRAPOLATION_STD_PP
+    return scale * (1 - np.clip(np.nan_to_num(supported_fraction), 0, 1))
+
+
 def estimate_coverage(
     store_path: str | Path,
     units: gpd.GeoDataFrame,
@@ -162,10 +256,13 @@ def estimate_coverage(
     interpolator=None,
     min_readings: int = DEFAULT_MIN_READINGS,
     min_sampled_area_pct: float = DEFAULT_MIN_SAMPLED_AREA_PCT,
-    n_realisations: int = 60,
+    n_realisations: int = 100,
     declarations: pd.DataFrame | None = None,
     population_raster: str | Path | None = None,
     sites: pd.DataFrame | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    max_position_error_m: float | None = None,
     progress: Callable[[str, float], None] | None = None,
 ) -> Estimate:
     """Estimate each unit's 5G coverage share from the readings in a store.
@@ -173,7 +270,7 @@ def estimate_coverage(
     Parameters
     ----------
     store_path
-        The readings store (GeoPackage).
+        The readings store (GeoPackage); opened read-only.
     units
         Boundaries from :func:`~phusong.coverage.load_boundaries`.
     resolution
@@ -188,7 +285,7 @@ def estimate_coverage(
     min_readings, min_sampled_area_pct
         Below either, a unit is reported as insufficient data.
     n_realisations
-        Simulated error fields behind the 90 % intervals.
+        Simulated error fields behind the 90 % intervals and P(target met).
     sites
         The operators' site list (:func:`~phusong.coverage.sites.read_sites`). When it
         names NR sites for every operator and the model takes sites, the model stands
@@ -200,27 +297,53 @@ def estimate_coverage(
         Fixed-broadband availability declarations
         (:func:`~phusong.coverage.gigabit.read_declarations`); without them the
         gigabit columns report insufficient data.
+    since, until, max_position_error_m
+        Use only readings taken in ``[since, until)`` (naive times are Vietnam's) and
+        whose stated position error is at most this many metres.
+
+    Raises
+    ------
+    EstimationError
+        When no reading tells about 5G, or none lies inside the boundaries.
     """
     report = progress or (lambda step, done: None)
     targets = targets or load_targets()
-    threshold = targets.threshold_dbm if threshold_dbm is None else threshold_dbm
+    threshold = check_threshold(targets.threshold_dbm if threshold_dbm is None
+                                else threshold_dbm)
+    check_resolution(units, resolution)
     interpolator = interpolator if interpolator is not None else default_interpolator()
     crs = units.crs.to_string()
+    warnings: list[str] = list(units.attrs.get("warnings", []))
 
     report("grid", 0.0)
     grid = grid_for(units, resolution)
     member = membership(grid, units)
     report("readings", 0.3)
-    evidence = nr_evidence(load_signal_xy(store_path, crs))
+    readings = load_signal_xy(store_path, crs,
+                              where=reading_filter(since, until, max_position_error_m))
+    evidence = nr_evidence(readings)
     if evidence.empty:
-        raise EstimationError(f"{store_path} holds no reading that tells whether 5G is present")
+        raise EstimationError(f"{Path(store_path).name}: none of its {len(readings)} readings "
+                              "with a position tells whether 5G is present (NR readings, or "
+                              "readings from a 5G-capable device with data active)")
+    points = evidence[["x", "y"]].to_numpy()
+    counts = _unit_counts(member, points)
+    if counts.sum() == 0:
+        raise EstimationError(f"none of the {len(points)} readings lies inside the boundaries: "
+                              "are these the right boundaries for this campaign?")
+    outside = len(points) - int(counts.sum())
+    if outside > 0.05 * len(points):
+        warnings.append(f"{outside} of {len(points)} readings lie outside every unit "
+                        "and count for none")
     report("interpolate", 0.4)
     nr_sites = project_sites(sites, crs)
     cells = member.cells()
     rsrp, rsrp_std, p_covered = (np.full(grid.size, np.nan) for _ in range(3))
     rsrp[cells], rsrp_std[cells], p_covered[cells], per_operator = predict_operators(
         evidence, grid.centres(cells), threshold, interpolator, nr_sites)
-    points = evidence[["x", "y"]].to_numpy()
+    warnings += [op.note for op in per_operator if op.note]
+    if nr_sites is not None:
+        warnings += site_list_warnings(nr_sites, evidence)
     distance = _distance_to_readings(member, points, max(SAMPLED_RADIUS_M, RELIABLE_RADIUS_M))
     everywhere = ("sites" in interpolator.get_params()
                   and _sites_cover_operators(nr_sites, evidence))
@@ -234,17 +357,20 @@ def estimate_coverage(
                                                                             people)
     by_population = targets.coverage_5g_basis == "population"
     basis = share_pop if by_population else share_area
+    sampled = 100 * member.weighted_mean((distance <= SAMPLED_RADIUS_M).astype(float))
+    sufficient = (counts >= min_readings) & (sampled >= min_sampled_area_pct)
     report("aggregate", 0.7)
-    spread_down, spread_up = share_intervals(
-        member, cells, per_operator, threshold, weights=people if by_population else None,
-        within=reliable, n_realisations=n_realisations,
+    covered = simulate_coverage(
+        member, cells, per_operator, threshold, n_realisations=n_realisations,
         model_std_db=LISTED_MODEL_STD_DB if everywhere else LOCATED_MODEL_STD_DB)
+    distribution = ShareDistribution.around(
+        basis, realised_shares(member, cells, covered, people if by_population else None,
+                               reliable),
+        extrapolation_std_pp(supported_fraction(member, reliable, sampled, everywhere),
+                             everywhere))
     report("aggregate", 0.95)
     far = ~reliable & (member.dominant_unit() >= 0)
     p_covered[far] = share_area[member.dominant_unit()[far]] / 100
-    counts = _unit_counts(member, points)
-    sampled = 100 * member.weighted_mean((distance <= SAMPLED_RADIUS_M).astype(float))
-    sufficient = (counts >= min_readings) & (sampled >= min_sampled_area_pct)
 
     communes = units[["code", "name", "population", "geometry"]].copy()
     communes["area_km2"] = member.unit_area_m2() / 1e6
@@ -257,19 +383,16 @@ def estimate_coverage(
         p_op[cells] = op.p_covered
         share_op = 100 * member.mean_within(p_op, reliable, people)
         communes[f"share_5g_{op.operator}_pct"] = np.where(sufficient, share_op, np.nan)
-    # Intervals are given for every commune, including those with insufficient data.
-    communes["share_5g_low_pct"] = np.clip(basis - spread_down, 0, 100)
-    communes["share_5g_high_pct"] = np.clip(basis + spread_up, 0, 100)
-    basis_share = np.where(sufficient, basis, np.nan)
-    communes["target_pct"] = targets.coverage_5g_min_pct
-    communes["status"] = status(basis_share, sufficient, targets.coverage_5g_min_pct)
-    communes["gap_pp"] = np.where(sufficient,
-                                  np.maximum(targets.coverage_5g_min_pct - basis_share, 0), np.nan)
-    communes["gap_people"] = np.round(communes["gap_pp"] / 100 * communes["population"])
+    add_status_columns(communes, distribution, sufficient, targets.coverage_5g_min_pct)
     speed_tests = _read_speed_tests(store_path)
-    _add_speed_basis(communes, member, speed_tests)
-    _add_gigabit(communes, member, speed_tests, declarations, targets)
-    summary = _summary(communes, targets, threshold, resolution, len(evidence))
+    add_speed_basis(communes, member, speed_tests)
+    gigabit = add_gigabit(communes, member, speed_tests, declarations, targets)
+    warnings += gigabit.warnings
+    weights = communes["population"] if by_population else communes["area_km2"]
+    summary = _summary(communes, targets, threshold, resolution, len(evidence),
+                       province_figure(distribution, weights, sufficient, units,
+                                       targets.coverage_5g_min_pct),
+                       gigabit.province)
     if population_raster is not None:
         summary["population_basis"] = f"raster {Path(population_raster).name}"
     summary["method"] = type(interpolator).__name__
@@ -282,128 +405,115 @@ def estimate_coverage(
     summary["listed_sites_off_air"] = {op.operator: op.off_air_sites
                                        for op in per_operator if op.off_air_sites}
     summary["synthetic"] = bool(evidence["synthetic"].fillna(False).astype(bool).any())
+    summary["readings_period_utc"] = _period(evidence)
+    summary["readings_filter"] = reading_filter(since, until, max_position_error_m)
+    summary["n_realisations"] = n_realisations
+    summary["warnings"] = warnings
     report("done", 1.0)
-    return Estimate(communes, grid, member, rsrp, rsrp_std, p_covered, summary)
+    return Estimate(communes, grid, member, rsrp, rsrp_std, p_covered, summary,
+                    counts_on_grid(grid, points), covered, cells, reliable,
+                    gigabit.quarantined)
 
 
-def _unit_of_lonlat(member: Membership, lon: np.ndarray,
-                    lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Projected positions of WGS 84 points and the unit each falls in."""
-    from pyproj import Transformer
+def supported_fraction(member: Membership, reliable: np.ndarray, sampled_pct: np.ndarray,
+                       site_list_used: bool) -> np.ndarray:
+    """Per unit, the share of its area that readings support: sampled (within
+    ``SAMPLED_RADIUS_M``) with a site list; near enough to stand for the unit without."""
+    if site_list_used:
+        return sampled_pct / 100
+    return member.weighted_mean(reliable.astype(float))
 
-    to_grid = Transformer.from_crs("EPSG:4326", member.grid.crs, always_xy=True)
-    xy = np.column_stack(to_grid.transform(lon, lat))
-    return xy, member.unit_of(xy)
+
+def add_status_columns(communes: pd.DataFrame, distribution: ShareDistribution,
+                       sufficient: np.ndarray, target_pct: float) -> None:
+    """Model share, 90 % interval, P(target met), status and gap of every unit."""
+    low, high = distribution.interval()
+    p_met = distribution.p_at_least(target_pct)
+    share = np.where(sufficient, distribution.point, np.nan)
+    communes["share_5g_model_pct"] = distribution.point
+    communes["share_5g_low_pct"] = low
+    communes["share_5g_high_pct"] = high
+    communes["target_pct"] = target_pct
+    communes["p_target_met"] = p_met
+    communes["status"] = status_from_probability(p_met, sufficient)
+    communes["gap_pp"] = np.where(sufficient, np.maximum(target_pct - share, 0), np.nan)
+    communes["gap_people"] = np.round(communes["gap_pp"] / 100 * communes["population"])
+
+
+def province_figure(distribution: ShareDistribution, weights: pd.Series,
+                    sufficient: np.ndarray, units: gpd.GeoDataFrame,
+                    target_pct: float) -> dict:
+    """The province's share over all its units (those without enough data through the
+    model, with their wider intervals), its 90 % interval, P(target met) and status."""
+    w = weights.to_numpy(dtype=float)
+    if np.isnan(w).any() or w.sum() <= 0:
+        missing = units["code"].to_numpy()[np.isnan(w)]
+        return {"province_5g_status": INSUFFICIENT,
+                "province_5g_note": "population unknown for " + ", ".join(missing[:10])}
+    total = distribution.weighted_total(w)
+    low, high = total.interval()
+    p_met = float(total.p_at_least(target_pct)[0])
+    return {
+        "province_share_5g_pct": float(total.point[0]),
+        "province_share_5g_low_pct": float(low[0]),
+        "province_share_5g_high_pct": float(high[0]),
+        "province_p_target_met": p_met,
+        "province_5g_status": str(status_from_probability(np.array([p_met]),
+                                                          np.array([sufficient.any()]))[0]),
+        "province_weight_with_data_pct": float(100 * w[sufficient].sum() / w.sum()),
+    }
+
+
+def _period(evidence: pd.DataFrame) -> list[str] | None:
+    if "time_utc" not in evidence or evidence["time_utc"].isna().all():
+        return None
+    return [str(evidence["time_utc"].min()), str(evidence["time_utc"].max())]
+
+
+def counts_on_grid(grid: Grid, points: np.ndarray) -> np.ndarray:
+    """Number of readings in each grid cell."""
+    cells = grid.cell_of(points)
+    return np.bincount(cells[cells >= 0], minlength=grid.size).astype(np.float32)
+
+
+def site_list_warnings(nr_sites: pd.DataFrame, evidence: pd.DataFrame) -> list[str]:
+    """Operators whose strong NR readings lie mostly far from every listed NR site: the
+    list does not explain them (wrong positions, wrong CRS, another operator's list)."""
+    notes = []
+    measured = evidence[evidence["nr_measured"]]
+    for operator, rows in measured.groupby(measured["operator"].fillna("unknown")):
+        listed = nr_sites.loc[nr_sites["operator"] == operator, ["x", "y"]].to_numpy()
+        strong = rows["value"].to_numpy() >= STRONG_NR_DBM
+        if len(listed) == 0 or strong.sum() < 30:
+            continue
+        distance, _ = cKDTree(listed).query(rows[["x", "y"]].to_numpy()[strong])
+        far_share = float(np.mean(distance > FAR_FROM_LIST_M))
+        if far_share > MAX_FAR_FROM_LIST_SHARE:
+            notes.append(
+                f"site list, operator {operator}: {100 * far_share:.0f} % of its strong NR "
+                f"readings (≥ {STRONG_NR_DBM:g} dBm) lie over {FAR_FROM_LIST_M:g} m from every "
+                f"listed NR site (median {np.median(distance):.0f} m): the list does not "
+                "explain the readings; check its positions and CRS")
+    return notes
 
 
 def _read_speed_tests(store_path: str | Path) -> pd.DataFrame:
     """Speed tests with a fix: what the speed basis and the gigabit check use."""
     from phusong.probes import SPEED_LAYER, ReadingStore
 
-    with ReadingStore(store_path, create=False) as store:
+    with ReadingStore(store_path, readonly=True) as store:
         return store.read_table(SPEED_LAYER, where="has_fix = 1", columns=[
             "technology", "interface_kind", "plan_down_mbps", "link_speed_mbps",
             "download_bps", "upload_bps"])
 
 
-def _add_gigabit(communes: gpd.GeoDataFrame, member: Membership, speed_tests: pd.DataFrame,
-                 declarations: pd.DataFrame | None, targets: Targets) -> None:
-    """Gigabit columns: declared share of households, verification and challenge."""
-    from .gigabit import (HOUSEHOLD_SIZE, challenged_units, declared_gigabit_households,
-                          verify_tests)
-
-    n = member.n_units
-    households = np.round(communes["population"].to_numpy() / HOUSEHOLD_SIZE)
-    communes["households"] = households
-    tests = verify_tests(speed_tests, targets.gigabit_min_down_mbps)
-    xy, unit = _unit_of_lonlat(member, tests["lon"].to_numpy(), tests["lat"].to_numpy())
-    inside = unit >= 0
-    count = lambda mask: np.bincount(unit[inside & mask], minlength=n)  # noqa: E731
-    communes["gigabit_tests"] = count(np.ones(len(unit), bool))
-    communes["gigabit_confirmed_tests"] = count(tests["confirms"].to_numpy(bool))
-    failing = tests["fails"].to_numpy(bool)
-    communes["gigabit_failed_tests"] = count(failing)
-    challenged = challenged_units(xy[failing], unit[failing], n)
-    communes["gigabit_challenged"] = challenged
-    if declarations is None or declarations.empty:
-        communes["gigabit_declared_households"] = np.nan
-        communes["gigabit_share_pct"] = np.nan
-        communes["gigabit_verification"] = "no_declarations"
-        communes["gigabit_status"] = INSUFFICIENT
-        return
-    point_rows = declarations["lon"].notna().to_numpy()
-    point_units = np.full(len(declarations), -1)
-    if point_rows.any():
-        _, point_units[point_rows] = _unit_of_lonlat(
-            member, declarations.loc[point_rows, "lon"].to_numpy(),
-            declarations.loc[point_rows, "lat"].to_numpy())
-    declared = declared_gigabit_households(declarations, point_units, communes["code"],
-                                           targets.gigabit_min_down_mbps)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(households > 0, np.minimum(100 * declared / households, 100), np.nan)
-    communes["gigabit_declared_households"] = declared
-    communes["gigabit_share_pct"] = share
-    communes["gigabit_verification"] = np.where(
-        challenged, "challenged",
-        np.where(communes["gigabit_confirmed_tests"] > 0, "verified", "unverified"))
-    communes["gigabit_status"] = status(share, ~np.isnan(share), targets.gigabit_min_pct)
-
-
-def wilson_interval(successes: np.ndarray, trials: np.ndarray,
-                    z: float = 1.645) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval (90 % by default) of a proportion, in percent; NaN for no trial."""
-    n = np.asarray(trials, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = successes / n
-        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return 100 * (centre - half), 100 * (centre + half)
-
-
-def _add_speed_basis(communes: gpd.GeoDataFrame, member: Membership,
-                     speed_tests: pd.DataFrame) -> None:
-    """The speed-based alternative: share of cellular tests on NR at ≥ 7/1 Mbit/s.
-
-    A design-based figure from the speed tests alone (FCC BDC's "5G-NR 7/1" tier),
-    with a Wilson interval; blank where a commune has fewer than
-    ``MIN_SPEED_TESTS`` cellular tests.
-    """
-    tests = speed_tests[speed_tests["interface_kind"] == "cellular"]
-    _, unit = _unit_of_lonlat(member, tests["lon"].to_numpy(), tests["lat"].to_numpy())
-    served = (tests["technology"].isin(NR_TECHNOLOGIES)
-              & (tests["download_bps"] >= SPEED_5G_DOWN_BPS)
-              & (tests["upload_bps"] >= SPEED_5G_UP_BPS)).to_numpy()
-    inside = unit >= 0
-    n = np.bincount(unit[inside], minlength=member.n_units)
-    k = np.bincount(unit[inside & served], minlength=member.n_units)
-    enough = n >= MIN_SPEED_TESTS
-    low, high = wilson_interval(k, n)
-    communes["speed_tests"] = n
-    with np.errstate(invalid="ignore", divide="ignore"):
-        communes["speed_share_5g_pct"] = np.where(enough, 100 * k / n, np.nan)
-    communes["speed_share_5g_low_pct"] = np.where(enough, low, np.nan)
-    communes["speed_share_5g_high_pct"] = np.where(enough, high, np.nan)
-
-
 def _summary(communes: gpd.GeoDataFrame, targets: Targets, threshold: float,
-             resolution: float, n_evidence: int) -> dict:
-    known = communes[communes["status"] != INSUFFICIENT]
-    pop = known["population"].fillna(0).to_numpy()
-    share = known["share_5g_pop_pct"].to_numpy()
-    province = float(np.sum(pop * share) / pop.sum()) if pop.sum() > 0 else None
-    gigabit = {}
-    if "gigabit_share_pct" in communes and communes["gigabit_share_pct"].notna().any():
-        hh = communes["households"].to_numpy()
-        declared = communes["gigabit_declared_households"].fillna(0).to_numpy()
-        gigabit = {
-            "province_gigabit_share_pct": float(100 * declared.sum() / hh.sum()),
-            "target_gigabit_pct": targets.gigabit_min_pct,
-            "communes_gigabit_met": int((communes["gigabit_status"] == MET).sum()),
-            "communes_gigabit_challenged": int(communes["gigabit_challenged"].sum()),
-        }
-        gigabit["province_gigabit_status"] = (
-            MET if gigabit["province_gigabit_share_pct"] >= targets.gigabit_min_pct else NOT_MET)
-    return {
+             resolution: float, n_evidence: int, province: dict, gigabit: dict) -> dict:
+    status = communes["status"]
+    sufficient = status != INSUFFICIENT
+    population = communes["population"]
+    summary = {
+        **province,
         **gigabit,
         "threshold_dbm": threshold,
         "resolution_m": resolution,
@@ -411,60 +521,19 @@ def _summary(communes: gpd.GeoDataFrame, targets: Targets, threshold: float,
         "n_evidence_readings": int(n_evidence),
         "target_5g_pct": targets.coverage_5g_min_pct,
         "target_basis": targets.coverage_5g_basis,
+        "target_gigabit_pct": targets.gigabit_min_pct,
+        "p_met_threshold": P_MET,
+        "p_not_met_threshold": P_NOT_MET,
         "plan": targets.plan,
         "plan_source": targets.source,
-        "province_share_5g_pop_pct": province,
-        "province_5g_status": (INSUFFICIENT if province is None else
-                               MET if province >= targets.coverage_5g_min_pct else NOT_MET),
-        "province_population_with_data": float(pop.sum()),
-        "province_population_total": float(communes["population"].fillna(0).sum()),
+        "province_population_with_data": float(population[sufficient].fillna(0).sum()),
+        "province_population_total": float(population.fillna(0).sum()),
         "communes": int(len(communes)),
-        "communes_met": int((communes["status"] == MET).sum()),
-        "communes_not_met": int((communes["status"] == NOT_MET).sum()),
-        "communes_insufficient": int((communes["status"] == INSUFFICIENT).sum()),
+        "communes_met": int((status == MET).sum()),
+        "communes_not_met": int((status == NOT_MET).sum()),
+        "communes_uncertain": int((status == UNCERTAIN).sum()),
+        "communes_insufficient": int((status == INSUFFICIENT).sum()),
     }
-
-
-def with_status_labels(table: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
-    """The table with ``status_label`` and ``gigabit_status_label`` beside the status codes,
-    in the current language (the codes stay as they are for programs)."""
-    from phusong.i18n import t
-
-    table = table.copy()
-    for column in ("status", "gigabit_status"):
-        if column in table:
-            labels = {code: t(f"status.{code}", lang) for code in (MET, NOT_MET, INSUFFICIENT)}
-            position = table.columns.get_loc(column) + 1
-            table.insert(position, f"{column}_label", table[column].map(labels))
-    return table
-
-
-def write_estimate(result: Estimate, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``communes.csv``, ``communes.gpkg``, ``rsrp.tif`` and ``summary.json``."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "csv": out_dir / COMMUNES_CSV,
-        "gpkg": out_dir / COMMUNES_GPKG,
-        "rsrp": out_dir / RSRP_TIF,
-        "rsrp_std": out_dir / RSRP_STD_TIF,
-        "p_covered": out_dir / P_COVERED_TIF,
-        "summary": out_dir / SUMMARY_JSON,
-    }
-    table = with_status_labels(pd.DataFrame(result.communes.drop(columns="geometry")))
-    table.to_csv(paths["csv"], index=False, float_format="%.2f", encoding="utf-8")
-    if paths["gpkg"].exists():
-        paths["gpkg"].unlink()
-    with_status_labels(result.communes).to_file(paths["gpkg"], layer="communes", driver="GPKG")
-    write_cog(paths["rsrp"], result.rsrp, result.grid, "Estimated NR SS-RSRP, best operator",
-              "dBm")
-    write_cog(paths["rsrp_std"], result.rsrp_std, result.grid,
-              "Standard deviation of the estimated NR SS-RSRP", "dB")
-    extrapolated = ("" if result.summary.get("site_list_used") else
-                    f" (beyond {RELIABLE_RADIUS_M:g} m of any reading: the commune's expected share)")
-    write_cog(paths["p_covered"], result.p_covered, result.grid,
-              "Probability that some operator's NR SS-RSRP is at or above the threshold"
-              + extrapolated)
-    paths["summary"].write_text(json.dumps(result.summary, ensure_ascii=False, indent=2),
-                                encoding="utf-8")
-    return paths
+    if targets.coverage_5g_basis == "population" and "province_share_5g_pct" in province:
+        summary["province_share_5g_pop_pct"] = province["province_share_5g_pct"]
+    return summary

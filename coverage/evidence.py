@@ -12,13 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 
 from phusong.probes import SIGNAL_LAYER, ReadingStore
 
+from .grid import wgs84_to
+
 NR_TECHNOLOGIES = ("NR-NSA", "NR-SA")
 NO_NR_DBM = -140.0
-EVIDENCE_COLUMNS = ("technology", "nr_ss_rsrp_dbm", "device_state", "device_5g_capable",
+EVIDENCE_COLUMNS = ("time_utc", "technology", "nr_ss_rsrp_dbm", "device_state", "device_5g_capable",
                     "operator", "cell_id", "synthetic")
 
 
@@ -44,15 +45,18 @@ def nr_evidence(readings: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_signal_xy(store_path: str | Path, crs: str,
-                   columns: tuple[str, ...] | None = EVIDENCE_COLUMNS) -> pd.DataFrame:
+                   columns: tuple[str, ...] | None = EVIDENCE_COLUMNS,
+                   where: str | None = None) -> pd.DataFrame:
     """Signal readings that have a fix, with projected ``x``/``y`` in ``crs``.
 
-    Only ``columns`` are read (what :func:`nr_evidence` needs by default; all with ``None``).
+    Only ``columns`` are read (what :func:`nr_evidence` needs by default; all with
+    ``None``), and only the rows meeting the SQL condition ``where`` if given. The
+    store is opened read-only.
     """
-    with ReadingStore(store_path, create=False) as store:
-        frame = store.read_table(SIGNAL_LAYER, where="has_fix = 1", columns=columns)
+    condition = "has_fix = 1" + (f" AND ({where})" if where else "")
+    with ReadingStore(store_path, readonly=True) as store:
+        frame = store.read_table(SIGNAL_LAYER, where=condition, columns=columns)
     frame = frame[frame["lon"].notna()].reset_index(drop=True)
-    transformer = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    frame["x"], frame["y"] = transformer.transform(frame.pop("lon").to_numpy(),
-                                                   frame.pop("lat").to_numpy())
+    frame["x"], frame["y"] = wgs84_to(crs).transform(frame.pop("lon").to_numpy(),
+                                                     frame.pop("lat").to_numpy())
     return frame

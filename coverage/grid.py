@@ -2,15 +2,37 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from affine import Affine
+from pyproj import Transformer
 from rasterio import features
 
 from phusong.config import DEFAULT_RESOLUTION_M
+
+
+@lru_cache(maxsize=8)
+def wgs84_to(crs: str) -> Transformer:
+    """The transformer from WGS 84 longitude/latitude to ``crs`` (x, y order)."""
+    return Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+
+
+def lonlat_from(crs: str | None, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WGS 84 longitudes and latitudes of coordinates given in ``crs`` (unchanged when
+    ``crs`` is ``None``: they are longitudes and latitudes already)."""
+    if crs is None:
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    from phusong.errors import ConfigError
+    from pyproj.exceptions import CRSError
+
+    try:
+        transformer = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    except CRSError as exc:
+        raise ConfigError(f"unknown CRS {crs!r}: give it as EPSG:NNNN") from exc
+    return transformer.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
 
 
 @dataclass(frozen=True)
@@ -128,6 +150,11 @@ class Membership:
     def dominant_unit(self) -> np.ndarray:
         """For every grid cell, the unit holding most of it; -1 outside all units."""
         return self._dominant
+
+    def unit_of_lonlat(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Projected positions of WGS 84 points and the unit each falls in (-1 outside)."""
+        xy = np.column_stack(wgs84_to(self.grid.crs).transform(lon, lat))
+        return xy, self.unit_of(xy)
 
     def unit_of(self, xy: np.ndarray) -> np.ndarray:
         """Unit of each point (that of the unit holding most of its cell); -1 outside all."""

@@ -35,6 +35,7 @@ from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from phusong.config import DEFAULT_CRS, DEFAULT_NR_THRESHOLD_DBM, DEFAULT_RESOLUTION_M
+from phusong.errors import OutputError
 from phusong.probes import ReadingStore, stable_reading_id
 
 from .gigabit import HOUSEHOLD_SIZE
@@ -450,6 +451,9 @@ def simulate(
     rng = np.random.default_rng(cfg.seed)
     units = units.to_crs(cfg.crs).reset_index(drop=True)
     out_dir = Path(out_dir)
+    if (out_dir / STORE_NAME).exists():
+        raise OutputError(f"{out_dir} already holds a campaign ({STORE_NAME}): a second one "
+                          "would mix with it while truth/ describes only the last")
     truth_dir = out_dir / TRUTH_DIR
     truth_dir.mkdir(parents=True, exist_ok=True)
 

@@ -15,7 +15,10 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from phusong.config import COUNTRY_BOUNDS
 from phusong.errors import InputFormatError
+
+from .grid import lonlat_from
 
 from .pathloss import LogDistanceFit
 
@@ -214,25 +217,47 @@ def operator_code(name: pd.Series) -> pd.Series:
     return cleaned.where(cleaned.str.match(MCC_MNC, na=False), by_name)
 
 
-def read_sites(path: str | Path) -> pd.DataFrame:
-    """A site list CSV (``operator``, ``technology``, ``lon``, ``lat`` in WGS 84), validated.
+def read_csv_table(path: Path, what: str) -> pd.DataFrame:
+    """A UTF-8 CSV as text columns, with one clear error for what cannot be one."""
+    if path.is_dir():
+        raise InputFormatError(f"{path} is a folder, not a {what} CSV file")
+    try:
+        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False,
+                            na_values=[""])
+    except FileNotFoundError as exc:
+        raise InputFormatError(f"{what} not found: {path}") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputFormatError(f"{path.name} is empty") from exc
+    except UnicodeDecodeError as exc:
+        raise InputFormatError(f"{path.name} is not UTF-8: save it as CSV UTF-8") from exc
+    except pd.errors.ParserError as exc:
+        raise InputFormatError(f"{path.name} is not a readable CSV: {exc}") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise InputFormatError(f"{path.name} has a header but no rows")
+    return frame
+
+
+def read_sites(path: str | Path, crs: str | None = None) -> pd.DataFrame:
+    """A site list CSV (``operator``, ``technology``, ``lon``, ``lat``), validated.
 
     ``operator`` is MCC-MNC as in the readings (452-04) or a Vietnamese operator's name
     (Viettel, VinaPhone, MobiFone, Vietnamobile, Gmobile); ``technology`` NR rows are
-    the 5G sites. Every bad row is reported by line number and refuses the file.
+    the 5G sites. ``lon``/``lat`` are WGS 84 degrees, or easting/northing in ``crs``
+    when given (e.g. EPSG:9214 for VN-2000). Every bad row is reported by line number
+    and refuses the file.
     """
     path = Path(path)
-    try:
-        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise InputFormatError(f"site list not found: {path}") from exc
+    frame = read_csv_table(path, "site list")
     missing = [c for c in SITE_COLUMNS if c not in frame.columns]
     if missing:
         raise InputFormatError(f"{path.name} lacks the column(s) {', '.join(missing)}")
-    lon = pd.to_numeric(frame["lon"], errors="coerce")
-    lat = pd.to_numeric(frame["lat"], errors="coerce")
+    lon, lat = lonlat_from(crs, pd.to_numeric(frame["lon"], errors="coerce"),
+                           pd.to_numeric(frame["lat"], errors="coerce"))
+    lon, lat = pd.Series(lon, index=frame.index), pd.Series(lat, index=frame.index)
     operator = operator_code(frame["operator"])
-    bad = ~(lon.between(100, 112) & lat.between(6, 25)) | operator.isna()
+    west, south, east, north = COUNTRY_BOUNDS
+    bad = ~(lon.between(west, east) & lat.between(south, north)) | operator.isna()
     if bad.any():
         lines = ", ".join(str(i + 2) for i in np.flatnonzero(bad.to_numpy())[:20])
         raise InputFormatError(f"{path.name}: rows without a known operator (MCC-MNC or name) "

@@ -10,7 +10,12 @@ import numpy as np
 from phusong.config import default_targets
 from phusong.errors import TargetsError
 
-MET, NOT_MET, INSUFFICIENT = "met", "not_met", "insufficient_data"
+MET, NOT_MET, UNCERTAIN, INSUFFICIENT = "met", "not_met", "uncertain", "insufficient_data"
+STATUSES = (MET, NOT_MET, UNCERTAIN, INSUFFICIENT)
+# A figure is called met / not met only when the probability that the true share reaches
+# the target is at least / at most these; between them it is uncertain.
+P_MET = 0.9
+P_NOT_MET = 0.1
 BASES = ("population", "area")
 
 
@@ -42,10 +47,14 @@ def _number(table: dict, key: str, where: str, low: float, high: float) -> float
 def load_targets(path: str | Path | None = None) -> Targets:
     """Read and validate a targets TOML file (the shipped Plan 182-KH/TU by default)."""
     path = Path(path) if path is not None else default_targets()
+    if path.is_dir():
+        raise TargetsError(f"{path} is a folder, not a targets TOML file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError as exc:
         raise TargetsError(f"targets file not found: {path}") from exc
+    except UnicodeDecodeError as exc:
+        raise TargetsError(f"{path.name} is not UTF-8: save it as UTF-8") from exc
     except tomllib.TOMLDecodeError as exc:
         raise TargetsError(f"{path.name} is not valid TOML: {exc}") from exc
     plan = data.get("plan", {})
@@ -69,9 +78,12 @@ def load_targets(path: str | Path | None = None) -> Targets:
     )
 
 
-def status(share_pct: np.ndarray, sufficient: np.ndarray, target_pct: float) -> np.ndarray:
-    """``met``/``not_met`` by comparing the share to the target; ``insufficient_data``
-    wherever the data do not support a figure."""
-    result = np.where(share_pct >= target_pct, MET, NOT_MET).astype(object)
-    result[~sufficient | np.isnan(share_pct)] = INSUFFICIENT
+def status_from_probability(p_met: np.ndarray, sufficient: np.ndarray) -> np.ndarray:
+    """``met`` where P(target met) ≥ :data:`P_MET`, ``not_met`` where ≤ :data:`P_NOT_MET`,
+    ``uncertain`` between, and ``insufficient_data`` wherever the data do not support
+    a figure."""
+    p_met = np.asarray(p_met, dtype=float)
+    result = np.where(p_met >= P_MET, MET,
+                      np.where(p_met <= P_NOT_MET, NOT_MET, UNCERTAIN)).astype(object)
+    result[~np.asarray(sufficient, dtype=bool) | np.isnan(p_met)] = INSUFFICIENT
     return result

@@ -12,10 +12,10 @@ both were calibrated on the simulator (the tests check the interval coverage
 there); real campaigns should re-check them by spatial-block cross-validation
 (``phusong evaluate``).
 A place is covered in a realisation when any operator's value reaches the
-threshold. The spread of the per-commune covered shares over the realisations,
-below and above their median, is laid around the point estimate: the realisations'
-own centre is shifted by the extra model-error variance (it raises the chance of
-exceeding the threshold where the prediction lies below it), the point estimate is not.
+threshold. The per-commune covered shares over the realisations, laid around the
+point estimates (:class:`ShareDistribution`), give each commune's 90 % interval and
+the probability that it meets its target; summed with population weights they
+give the province's.
 """
 from __future__ import annotations
 
@@ -38,23 +38,41 @@ class OperatorPrediction:
     correlation_m: float
     unlisted_sites: int = 0
     off_air_sites: int = 0
+    note: str = ""
 
 
-def share_intervals(
+def simulate_coverage(
     member: Membership,
     cells: np.ndarray,
     operators: list[OperatorPrediction],
     threshold: float,
-    weights: np.ndarray | None = None,
-    within: np.ndarray | None = None,
-    n_realisations: int = 60,
-    level: float = 0.90,
+    n_realisations: int = 100,
     model_std_db: float = 4.5,
     model_correlation_m: float = 3000.0,
     seed: int = 0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Downward and upward spread (percentage points) of each unit's covered share at
-    ``level``, measured from the median of the realisations.
+) -> np.ndarray:
+    """Whether each of ``cells`` is covered by some operator in each simulated error
+    field: a boolean array of shape ``(n_realisations, len(cells))``."""
+    rng = np.random.default_rng(seed)
+    covered = np.zeros((n_realisations, len(cells)), dtype=bool)
+    coarse = _Coarse(member, cells, model_correlation_m)
+    grid = member.grid
+    local = [GaussianField(grid.shape, grid.resolution, max(op.correlation_m, grid.resolution))
+             for op in operators]
+    for r in range(n_realisations):
+        for op, field in zip(operators, local):
+            value = op.mean + op.std * field.sample(1.0, rng).ravel()[cells]
+            if model_std_db > 0:
+                value += coarse.field(model_std_db, rng)
+            covered[r] |= value >= threshold
+    return covered
+
+
+def realised_shares(member: Membership, cells: np.ndarray, covered: np.ndarray,
+                    weights: np.ndarray | None = None,
+                    within: np.ndarray | None = None) -> np.ndarray:
+    """Each unit's covered share (percent) in each realisation of
+    :func:`simulate_coverage`, shape ``(n_realisations, n_units)``.
 
     Parameters
     ----------
@@ -64,26 +82,57 @@ def share_intervals(
         Per grid cell, whether it stands for its unit; the share of these cells is
         extrapolated to the unit (all cells when omitted).
     """
-    rng = np.random.default_rng(seed)
-    shares = np.empty((n_realisations, member.n_units))
-    covered = np.full(member.grid.size, np.nan)
-    coarse = _Coarse(member, cells, model_correlation_m)
-    grid = member.grid
-    local = [GaussianField(grid.shape, grid.resolution, max(op.correlation_m, grid.resolution))
-             for op in operators]
-    for r in range(n_realisations):
-        any_covered = np.zeros(len(cells), dtype=bool)
-        for op, field in zip(operators, local):
-            value = op.mean + op.std * field.sample(1.0, rng).ravel()[cells]
-            if model_std_db > 0:
-                value += coarse.field(model_std_db, rng)
-            any_covered |= value >= threshold
-        covered[cells] = any_covered
-        shares[r] = 100 * (member.weighted_mean(covered, weights) if within is None
-                           else member.mean_within(covered, within, weights))
-    tail = (1 - level) / 2 * 100
-    low, median, high = np.nanpercentile(shares, [tail, 50, 100 - tail], axis=0)
-    return median - low, high - median
+    shares = np.empty((len(covered), member.n_units))
+    values = np.full(member.grid.size, np.nan)
+    for r, row in enumerate(covered):
+        values[cells] = row
+        shares[r] = 100 * (member.weighted_mean(values, weights) if within is None
+                           else member.mean_within(values, within, weights))
+    return shares
+
+
+@dataclass
+class ShareDistribution:
+    """Simulated shares laid around point estimates: ``draws`` has one row per
+    realisation and one column per unit (or a single column for a province)."""
+
+    point: np.ndarray
+    draws: np.ndarray
+
+    @classmethod
+    def around(cls, point: np.ndarray, realisations: np.ndarray,
+               extra_std_pp: np.ndarray | None = None, seed: int = 1) -> "ShareDistribution":
+        """Realisations shifted so that their median is ``point``, plus an independent
+        per-unit error of ``extra_std_pp`` (percentage points), clipped to 0–100.
+
+        The realisations' own centre is shifted by the extra model-error variance (it
+        raises the chance of exceeding the threshold where the prediction lies below
+        it); the point estimate is not, so the spread is laid around the point.
+        """
+        point = np.asarray(point, dtype=float)
+        draws = realisations - np.nanmedian(realisations, axis=0) + point
+        if extra_std_pp is not None:
+            rng = np.random.default_rng(seed)
+            draws = draws + rng.standard_normal(draws.shape) * np.nan_to_num(extra_std_pp)
+        return cls(point, np.clip(draws, 0, 100))
+
+    def interval(self, level: float = 0.90) -> tuple[np.ndarray, np.ndarray]:
+        """Equal-tailed interval of the draws, at least as wide as to hold the point."""
+        tail = (1 - level) / 2 * 100
+        low, high = np.nanpercentile(self.draws, [tail, 100 - tail], axis=0)
+        return np.fmin(low, self.point), np.fmax(high, self.point)
+
+    def p_at_least(self, target: float) -> np.ndarray:
+        """Probability that the true share reaches ``target``."""
+        return np.mean(self.draws >= target, axis=0)
+
+    def weighted_total(self, weights: np.ndarray) -> "ShareDistribution":
+        """The weighted mean over units (a province figure) in every draw."""
+        w = np.nan_to_num(np.asarray(weights, dtype=float))
+        if w.sum() <= 0:
+            raise ValueError("the weights of a total sum to zero")
+        total = lambda values: np.atleast_1d(np.nansum(values * w, axis=-1) / w.sum())  # noqa: E731
+        return ShareDistribution(total(self.point), total(self.draws)[:, None])
 
 
 class _Coarse:

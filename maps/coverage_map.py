@@ -28,6 +28,10 @@ def share_colour(share_pct: float) -> str:
     return PALETTE[min(int(share_pct // 20), len(PALETTE) - 1)]
 
 
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _format_pct(value: float, lang: str | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return t("map.no_data", lang)
@@ -50,6 +54,8 @@ def _tooltip_html(row, lang: str | None) -> str:
         (t("map.field.readings", lang), f"{int(row['n_readings'])}"),
         (t("map.field.status", lang), t(f"status.{row['status']}", lang)),
     ]
+    if "p_target_met" in row and not _missing(row["p_target_met"]):
+        fields.append((t("map.field.p_target_met", lang), f"{100 * row['p_target_met']:.0f} %"))
     if "gigabit_share_pct" in row:
         fields += [
             (t("map.field.gigabit", lang), _format_pct(row["gigabit_share_pct"], lang)),
@@ -72,7 +78,9 @@ def _legend(lang: str | None, synthetic: bool) -> str:
         f'<div><span style="background:{NO_DATA_COLOUR};display:inline-block;width:14px;'
         f'height:10px"></span> {html.escape(t("status.insufficient_data", lang))}</div>'
         f'<div><span style="border:2px solid {GAP_COLOUR};display:inline-block;width:10px;'
-        f'height:8px"></span> {html.escape(t("map.layer.gaps", lang))}</div></div>'
+        f'height:8px"></span> {html.escape(t("map.layer.gaps", lang))}</div>'
+        f'<div><span style="border:2px dashed {GAP_COLOUR};display:inline-block;width:10px;'
+        f'height:8px"></span> {html.escape(t("status.uncertain", lang))}</div></div>'
     )
 
 
@@ -89,12 +97,14 @@ def _add_share_layer(fmap: folium.Map, frame: gpd.GeoDataFrame, share: str, stat
                                   "color": "#555555", "weight": 0.6},
         tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
     ).add_to(group)
-    gaps = frame[frame[status] == "not_met"]
-    if len(gaps):
-        folium.GeoJson(
-            gaps[["code", "geometry"]], interactive=False,
-            style_function=lambda f: {"fill": False, "color": GAP_COLOUR, "weight": 3},
-        ).add_to(group)
+    for value, dash in (("not_met", None), ("uncertain", "6 4")):
+        gaps = frame[frame[status] == value]
+        if len(gaps):
+            folium.GeoJson(
+                gaps[["code", "geometry"]], interactive=False,
+                style_function=lambda f, dash=dash: {"fill": False, "color": GAP_COLOUR,
+                                                     "weight": 3, "dashArray": dash},
+            ).add_to(group)
     group.add_to(fmap)
 
 
@@ -135,11 +145,16 @@ def coverage_map(communes: gpd.GeoDataFrame, lang: str | None = None,
 
 
 def write_map(communes: gpd.GeoDataFrame, out: str | Path, lang: str | None = None,
-              synthetic: bool = False) -> Path:
-    """Write the coverage map as one self-contained HTML file that works offline."""
+              synthetic: bool = False, run_id: str | None = None) -> Path:
+    """Write the coverage map as one self-contained HTML file that works offline,
+    carrying the estimate's run id."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    page = coverage_map(communes, lang, synthetic).get_root().render()
+    fmap = coverage_map(communes, lang, synthetic)
+    if run_id:
+        fmap.get_root().header.add_child(Element(
+            f'<meta name="phusong-run-id" content="{html.escape(run_id)}">'))
+    page = fmap.get_root().render()
     out.write_text(inline_assets(page), encoding="utf-8")
     return out
 

@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
+import traceback
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Optional
+
+import click
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -15,6 +21,7 @@ from .config import DEFAULT_CRS, DEFAULT_NR_THRESHOLD_DBM, DEFAULT_RESOLUTION_M
 from .console import make_console, make_streams_safe
 from .errors import PhusongError
 from .i18n import set_language, t
+from .outputs import atomic_file, staged_folder
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=t("app.help", "en"),
                   pretty_exceptions_enable=False)
@@ -61,13 +68,15 @@ BoundariesOpt = typer.Option(None, "--boundaries", help="Boundary file (GeoPacka
 IdFieldOpt = typer.Option(None, "--id-field", help="Field with each unit's code.")
 NameFieldOpt = typer.Option(None, "--name-field", help="Field with each unit's name.")
 PopFieldOpt = typer.Option(None, "--population-field", help="Field with each unit's population (default: population).")
+EncodingOpt = typer.Option(None, "--encoding", help="Text encoding of the boundary file's attributes when it does not declare one (e.g. cp1258 for an old Vietnamese shapefile without .cpg).")
 
 
-def _load_units(boundaries, id_field, name_field, population_field, report):
+def _load_units(boundaries, id_field, name_field, population_field, report, encoding=None):
     from phusong.coverage import load_boundaries
 
     report("step.load_boundaries", 0.0)
-    units = load_boundaries(boundaries, id_field, name_field, population_field)
+    units = load_boundaries(boundaries, id_field, name_field, population_field,
+                            encoding=encoding)
     report("step.load_boundaries", 1.0)
     return units
 
@@ -81,18 +90,25 @@ def _run_simulate(out: Path, seed: int, readings: int, report) -> Path:
     return result.store_path
 
 
-def _run_estimate(store: Path, out: Path, units, resolution: float, threshold: Optional[float],
-                  targets: Optional[Path], declarations: Optional[Path], report,
-                  population: Optional[Path] = None, method: str = "pathloss",
-                  sites: Optional[Path] = None) -> dict:
-    from phusong.coverage import estimate_coverage, load_targets, write_estimate
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        console.print(f"[yellow]{t('warning.prefix')}:[/yellow] {warning}", highlight=False,
+                      markup=True)
+
+
+def _run_estimate(store: Path, units, options: dict, report) -> "Estimate":
+    from phusong.coverage import estimate_coverage, load_targets
     from phusong.coverage.evaluate import choose_method
     from phusong.coverage.gigabit import read_declarations
     from phusong.coverage.interpolate import make_interpolator
     from phusong.coverage.sites import read_sites
 
-    targets_used = load_targets(targets)
-    site_list = read_sites(sites) if sites else None
+    targets_used = load_targets(options.get("targets"))
+    crs = options.get("crs")
+    sites = options.get("sites")
+    site_list = read_sites(sites, crs=crs) if sites else None
+    method = options.get("method", "pathloss")
+    threshold = options.get("threshold")
     if method == "auto":
         report("step.evaluate", 0.0)
         method, _ = choose_method(store, units.crs.to_string(),
@@ -100,49 +116,68 @@ def _run_estimate(store: Path, out: Path, units, resolution: float, threshold: O
                                   sites=site_list)
         report("step.evaluate", 1.0)
         console.print(t("evaluate.best", method=method))
-    result = estimate_coverage(
-        store, units, resolution=resolution, targets=targets_used,
-        threshold_dbm=threshold, interpolator=make_interpolator(method),
-        declarations=read_declarations(declarations) if declarations else None,
-        population_raster=population, sites=site_list,
+    declarations = options.get("declarations")
+    return estimate_coverage(
+        store, units, resolution=options.get("resolution", DEFAULT_RESOLUTION_M),
+        targets=targets_used, threshold_dbm=threshold, interpolator=make_interpolator(method),
+        declarations=read_declarations(declarations, crs=crs) if declarations else None,
+        population_raster=options.get("population"), sites=site_list,
+        since=options.get("since"), until=options.get("until"),
+        max_position_error_m=options.get("max_position_error"),
         progress=_stage(report, "step.interpolate"))
-    report("step.report", 0.0)
-    paths = write_estimate(result, out)
-    report("step.report", 1.0)
-    return {"paths": paths, "summary": result.summary, "communes": result.communes}
 
 
 def _run_map(estimates: Path, out: Path, report) -> Path:
+    from phusong.coverage import check_estimate_folder
     from phusong.maps import read_estimates, write_map
 
     report("step.map", 0.0)
-    summary_path = estimates / "summary.json"
-    synthetic = (summary_path.exists()
-                 and json.loads(summary_path.read_text(encoding="utf-8")).get("synthetic", False))
-    path = write_map(read_estimates(estimates), out, synthetic=synthetic)
+    summary = check_estimate_folder(estimates)
+    with atomic_file(out) as partial:
+        write_map(read_estimates(estimates), partial,
+                  synthetic=bool(summary.get("synthetic", False)), run_id=summary.get("run_id"))
     report("step.map", 1.0)
-    return path
+    return out
 
 
 def _print_summary(summary: dict) -> None:
-    share = summary.get("province_share_5g_pop_pct")
+    share = summary.get("province_share_5g_pct")
+    low, high = summary.get("province_share_5g_low_pct"), summary.get("province_share_5g_high_pct")
     console.print(t("summary.province",
                     share="—" if share is None else f"{share:.1f} %",
+                    interval="—" if low is None else f"{low:.1f}–{high:.1f} %",
+                    status=t(f"status.{summary['province_5g_status']}"),
                     target=f"{summary['target_5g_pct']:g}", met=summary["communes_met"],
                     not_met=summary["communes_not_met"],
+                    uncertain=summary["communes_uncertain"],
                     insufficient=summary["communes_insufficient"]))
+    _warn(summary.get("warnings", []))
+
+
+def _parse_date(value: Optional[str], option: str) -> Optional[datetime]:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(t("error.bad_date", value=value), param_hint=option) from None
+
+
+ForceOpt = typer.Option(False, "--force", help="Replace an output folder that holds other files.")
 
 
 @app.command()
 def simulate(
     out: Path = typer.Option(..., "--out", help="Folder for campaign.gpkg and truth/."),
-    seed: int = typer.Option(2025, "--seed", help="Random seed (same seed, same campaign)."),
-    readings: int = typer.Option(150_000, "--readings", min=100, help="Number of signal readings."),
+    seed: int = typer.Option(2025, "--seed", min=0, help="Random seed (same seed, same campaign)."),
+    readings: int = typer.Option(150_000, "--readings", min=100, max=20_000_000,
+                                 help="Number of signal readings."),
+    force: bool = ForceOpt,
 ) -> None:
     """Simulate a synthetic measurement campaign with known ground truth."""
-    with _progress() as report:
-        store = _run_simulate(out, seed, readings, report)
-    console.print(t("done.simulate", store=store))
+    with _progress() as report, staged_folder(out, "simulation", force=force) as (staging, _):
+        _run_simulate(staging, seed, readings, report)
+    console.print(t("done.simulate", store=out / "campaign.gpkg"))
     console.print(t("done.truth", path=out / "truth"))
 
 
@@ -154,21 +189,45 @@ def estimate(
     id_field: Optional[str] = IdFieldOpt,
     name_field: Optional[str] = NameFieldOpt,
     population_field: Optional[str] = PopFieldOpt,
-    resolution: float = typer.Option(DEFAULT_RESOLUTION_M, "--resolution", min=5, help="Grid cell size in metres."),
-    threshold_dbm: Optional[float] = typer.Option(None, "--threshold-dbm", help="NR SS-RSRP coverage threshold (default: the targets file's)."),
+    encoding: Optional[str] = EncodingOpt,
+    resolution: float = typer.Option(DEFAULT_RESOLUTION_M, "--resolution", help="Grid cell size in metres (5–5000)."),
+    threshold_dbm: Optional[float] = typer.Option(None, "--threshold-dbm", help="NR SS-RSRP coverage threshold, −156…−31 dBm (default: the targets file's)."),
     targets: Optional[Path] = typer.Option(None, "--targets", help="Targets TOML (default: Plan 182-KH/TU)."),
     declarations: Optional[Path] = typer.Option(None, "--declarations", help="Fixed-broadband availability declarations CSV (schema: phusong.coverage.gigabit)."),
     population: Optional[Path] = typer.Option(None, "--population", help="Population-count raster (GeoTIFF, any CRS); default: uniform within each commune."),
     sites: Optional[Path] = typer.Option(None, "--sites", help="Operators' site list CSV (operator, technology, lon, lat; NR rows are the 5G sites): the model then stands for every cell."),
+    crs: Optional[str] = typer.Option(None, "--crs", help="CRS of the coordinates in the --sites and --declarations CSVs when not WGS 84 longitude/latitude, e.g. EPSG:9214 (VN-2000 / TM-3 107-00)."),
+    since: Optional[str] = typer.Option(None, "--since", help="Use readings taken from this date or time (YYYY-MM-DD[THH:MM], Vietnam time unless an offset is given)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Use readings taken before this date or time."),
+    max_position_error: Optional[float] = typer.Option(None, "--max-position-error", help="Leave out readings whose stated position error exceeds this (metres)."),
     method: str = typer.Option("pathloss", "--method", help="Interpolator: pathloss (default), kriging, idw, gp, pykrige, or auto (best by spatial-block cross-validation)."),
 ) -> None:
     """Estimate per-commune 5G coverage and gigabit availability from a readings store."""
+    from phusong.coverage import write_estimate
+
+    options = {"resolution": resolution, "threshold": threshold_dbm, "targets": targets,
+               "declarations": declarations, "population": population, "sites": sites,
+               "crs": crs, "method": _check_method(method),
+               "since": _parse_date(since, "--since"), "until": _parse_date(until, "--until"),
+               "max_position_error": max_position_error}
     with _progress() as report:
-        units = _load_units(boundaries, id_field, name_field, population_field, report)
-        result = _run_estimate(store, out, units, resolution, threshold_dbm, targets,
-                               declarations, report, population, method, sites)
-    _print_summary(result["summary"])
-    console.print(t("done.estimate", path=result["paths"]["csv"]))
+        units = _load_units(boundaries, id_field, name_field, population_field, report, encoding)
+        result = _run_estimate(store, units, options, report)
+        report("step.report", 0.0)
+        paths = write_estimate(result, out)
+        report("step.report", 1.0)
+    _print_summary(result.summary)
+    console.print(t("done.estimate", path=paths["csv"]))
+
+
+def _check_method(method: str) -> str:
+    from phusong.coverage.interpolate import METHODS
+
+    if method != "auto" and method not in METHODS:
+        raise click.BadParameter(t("error.bad_choice", value=method,
+                                   choices=", ".join((*METHODS, "auto"))),
+                                 param_hint="--method")
+    return method
 
 
 @app.command()
@@ -211,25 +270,29 @@ def evaluate(
 
 @app.command()
 def reaggregate(
-    estimates: Path = typer.Option(..., "--estimates", help="Folder written by phusong estimate (reads p_covered.tif)."),
+    estimates: Path = typer.Option(..., "--estimates", help="Folder written by phusong estimate."),
     out: Path = typer.Option(..., "--out", help="CSV file to write."),
     boundaries: Optional[Path] = BoundariesOpt,
     id_field: Optional[str] = IdFieldOpt,
     name_field: Optional[str] = NameFieldOpt,
     population_field: Optional[str] = PopFieldOpt,
+    encoding: Optional[str] = EncodingOpt,
     targets: Optional[Path] = typer.Option(None, "--targets", help="Targets TOML (default: Plan 182-KH/TU)."),
 ) -> None:
-    """Summarise an estimate's coverage rasters over another boundary set."""
+    """Summarise an estimate over another boundary set, with the same evidence rules,
+    intervals and statuses."""
     from phusong.coverage import load_targets
+    from phusong.coverage.outputs import with_status_labels
     from phusong.coverage.reaggregate import reaggregate as run
 
     with _progress() as report:
-        units = _load_units(boundaries, id_field, name_field, population_field, report)
+        units = _load_units(boundaries, id_field, name_field, population_field, report, encoding)
         report("step.aggregate", 0.0)
-        table = run(estimates / "p_covered.tif", units, load_targets(targets))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out, index=False, float_format="%.2f", encoding="utf-8")
+        table = with_status_labels(run(estimates, units, load_targets(targets)))
+        with atomic_file(out) as partial:
+            table.to_csv(partial, index=False, float_format="%.2f", encoding="utf-8")
         report("step.aggregate", 1.0)
+    _warn(units.attrs.get("warnings", []))
     console.print(t("done.estimate", path=out))
 
 
@@ -251,35 +314,112 @@ def demo(
     id_field: Optional[str] = IdFieldOpt,
     name_field: Optional[str] = NameFieldOpt,
     population_field: Optional[str] = PopFieldOpt,
-    seed: int = typer.Option(2025, "--seed", help="Random seed of the simulated campaign."),
-    readings: int = typer.Option(150_000, "--readings", min=100, help="Number of simulated readings."),
+    encoding: Optional[str] = EncodingOpt,
+    seed: int = typer.Option(2025, "--seed", min=0, help="Random seed of the simulated campaign."),
+    readings: int = typer.Option(150_000, "--readings", min=100, max=20_000_000,
+                                 help="Number of simulated readings."),
     site_list: bool = typer.Option(True, "--site-list/--no-site-list", help="Use the operators' simulated site list (sites_declared.csv), or locate the cells from the readings alone."),
+    force: bool = ForceOpt,
 ) -> None:
     """Simulate a campaign on the shipped province, estimate, map and report."""
+    from phusong.coverage.outputs import write_estimate_files
     from phusong.coverage.simulate import DECLARATIONS_CSV, SITES_DECLARED_CSV
+    from phusong.maps import write_map
 
-    with _progress() as report:
-        store = _run_simulate(out / "simulation", seed, readings, report)
-        units = _load_units(boundaries, id_field, name_field, population_field, report)
-        declarations = store.parent / DECLARATIONS_CSV if boundaries is None else None
-        sites = store.parent / SITES_DECLARED_CSV if site_list else None
-        result = _run_estimate(store, out, units, DEFAULT_RESOLUTION_M, None, None,
-                               declarations, report, sites=sites)
-        map_path = _run_map(out, out / "map.html", report)
-    _print_summary(result["summary"])
-    console.print(t("done.estimate", path=result["paths"]["csv"]))
-    console.print(t("done.map", path=map_path))
+    with _progress() as report, staged_folder(out, "demo", force=force) as (staging, run_id):
+        store = _run_simulate(staging / "simulation", seed, readings, report)
+        units = _load_units(boundaries, id_field, name_field, population_field, report, encoding)
+        options = {"declarations": store.parent / DECLARATIONS_CSV if boundaries is None else None,
+                   "sites": store.parent / SITES_DECLARED_CSV if site_list else None}
+        result = _run_estimate(store, units, options, report)
+        report("step.report", 0.0)
+        write_estimate_files(result, staging, run_id)
+        report("step.report", 1.0)
+        report("step.map", 0.0)
+        write_map(result.communes, staging / "map.html", synthetic=True, run_id=run_id)
+        report("step.map", 1.0)
+    _print_summary(result.summary)
+    console.print(t("done.estimate", path=out / "communes.csv"))
+    console.print(t("done.map", path=out / "map.html"))
     console.print(t("done.demo", out=out))
 
 
+def _fail(message: str, code: int = 1) -> None:
+    make_console(stderr=True).print(f"{t('error.prefix')}: {message}", markup=False,
+                                    highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def _os_error_message(exc: OSError) -> str:
+    reason = exc.strerror or str(exc)
+    if isinstance(exc, IsADirectoryError):
+        return t("error.is_directory", path=exc.filename)
+    if isinstance(exc, PermissionError):
+        return t("error.permission", path=exc.filename or "", reason=reason)
+    if isinstance(exc, FileNotFoundError):
+        return t("error.not_found", path=exc.filename or "")
+    if getattr(exc, "errno", None) == 28:
+        return t("error.disk_full", path=exc.filename or "")
+    return t("error.os", path=exc.filename or "", reason=reason)
+
+
+def _internal_error(exc: BaseException) -> None:
+    """An error that is phusong's own fault: one line for the user, the details in a log."""
+    log = Path(tempfile.gettempdir()) / f"phusong-error-{os.getpid()}.log"
+    try:
+        log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    except OSError:
+        log = None
+    _fail(t("error.internal", kind=type(exc).__name__, detail=str(exc)[:200],
+            log=log or "—"), code=3)
+
+
 def main() -> None:
-    """Entry point: run the app, turning phusong errors into a clear message and exit 1."""
+    """Entry point: every error ends as one clear line in the chosen language and a non-zero
+    exit (1 for the user's input, 2 for the command line, 3 for phusong's own fault);
+    set PHUSONG_DEBUG=1 to see tracebacks."""
     make_streams_safe()
     try:
-        app()
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except PhusongError as exc:
-        make_console(stderr=True).print(f"{t('error.prefix')}: {exc}", markup=False)
-        sys.exit(1)
+        _fail(str(exc))
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        _fail(t("error.interrupted"), code=130)
+    except click.ClickException as exc:
+        _fail(localise_click_error(exc), code=2)
+    except KeyboardInterrupt:
+        _fail(t("error.interrupted"), code=130)
+    except MemoryError:
+        _fail(t("error.memory"))
+    except OSError as exc:
+        if os.environ.get("PHUSONG_DEBUG"):
+            raise
+        _fail(_os_error_message(exc))
+    except Exception as exc:  # noqa: BLE001 - the user sees one line, the log the rest
+        if os.environ.get("PHUSONG_DEBUG"):
+            raise
+        _internal_error(exc)
+
+
+def localise_click_error(exc: click.ClickException) -> str:
+    """Click's usage errors in the chosen language, naming the option and the value."""
+    if isinstance(exc, click.BadParameter):
+        hint = exc.param_hint or (exc.param.opts[0] if exc.param and exc.param.opts else "")
+        if isinstance(hint, (list, tuple)):
+            hint = " / ".join(hint)
+        return t("error.bad_value", option=hint, detail=exc.message)
+    if isinstance(exc, click.MissingParameter):
+        names = exc.param.opts[0] if exc.param is not None and exc.param.opts else ""
+        return t("error.missing_option", option=names)
+    if isinstance(exc, click.NoSuchOption):
+        return t("error.no_such_option", option=exc.option_name)
+    if isinstance(exc, click.UsageError):
+        return t("error.usage", detail=exc.message)
+    return exc.format_message()
 
 
 if __name__ == "__main__":

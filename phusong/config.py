@@ -19,6 +19,13 @@ SAMPLED_RADIUS_M = 1000.0
 # share error on four simulated campaigns (400-1200 m tried; 600 m best).
 RELIABLE_RADIUS_M = 600.0
 
+# Vietnam's mainland extent in degrees (west, south, east, north) with a margin of about
+# 0.5°: positions and boundaries outside it are refused unless a region is given.
+COUNTRY_BOUNDS = (101.5, 8.0, 110.0, 24.0)
+# Readings dated before this (UTC) are refused as clock errors: no 4G network in Vietnam
+# predates it (commercial LTE launched in 2016).
+CAMPAIGN_FLOOR_UTC = "2010-01-01T00:00:00Z"
+
 DEFAULT_ID_FIELD = "ward_code"
 DEFAULT_NAME_FIELD = "full_name"
 DEFAULT_POPULATION_FIELD = "population"

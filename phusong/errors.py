@@ -34,3 +34,7 @@ class TargetsError(PhusongError, ValueError):
 
 class EstimationError(PhusongError, RuntimeError):
     """Estimation cannot proceed with the data given."""
+
+
+class OutputError(PhusongError, OSError):
+    """An output file or folder cannot be written, or holds something it should not."""

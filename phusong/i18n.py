@@ -33,20 +33,53 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "done.map": ("Đã lưu bản đồ: {path}", "Map written: {path}"),
     "done.demo": ("Hoàn tất. Kết quả trong thư mục: {out}", "Done. Outputs are in: {out}"),
     "summary.province": (
-        "Toàn tỉnh: vùng phủ 5G {share} theo dân số (chỉ tiêu ≥ {target} %), "
-        "{met} xã/phường đạt, {not_met} chưa đạt, {insufficient} thiếu dữ liệu",
-        "Province: 5G coverage {share} by population (target ≥ {target} %), "
-        "{met} communes met, {not_met} not met, {insufficient} insufficient data",
+        "Toàn tỉnh: vùng phủ 5G {share} (khoảng tin cậy 90 %: {interval}; chỉ tiêu ≥ {target} %): "
+        "{status}. Xã/phường: {met} đạt, {not_met} chưa đạt, {uncertain} chưa chắc chắn, "
+        "{insufficient} thiếu dữ liệu",
+        "Province: 5G coverage {share} (90 % interval {interval}; target ≥ {target} %): "
+        "{status}. Communes: {met} met, {not_met} not met, {uncertain} uncertain, "
+        "{insufficient} insufficient data",
     ),
+    "warning.prefix": ("Cảnh báo", "Warning"),
     "evaluate.title": (
         "Kiểm định chéo theo khối không gian ({block} m)",
         "Spatial-block cross-validation ({block} m blocks)",
     ),
     "evaluate.best": ("Phương pháp tốt nhất (RMSE): {method}", "Best method (RMSE): {method}"),
     "error.prefix": ("Lỗi", "Error"),
+    "error.bad_date": ("{value!r} không phải ngày giờ dạng YYYY-MM-DD[THH:MM]",
+                       "{value!r} is not a date or time as YYYY-MM-DD[THH:MM]"),
+    "error.bad_choice": ("{value!r} không hợp lệ; chọn một trong: {choices}",
+                         "{value!r} is not valid; choose one of {choices}"),
+    "error.bad_value": ("giá trị không hợp lệ cho {option}: {detail}",
+                        "invalid value for {option}: {detail}"),
+    "error.missing_option": ("thiếu tùy chọn bắt buộc {option}",
+                             "the option {option} is required"),
+    "error.no_such_option": ("không có tùy chọn {option} (xem --help)",
+                             "no such option {option} (see --help)"),
+    "error.usage": ("cách dùng không đúng: {detail} (xem --help)",
+                    "wrong usage: {detail} (see --help)"),
+    "error.is_directory": ("{path} là một thư mục, cần một tệp", "{path} is a folder, not a file"),
+    "error.permission": ("không có quyền truy cập {path} ({reason})",
+                         "no permission to use {path} ({reason})"),
+    "error.not_found": ("không tìm thấy {path}", "{path} not found"),
+    "error.disk_full": ("đĩa đã đầy khi ghi {path}; giải phóng dung lượng rồi chạy lại",
+                        "the disk is full writing {path}; free some space and run again"),
+    "error.os": ("không đọc/ghi được {path}: {reason}", "cannot read or write {path}: {reason}"),
+    "error.memory": ("không đủ bộ nhớ: chọn độ phân giải thô hơn (--resolution) hoặc ít dữ liệu hơn",
+                     "out of memory: choose a coarser --resolution or less data"),
+    "error.interrupted": ("đã dừng theo yêu cầu; kết quả cũ (nếu có) được giữ nguyên",
+                          "stopped on request; any previous output is left as it was"),
+    "error.internal": (
+        "lỗi nội bộ của phusong ({kind}: {detail}); chi tiết trong {log}, xin gửi tệp này cho "
+        "nhóm phát triển",
+        "internal error in phusong ({kind}: {detail}); details in {log}, please send that file "
+        "to the developers"),
     "status.met": ("Đạt", "Met"),
     "status.not_met": ("Chưa đạt", "Not met"),
     "status.insufficient_data": ("Thiếu dữ liệu", "Insufficient data"),
+    "status.uncertain": ("Chưa chắc chắn", "Uncertain"),
+    "map.field.p_target_met": ("Xác suất đạt chỉ tiêu", "Probability target met"),
     "map.title": ("Vùng phủ sóng 5G theo xã/phường", "5G coverage by commune"),
     "map.layer.share": ("Tỷ lệ phủ sóng 5G", "5G coverage share"),
     "map.layer.gaps": ("Xã/phường chưa đạt chỉ tiêu", "Communes below target"),

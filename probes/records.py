@@ -12,16 +12,21 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timezone
+import difflib
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from phusong.config import CAMPAIGN_FLOOR_UTC
 from phusong.errors import InputFormatError
 
 from .schema import Column
 
 OPERATOR_PATTERN = re.compile(r"^\d{3}-\d{2,3}$")
 UUID_NAMESPACE = uuid.UUID("6f1c1f3e-3d2a-5b8e-9a4c-70687573f06e")
-VIETNAM_BOUNDS = (102.0, 8.0, 110.0, 23.5)
+# Fields a record may carry besides the store's columns.
+POSITION_FIELDS = ("lon", "lat", "record_locator")
+# A reading more than this far in the future is a clock error.
+MAX_CLOCK_AHEAD = timedelta(days=1)
 
 
 def format_utc(value: datetime) -> str:
@@ -92,7 +97,32 @@ def _coerce(column: Column, value: Any) -> Any:
     return text
 
 
-def _position(record: Mapping[str, Any]) -> tuple[float, float] | None:
+def _check_time(text: str) -> None:
+    """Refuse times before the campaign floor or in the future (clock errors)."""
+    when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    floor = datetime.fromisoformat(CAMPAIGN_FLOOR_UTC.replace("Z", "+00:00"))
+    if when < floor:
+        raise InputFormatError(f"time_utc {text} is before {CAMPAIGN_FLOOR_UTC[:10]}: "
+                               "check the device clock")
+    if when > datetime.now(timezone.utc) + MAX_CLOCK_AHEAD:
+        raise InputFormatError(f"time_utc {text} is in the future: check the device clock")
+
+
+def _check_fields(record: Mapping[str, Any], columns: tuple[Column, ...]) -> None:
+    """Refuse fields the layer does not have, suggesting the nearest column name."""
+    known = {c.name for c in columns} | set(POSITION_FIELDS)
+    unknown = sorted(str(k) for k in record if k not in known)
+    if not unknown:
+        return
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise InputFormatError(f"unknown field(s) {', '.join(hints)}")
+
+
+def _position(record: Mapping[str, Any],
+              region: tuple[float, float, float, float] | None) -> tuple[float, float] | None:
     lon, lat = record.get("lon"), record.get("lat")
     if _is_missing(lon) and _is_missing(lat):
         return None
@@ -106,20 +136,29 @@ def _position(record: Mapping[str, Any]) -> tuple[float, float] | None:
         raise InputFormatError(f"position ({lon}, {lat}) is not a longitude/latitude")
     if lon == 0 and lat == 0:
         raise InputFormatError("position (0, 0) is a receiver's placeholder, not a fix")
+    if region is not None:
+        west, south, east, north = region
+        if not (west <= lon <= east and south <= lat <= north):
+            raise InputFormatError(f"position ({lon:.5f}, {lat:.5f}) is outside the country "
+                                   f"(lon {west}…{east}, lat {south}…{north})")
     return lon, lat
 
 
 def normalise_record(
-    record: Mapping[str, Any], columns: tuple[Column, ...], imported_utc: str
+    record: Mapping[str, Any], columns: tuple[Column, ...], imported_utc: str,
+    region: tuple[float, float, float, float] | None = None,
 ) -> tuple[dict[str, Any], tuple[float, float] | None]:
     """Validate ``record`` against ``columns``; return the row and its position.
+
+    ``region`` (west, south, east, north in degrees) bounds the valid positions.
 
     Raises
     ------
     InputFormatError
         With the reason, when any value is missing, malformed or out of range.
     """
-    position = _position(record)
+    _check_fields(record, columns)
+    position = _position(record, region)
     values = dict(record)
     values.setdefault("has_fix", position is not None)
     if position is None:
@@ -138,6 +177,7 @@ def normalise_record(
             row[column.name] = None
         else:
             row[column.name] = _coerce(column, value)
+    _check_time(row["time_utc"])
     operator = row.get("operator")
     if operator is not None and not OPERATOR_PATTERN.match(operator):
         raise InputFormatError(f"operator {operator!r} is not MCC-MNC such as 452-04")

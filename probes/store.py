@@ -3,13 +3,17 @@
 Layers ``signal_readings`` and ``speed_tests`` hold points (EPSG:4326, null
 where a reading had no fix); the table ``quarantine`` holds input rows that
 failed validation, with the reason. Writes are append-only and each batch is
-one SQLite transaction in WAL mode with full sync, so a killed writer loses
-nothing it had committed and leaves a file that opens without repair.
+one SQLite transaction with a rollback journal and full sync (GUIDE §8): a
+killed writer loses nothing it had committed, and after every commit the
+``.gpkg`` alone holds every committed row, so it can be copied on its own.
+A store opened with ``readonly=True`` is never written to, so archived and
+read-only stores open too.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -21,6 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from phusong.config import COUNTRY_BOUNDS
 from phusong.errors import InputFormatError, SchemaVersionError, StoreError
 
 from . import gpkg
@@ -78,25 +83,43 @@ class ReadingStore:
         The ``.gpkg`` file; created with the current schema when absent.
     create
         When false, a missing file is an error instead of being created.
+    readonly
+        Open for reading only: nothing is written to the file or beside it, and an
+        older schema is read as it is instead of being upgraded.
+    region
+        West, south, east, north bounds (degrees) outside which a position is
+        quarantined; Vietnam by default, ``None`` for anywhere.
     """
 
-    def __init__(self, path: str | Path, create: bool = True) -> None:
+    def __init__(self, path: str | Path, create: bool = True, readonly: bool = False,
+                 region: tuple[float, float, float, float] | None = COUNTRY_BOUNDS) -> None:
         self.path = Path(path)
-        exists = self.path.exists()
-        if not exists and not create:
-            raise StoreError(f"no readings store at {self.path}")
+        self.readonly = readonly
+        self.region = region
+        self._conn = None
+        exists = _check_path(self.path, must_exist=readonly or not create)
         if not exists:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if readonly:
+                self._conn = _connect_readonly(self.path)
+                self._schema_version()
+                return
             self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            # A rollback journal keeps every commit inside the .gpkg itself; a GeoPackage
+            # left in WAL mode by another tool is folded back into one file here.
+            self._conn.execute("PRAGMA journal_mode = DELETE")
             self._conn.execute("PRAGMA synchronous = FULL")
             if exists:
                 self._check_and_migrate()
             else:
                 self._create()
         except sqlite3.DatabaseError as exc:
+            self.close()
             raise StoreError(f"{self.path} is not a readable GeoPackage: {exc}") from exc
+        except StoreError:
+            self.close()
+            raise
 
     # -- schema ------------------------------------------------------------------------------
     def _create(self) -> None:
@@ -164,6 +187,7 @@ class ReadingStore:
         columns = LAYER_COLUMNS.get(layer)
         if columns is None:
             raise StoreError(f"unknown layer {layer!r}; layers are {', '.join(LAYER_COLUMNS)}")
+        self._require_writable()
         imported = _now_utc()
         rows, refused = [], []
         for index, record in enumerate(records):
@@ -173,7 +197,7 @@ class ReadingStore:
             if source_file is not None:
                 record.setdefault("source_file", source_file)
             try:
-                row, position = normalise_record(record, columns, imported)
+                row, position = normalise_record(record, columns, imported, self.region)
             except InputFormatError as exc:
                 refused.append(_quarantine_row(layer, record, str(exc), index, imported))
                 continue
@@ -225,6 +249,7 @@ class ReadingStore:
             "reason": reason,
         }
         row["record_key"] = _record_key(source_file, locator, raw_record)
+        self._require_writable()
         with self._transaction() as conn:
             self._insert_quarantine(conn, [row])
 
@@ -241,10 +266,15 @@ class ReadingStore:
 
     def merge_from(self, other: str | Path) -> dict[str, int]:
         """Copy every reading of another store that this one lacks (same UUID = same reading)."""
-        other = ReadingStore(other, create=False)
+        self._require_writable()
+        other = ReadingStore(other, readonly=True)
+        if other.schema_version != SCHEMA_VERSION:
+            other.close()
+            raise StoreError(f"{other.path} has schema version {other.schema_version}; open it "
+                             f"once with this phusong to upgrade it before merging")
         other.close()
         added = {}
-        self._conn.execute("ATTACH DATABASE ? AS other", (str(other.path),))
+        self._conn.execute("ATTACH DATABASE ? AS other", (_readonly_uri(other.path),))
         try:
             with self._transaction() as conn:
                 for layer, columns in LAYER_COLUMNS.items():
@@ -310,15 +340,14 @@ class ReadingStore:
         """The quarantined input rows with their reasons."""
         return pd.read_sql_query(f'SELECT * FROM "{QUARANTINE_TABLE}" ORDER BY fid', self._conn)
 
+    def _require_writable(self) -> None:
+        if self.readonly:
+            raise StoreError(f"{self.path} was opened read-only")
+
     def close(self) -> None:
-        """Checkpoint the WAL and leave a single self-contained file when no one else reads."""
+        """Close the file (every commit is already in it)."""
         if self._conn is None:
             return
-        try:
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._conn.execute("PRAGMA journal_mode = DELETE")
-        except sqlite3.OperationalError:
-            pass
         self._conn.close()
         self._conn = None
 
@@ -341,6 +370,58 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_path(path: Path, must_exist: bool) -> bool:
+    """Whether ``path`` holds a store to open; errors for what can never be one."""
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not a readings store (.gpkg file)")
+    if not path.exists():
+        if must_exist:
+            raise StoreError(f"no readings store at {path}")
+        return False
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from exc
+    if not header:
+        if must_exist:
+            raise StoreError(f"{path} is an empty file, not a readings store")
+        return False
+    if header != SQLITE_HEADER:
+        raise StoreError(f"{path} is not a GeoPackage (not an SQLite file)")
+    return True
+
+
+def _readonly_uri(path: Path, immutable: bool = False) -> str:
+    from urllib.parse import quote
+
+    flag = "immutable=1" if immutable else "mode=ro"
+    return f"file:{quote(str(path.resolve()))}?{flag}"
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """A connection that never writes to ``path`` or creates files beside it.
+
+    A store in WAL mode (left so by another GeoPackage tool) with no ``-wal`` file
+    holds everything in the file and is opened as immutable, which needs no
+    ``-shm`` and works in read-only folders; with a ``-wal`` file the log is read.
+    """
+    with open(path, "rb") as handle:
+        header = handle.read(20)
+    wal_mode = header[18:20] == b"\x02\x02"
+    has_log = Path(f"{path}-wal").exists()
+    if wal_mode and has_log and not os.access(path.parent, os.W_OK):
+        raise StoreError(f"{path} has an unmerged log ({path.name}-wal) from a writer that "
+                         "did not close, in a read-only folder: copy both files to a "
+                         "writable folder and open them there")
+    conn = sqlite3.connect(_readonly_uri(path, immutable=wal_mode and not has_log), uri=True,
+                           isolation_level=None)
+    return conn
 
 
 def _record_key(source_file: str | None, locator: str | None, raw: str | None) -> str:

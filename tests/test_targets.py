@@ -1,11 +1,14 @@
 """The targets file: the shipped plan and clear errors for broken edits."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from phusong.coverage import load_targets
-from phusong.coverage.targets import status
+from phusong.coverage.targets import status_from_probability
+from phusong.config import default_targets as shipped_path
 from phusong.errors import TargetsError
 
 
@@ -16,6 +19,18 @@ def test_shipped_targets_are_plan_182():
     assert targets.gigabit_min_down_mbps == 1000
     assert targets.year == 2025
     assert "182-KH/TU" in targets.source
+
+
+def test_targets_with_a_bom_or_another_encoding(tmp_path):
+    shipped = load_targets()
+    path = tmp_path / "bom.toml"
+    path.write_bytes("\ufeff".encode() + (Path(shipped_path()).read_bytes()))
+    assert load_targets(path) == shipped
+    path.write_bytes("[plan]\nname = 'Kế hoạch'\n".encode("utf-16"))
+    with pytest.raises(TargetsError, match="UTF-8"):
+        load_targets(path)
+    with pytest.raises(TargetsError, match="folder"):
+        load_targets(tmp_path)
 
 
 @pytest.mark.parametrize("body, message", [
@@ -33,19 +48,23 @@ def test_broken_targets(tmp_path, body, message):
         load_targets(path)
 
 
-def test_status_never_reports_zero_for_missing_data():
-    result = status(np.array([70.0, 50.0, 0.0, np.nan]), np.array([True, True, False, True]), 60)
-    assert result.tolist() == ["met", "not_met", "insufficient_data", "insufficient_data"]
+def test_status_follows_the_probability_of_meeting_the_target():
+    p_met = np.array([0.95, 0.9, 0.5, 0.1, 0.02, 0.99, np.nan])
+    sufficient = np.array([True, True, True, True, True, False, True])
+    assert status_from_probability(p_met, sufficient).tolist() == [
+        "met", "met", "uncertain", "not_met", "not_met", "insufficient_data",
+        "insufficient_data"]
 
 
 def test_status_labels_follow_the_language():
     import pandas as pd
 
-    from phusong.coverage.estimate import with_status_labels
+    from phusong.coverage.outputs import with_status_labels
 
-    table = pd.DataFrame({"status": ["met", "not_met", "insufficient_data"]})
+    table = pd.DataFrame({"status": ["met", "not_met", "uncertain", "insufficient_data"]})
     assert with_status_labels(table, "vi")["status_label"].tolist() == [
-        "Đạt", "Chưa đạt", "Thiếu dữ liệu"]
+        "Đạt", "Chưa đạt", "Chưa chắc chắn", "Thiếu dữ liệu"]
     english = with_status_labels(table, "en")
-    assert english["status_label"].tolist() == ["Met", "Not met", "Insufficient data"]
+    assert english["status_label"].tolist() == ["Met", "Not met", "Uncertain",
+                                                "Insufficient data"]
     assert english.columns.tolist() == ["status", "status_label"]

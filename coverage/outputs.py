@@ -1,0 +1,179 @@
+"""The files of an estimate, written all-or-nothing and read back only when complete.
+
+An estimate folder holds ``communes.csv`` and ``communes.gpkg`` (one row per unit),
+the rasters ``rsrp.tif``, ``rsrp_std.tif``, ``p_covered.tif`` and ``readings.tif``
+(evidence readings per cell), ``realisations.npz`` (whether each cell was covered
+in each simulated error field, for re-aggregation with intervals), ``summary.json``,
+and ``declarations_quarantine.csv`` when declarations were refused. Every file
+carries the run id of :mod:`phusong.outputs`.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from phusong.config import RELIABLE_RADIUS_M
+from phusong.errors import EstimationError
+from phusong.outputs import read_marker, staged_folder
+
+from .estimate import Estimate
+from .grid import Grid
+from .rasters import read_run_id, write_cog
+from .targets import STATUSES
+
+COMMUNES_CSV = "communes.csv"
+COMMUNES_GPKG = "communes.gpkg"
+SUMMARY_JSON = "summary.json"
+RSRP_TIF = "rsrp.tif"
+RSRP_STD_TIF = "rsrp_std.tif"
+P_COVERED_TIF = "p_covered.tif"
+READINGS_TIF = "readings.tif"
+REALISATIONS_NPZ = "realisations.npz"
+DECLARATIONS_QUARANTINE_CSV = "declarations_quarantine.csv"
+RASTERS = (RSRP_TIF, RSRP_STD_TIF, P_COVERED_TIF, READINGS_TIF)
+ESTIMATE_KINDS = ("estimate", "demo")
+
+
+def with_status_labels(table: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """The table with ``status_label`` and ``gigabit_status_label`` beside the status codes,
+    in the current language (the codes stay as they are for programs)."""
+    from phusong.i18n import t
+
+    table = table.copy()
+    for column in ("status", "gigabit_status"):
+        if column in table:
+            labels = {code: t(f"status.{code}", lang) for code in STATUSES}
+            position = table.columns.get_loc(column) + 1
+            table.insert(position, f"{column}_label", table[column].map(labels))
+    return table
+
+
+def json_safe(value):
+    """``value`` with NaN and infinities as ``null`` and numpy scalars as Python's,
+    so that the JSON written is valid."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(json_safe(data), ensure_ascii=False, indent=2, allow_nan=False),
+                    encoding="utf-8")
+
+
+def write_estimate(result: Estimate, out_dir: str | Path, force: bool = False) -> dict[str, Path]:
+    """Write an estimate into ``out_dir`` all-or-nothing (see the module documentation)."""
+    out_dir = Path(out_dir)
+    with staged_folder(out_dir, "estimate", force=force) as (staging, run_id):
+        names = write_estimate_files(result, staging, run_id)
+    return {key: out_dir.absolute() / path.name for key, path in names.items()}
+
+
+def write_estimate_files(result: Estimate, folder: Path, run_id: str) -> dict[str, Path]:
+    """Write an estimate's files into ``folder`` (a staging folder), tagged ``run_id``."""
+    paths = {
+        "csv": folder / COMMUNES_CSV,
+        "gpkg": folder / COMMUNES_GPKG,
+        "rsrp": folder / RSRP_TIF,
+        "rsrp_std": folder / RSRP_STD_TIF,
+        "p_covered": folder / P_COVERED_TIF,
+        "readings": folder / READINGS_TIF,
+        "realisations": folder / REALISATIONS_NPZ,
+        "summary": folder / SUMMARY_JSON,
+    }
+    communes = result.communes.assign(run_id=run_id)
+    table = with_status_labels(pd.DataFrame(communes.drop(columns="geometry")))
+    table.to_csv(paths["csv"], index=False, float_format="%.2f", encoding="utf-8")
+    with_status_labels(communes).to_file(paths["gpkg"], layer="communes", driver="GPKG")
+    grid = result.grid
+    write_cog(paths["rsrp"], result.rsrp, grid, "Estimated NR SS-RSRP, best operator", "dBm",
+              run_id=run_id)
+    write_cog(paths["rsrp_std"], result.rsrp_std, grid,
+              "Standard deviation of the estimated NR SS-RSRP", "dB", run_id=run_id)
+    extrapolated = ("" if result.summary.get("site_list_used") else
+                    f" (beyond {RELIABLE_RADIUS_M:g} m of any reading: the commune's expected share)")
+    write_cog(paths["p_covered"], result.p_covered, grid,
+              "Probability that some operator's NR SS-RSRP is at or above the threshold"
+              + extrapolated, run_id=run_id)
+    write_cog(paths["readings"], result.readings_per_cell, grid,
+              "Readings that tell whether 5G is present, per cell", "count", run_id=run_id)
+    save_realisations(paths["realisations"], result, run_id)
+    if result.declarations_quarantine is not None:
+        paths["declarations_quarantine"] = folder / DECLARATIONS_QUARANTINE_CSV
+        result.declarations_quarantine.to_csv(paths["declarations_quarantine"], index=False,
+                                              encoding="utf-8")
+    write_json(paths["summary"], {"run_id": run_id, **result.summary})
+    return paths
+
+
+def save_realisations(path: Path, result: Estimate, run_id: str) -> None:
+    """Whether each cell was covered in each realisation, bit-packed."""
+    grid = result.grid
+    np.savez_compressed(
+        path, run_id=np.array(run_id), cells=result.cells.astype(np.int64),
+        covered=np.packbits(result.covered_draws, axis=1),
+        n_cells=np.array(len(result.cells)),
+        reliable=np.packbits(result.reliable[result.cells]),
+        grid=np.array([grid.west, grid.north, grid.resolution, grid.width, grid.height]),
+        crs=np.array(grid.crs))
+
+
+def load_realisations(path: Path) -> tuple[Grid, np.ndarray, np.ndarray, np.ndarray, str]:
+    """The grid, cells, covered draws, reliable mask (per grid cell) and run id."""
+    with np.load(path, allow_pickle=False) as data:
+        west, north, resolution, width, height = data["grid"]
+        grid = Grid(float(west), float(north), float(resolution), int(width), int(height),
+                    str(data["crs"]))
+        n_cells = int(data["n_cells"])
+        cells = data["cells"]
+        covered = np.unpackbits(data["covered"], axis=1, count=n_cells).astype(bool)
+        reliable = np.zeros(grid.size, dtype=bool)
+        reliable[cells] = np.unpackbits(data["reliable"], count=n_cells).astype(bool)
+        return grid, cells, covered, reliable, str(data["run_id"])
+
+
+def check_estimate_folder(folder: str | Path, needs: tuple[str, ...] = ()) -> dict:
+    """The summary of a complete estimate folder, after checking that every file is
+    there and from the same run.
+
+    Raises
+    ------
+    EstimationError
+        For a folder that is missing, incomplete, or mixes files of several runs.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise EstimationError(f"{folder} is not a folder written by phusong estimate")
+    marker = read_marker(folder)
+    if marker is None or marker.get("kind") not in ESTIMATE_KINDS:
+        raise EstimationError(f"{folder} holds no complete estimate (no .phusong-run marker): "
+                              "run phusong estimate again")
+    run_id = marker["run_id"]
+    missing = [name for name in (SUMMARY_JSON, COMMUNES_GPKG, *needs)
+               if not (folder / name).is_file()]
+    if missing:
+        raise EstimationError(f"{folder} lacks {', '.join(missing)}: run phusong estimate again")
+    try:
+        summary = json.loads((folder / SUMMARY_JSON).read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise EstimationError(f"{folder / SUMMARY_JSON} is damaged: {exc}") from exc
+    found = {SUMMARY_JSON: summary.get("run_id")}
+    for name in needs:
+        if name.endswith(".tif"):
+            found[name] = read_run_id(folder / name)
+    mixed = {name: rid for name, rid in found.items() if rid != run_id}
+    if mixed:
+        raise EstimationError(f"{folder} mixes runs: " + ", ".join(
+            f"{name} is from run {rid}" for name, rid in mixed.items())
+            + f", the folder from run {run_id}: run phusong estimate again")
+    return summary
