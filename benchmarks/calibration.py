@@ -48,6 +48,8 @@ class Calibration:
     province_low: float
     province_high: float
     province_truth: float
+    width_sufficient: float
+    width_insufficient: float
 
 
 def calibrate(seed: int, readings: int, mode: str, units, workdir: Path,
@@ -71,13 +73,15 @@ def calibrate(seed: int, readings: int, mode: str, units, workdir: Path,
         (table["status"].eq("not_met") & (true_share >= TARGET))
     pop = table["population_x"] if "population_x" in table else table["population"]
     summary = result.summary
+    width = table["share_5g_high_pct"] - table["share_5g_low_pct"]
     return Calibration(
         seed, mode, int(sufficient.sum()), float(inside[sufficient].mean()),
         int((~sufficient).sum()), float(inside[~sufficient].mean()),
         int(decided.sum()), float(wrong[decided].mean()) if decided.any() else 0.0,
         int(table["status"].eq("uncertain").sum()),
         summary["province_share_5g_pct"], summary["province_share_5g_low_pct"],
-        summary["province_share_5g_high_pct"], float((pop * true_share).sum() / pop.sum()))
+        summary["province_share_5g_high_pct"], float((pop * true_share).sum() / pop.sum()),
+        float(width[sufficient].mean()), float(width[~sufficient].mean()))
 
 
 def run(seeds: list[int], readings: int, modes: list[str],

@@ -45,12 +45,35 @@ def _read(path: Path, encoding: str | None) -> gpd.GeoDataFrame:
     if not path.exists():
         raise BoundaryError(f"boundary file not found: {path}")
     try:
+        if encoding and path.suffix.lower() in (".shp", ".dbf"):
+            return _read_shapefile_as(path, encoding)
         return gpd.read_file(path, encoding=encoding) if encoding else gpd.read_file(path)
     except LookupError as exc:
-        raise BoundaryError(f"unknown encoding {encoding!r}") from exc
+        raise BoundaryError(f"unknown encoding {encoding}") from exc
     except (DataSourceError, DataLayerError, ValueError, shapely.errors.GEOSException,
             OSError) as exc:
         raise BoundaryError(f"cannot read boundary file {path}: {exc}") from exc
+
+
+def _read_shapefile_as(path: Path, encoding: str) -> gpd.GeoDataFrame:
+    """A shapefile whose text is in ``encoding``, decoded by Python.
+
+    GDAL's own recoding (iconv) drops the last character of CP1258 text, whose decoder
+    waits for a combining tone mark; so the bytes are read as Latin-1 (one character
+    per byte) and decoded here.
+    """
+    "".encode(encoding)  # LookupError for an unknown encoding
+    frame = gpd.read_file(path, encoding="latin1")
+
+    def decode(value: object) -> object:
+        return value.encode("latin1").decode(encoding, errors="replace") \
+            if isinstance(value, str) else value
+
+    for column in frame.columns:
+        if column != frame.geometry.name and not pd.api.types.is_numeric_dtype(frame[column]):
+            frame[column] = frame[column].map(decode)
+    return frame.rename(columns={c: decode(c) for c in frame.columns
+                                 if c != frame.geometry.name})
 
 
 def suspicious_names(names: pd.Series) -> list[str]:

@@ -31,6 +31,7 @@ from .gigabit import add_gigabit
 from .grid import Grid, Membership, grid_for, membership, wgs84_to
 from .interpolate import default_interpolator
 from .population import population_on_grid
+from .small_area import synthetic_draws
 from .speed_basis import add_speed_basis
 from .targets import INSUFFICIENT, MET, NOT_MET, P_MET, P_NOT_MET, UNCERTAIN, Targets, \
     load_targets, status_from_probability
@@ -41,12 +42,16 @@ from .uncertainty import OperatorPrediction, ShareDistribution, realised_shares,
 # (:func:`~phusong.coverage.uncertainty.simulate_coverage`), calibrated on the simulator:
 # smaller when the sites come from a list than when they are located from the readings.
 LISTED_MODEL_STD_DB = 1.5
-LOCATED_MODEL_STD_DB = 4.5
-# Standard deviation (percentage points) of a unit's share where no reading supports the
-# model, falling linearly to 0 where readings support all of it; calibrated on five
-# simulated campaigns (benchmarks/calibration.py).
-LISTED_EXTRAPOLATION_STD_PP = 0.0
+LOCATED_MODEL_STD_DB = 6.0
+# Standard deviation (percentage points) added to the share of a unit without enough
+# data where no reading supports the model, falling with the square of the supported
+# share; calibrated on five simulated campaigns (benchmarks/calibration.py).
+LISTED_EXTRAPOLATION_STD_PP = 4.0
 LOCATED_EXTRAPOLATION_STD_PP = 0.0
+# Standard deviation (dB) of an offset of each operator's whole trend in the interval
+# simulations: the error that no average over a province removes.
+LISTED_GLOBAL_STD_DB = 0.3
+LOCATED_GLOBAL_STD_DB = 2.0
 NR_RSRP_RANGE_DBM = (-156.0, -31.0)
 MIN_RESOLUTION_M = 5.0
 MAX_RESOLUTION_M = 5000.0
@@ -244,7 +249,7 @@ def extrapolation_std_pp(supported_fraction: np.ndarray, site_list_used: bool) -
     """Per-unit standard deviation (percentage points) of the error of extending the
     model from the area near readings to the rest of a unit."""
     scale = LISTED_EXTRAPOLATION_STD_PP if site_list_used else LOCATED_EXTRAPOLATION_STD_PP
-    return scale * (1 - np.clip(np.nan_to_num(supported_fraction), 0, 1))
+    return scale * (1 - np.clip(np.nan_to_num(supported_fraction), 0, 1)) ** 2
 
 
 def estimate_coverage(
@@ -362,12 +367,17 @@ def estimate_coverage(
     report("aggregate", 0.7)
     covered = simulate_coverage(
         member, cells, per_operator, threshold, n_realisations=n_realisations,
-        model_std_db=LISTED_MODEL_STD_DB if everywhere else LOCATED_MODEL_STD_DB)
+        model_std_db=LISTED_MODEL_STD_DB if everywhere else LOCATED_MODEL_STD_DB,
+        global_std_db=LISTED_GLOBAL_STD_DB if everywhere else LOCATED_GLOBAL_STD_DB)
+    supported = supported_fraction(member, reliable, sampled, everywhere)
     distribution = ShareDistribution.around(
         basis, realised_shares(member, cells, covered, people if by_population else None,
                                reliable),
-        extrapolation_std_pp(supported_fraction(member, reliable, sampled, everywhere),
-                             everywhere))
+        np.where(sufficient, 0, extrapolation_std_pp(supported, everywhere)))
+    if not everywhere:
+        density = units["population"].to_numpy(dtype=float) / (member.unit_area_m2() / 1e6)
+        distribution, share_area, share_pop = fill_unsupported(
+            distribution, supported, sufficient, density, share_area, share_pop)
     report("aggregate", 0.95)
     far = ~reliable & (member.dominant_unit() >= 0)
     p_covered[far] = share_area[member.dominant_unit()[far]] / 100
@@ -413,6 +423,22 @@ def estimate_coverage(
     return Estimate(communes, grid, member, rsrp, rsrp_std, p_covered, summary,
                     counts_on_grid(grid, points), covered, cells, reliable,
                     gigabit.quarantined)
+
+
+def fill_unsupported(distribution: ShareDistribution, supported: np.ndarray,
+                     sufficient: np.ndarray, density: np.ndarray, *shares: np.ndarray
+                     ) -> tuple[ShareDistribution, ...]:
+    """Each unit's share: the model's over the part readings support, the small-area
+    regression's (:mod:`~phusong.coverage.small_area`) over the rest; the same for
+    each of ``shares`` (other bases of the same figure)."""
+    synthetic = synthetic_draws(distribution.point, sufficient, density,
+                                len(distribution.draws))
+    if synthetic is None:
+        return (distribution, *shares)
+    point, draws = synthetic
+    w = np.clip(np.nan_to_num(supported), 0, 1)
+    return (distribution.blended(ShareDistribution(point, draws), w),
+            *(w * np.nan_to_num(share) + (1 - w) * point for share in shares))
 
 
 def supported_fraction(member: Membership, reliable: np.ndarray, sampled_pct: np.ndarray,

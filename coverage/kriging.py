@@ -48,7 +48,8 @@ def empirical_variogram(X: np.ndarray, r: np.ndarray, max_lag: float, n_lags: in
 
 def fit_variogram(X: np.ndarray, r: np.ndarray, max_lag: float = 3000.0) -> ExponentialVariogram:
     """Weighted least-squares fit of an exponential model to the empirical variogram."""
-    variance = float(np.var(r)) if len(r) > 1 else 1.0
+    # A floor keeps the fit defined for (near-)constant residuals.
+    variance = max(float(np.var(r)), 1e-3) if len(r) > 1 else 1.0
     lags, gamma, counts = empirical_variogram(X, r, max_lag)
     ok = counts > 10
     if ok.sum() < 3:
@@ -63,7 +64,7 @@ def fit_variogram(X: np.ndarray, r: np.ndarray, max_lag: float = 3000.0) -> Expo
             sigma=1 / np.sqrt(counts[ok]),
             bounds=([0, 1e-6, 10.0], [4 * variance + 1, 4 * variance + 1, 5 * max_lag]),
         )
-    except RuntimeError:
+    except (RuntimeError, ValueError):
         return ExponentialVariogram(0.1 * variance, 0.9 * variance, max_lag / 3)
     return ExponentialVariogram(*map(float, params))
 

@@ -19,7 +19,8 @@ from scipy import ndimage
 from phusong.config import DEFAULT_MIN_READINGS, DEFAULT_MIN_SAMPLED_AREA_PCT, SAMPLED_RADIUS_M
 from phusong.errors import EstimationError
 
-from .estimate import add_status_columns, extrapolation_std_pp, supported_fraction
+from .estimate import (add_status_columns, extrapolation_std_pp, fill_unsupported,
+                       supported_fraction)
 from .grid import Grid, Membership, membership
 from .outputs import (P_COVERED_TIF, READINGS_TIF, REALISATIONS_NPZ, check_estimate_folder,
                       load_realisations)
@@ -84,10 +85,15 @@ def reaggregate(estimates_dir: str | Path, units: gpd.GeoDataFrame, targets: Tar
     sufficient = ((counts >= min_readings) & (sampled >= min_sampled_area_pct)
                   & (with_data >= MIN_COVERED_AREA_SHARE))
     listed = bool(summary.get("site_list_used"))
-    point = 100 * member.mean_within(p_covered, reliable)
+    supported = supported_fraction(member, reliable, sampled, listed)
     distribution = ShareDistribution.around(
-        point, realised_shares(member, cells, covered, within=reliable),
-        extrapolation_std_pp(supported_fraction(member, reliable, sampled, listed), listed))
+        100 * member.mean_within(p_covered, reliable),
+        realised_shares(member, cells, covered, within=reliable),
+        np.where(sufficient, 0, extrapolation_std_pp(supported, listed)))
+    if not listed:
+        density = units["population"].to_numpy(dtype=float) / (member.unit_area_m2() / 1e6)
+        distribution, = fill_unsupported(distribution, supported, sufficient, density)
+    point = distribution.point
     table = pd.DataFrame({
         "code": units["code"].to_numpy(),
         "name": units["name"].to_numpy(),

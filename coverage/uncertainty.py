@@ -49,10 +49,16 @@ def simulate_coverage(
     n_realisations: int = 100,
     model_std_db: float = 4.5,
     model_correlation_m: float = 3000.0,
+    global_std_db: float = 1.0,
     seed: int = 0,
 ) -> np.ndarray:
     """Whether each of ``cells`` is covered by some operator in each simulated error
-    field: a boolean array of shape ``(n_realisations, len(cells))``."""
+    field: a boolean array of shape ``(n_realisations, len(cells))``.
+
+    ``global_std_db`` is the standard deviation of an offset shared by every cell of an
+    operator (a bias of its whole trend), which no spatial average removes: it is what
+    keeps a province figure's interval honest.
+    """
     rng = np.random.default_rng(seed)
     covered = np.zeros((n_realisations, len(cells)), dtype=bool)
     coarse = _Coarse(member, cells, model_correlation_m)
@@ -64,6 +70,7 @@ def simulate_coverage(
             value = op.mean + op.std * field.sample(1.0, rng).ravel()[cells]
             if model_std_db > 0:
                 value += coarse.field(model_std_db, rng)
+            value += global_std_db * rng.standard_normal()
             covered[r] |= value >= threshold
     return covered
 
@@ -115,6 +122,12 @@ class ShareDistribution:
             rng = np.random.default_rng(seed)
             draws = draws + rng.standard_normal(draws.shape) * np.nan_to_num(extra_std_pp)
         return cls(point, np.clip(draws, 0, 100))
+
+    def blended(self, other: "ShareDistribution", weight: np.ndarray) -> "ShareDistribution":
+        """``weight`` × this + (1 − ``weight``) × ``other``, unit by unit and draw by draw."""
+        w = np.clip(np.nan_to_num(weight), 0, 1)
+        return ShareDistribution(w * self.point + (1 - w) * other.point,
+                                 w * self.draws + (1 - w) * other.draws)
 
     def interval(self, level: float = 0.90) -> tuple[np.ndarray, np.ndarray]:
         """Equal-tailed interval of the draws, at least as wide as to hold the point."""

@@ -11,7 +11,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Optional
 
-import click
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,8 +19,14 @@ from . import __version__
 from .config import DEFAULT_CRS, DEFAULT_NR_THRESHOLD_DBM, DEFAULT_RESOLUTION_M
 from .console import make_console, make_streams_safe
 from .errors import PhusongError
-from .i18n import set_language, t
-from .outputs import atomic_file, staged_folder
+from .i18n import localise, set_language, t
+from .outputs import atomic_file, check_output_file, check_output_folder, staged_folder
+
+try:  # typer ≥ 0.20 carries its own copy of click
+    from typer._click import exceptions as CLICK
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click import exceptions as CLICK
+NoArgsIsHelp = getattr(CLICK, "NoArgsIsHelpError", ())
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=t("app.help", "en"),
                   pretty_exceptions_enable=False)
@@ -92,8 +97,8 @@ def _run_simulate(out: Path, seed: int, readings: int, report) -> Path:
 
 def _warn(warnings: list[str]) -> None:
     for warning in warnings:
-        console.print(f"[yellow]{t('warning.prefix')}:[/yellow] {warning}", highlight=False,
-                      markup=True)
+        console.print(f"{t('warning.prefix')}: {localise(warning)}", highlight=False,
+                      markup=False)
 
 
 def _run_estimate(store: Path, units, options: dict, report) -> "Estimate":
@@ -160,7 +165,7 @@ def _parse_date(value: Optional[str], option: str) -> Optional[datetime]:
     try:
         return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise click.BadParameter(t("error.bad_date", value=value), param_hint=option) from None
+        raise typer.BadParameter(t("error.bad_date", value=value), param_hint=option) from None
 
 
 ForceOpt = typer.Option(False, "--force", help="Replace an output folder that holds other files.")
@@ -175,6 +180,7 @@ def simulate(
     force: bool = ForceOpt,
 ) -> None:
     """Simulate a synthetic measurement campaign with known ground truth."""
+    check_output_folder(out, "simulation", force)
     with _progress() as report, staged_folder(out, "simulation", force=force) as (staging, _):
         _run_simulate(staging, seed, readings, report)
     console.print(t("done.simulate", store=out / "campaign.gpkg"))
@@ -210,6 +216,7 @@ def estimate(
                "crs": crs, "method": _check_method(method),
                "since": _parse_date(since, "--since"), "until": _parse_date(until, "--until"),
                "max_position_error": max_position_error}
+    check_output_folder(out, "estimate")
     with _progress() as report:
         units = _load_units(boundaries, id_field, name_field, population_field, report, encoding)
         result = _run_estimate(store, units, options, report)
@@ -224,7 +231,7 @@ def _check_method(method: str) -> str:
     from phusong.coverage.interpolate import METHODS
 
     if method != "auto" and method not in METHODS:
-        raise click.BadParameter(t("error.bad_choice", value=method,
+        raise typer.BadParameter(t("error.bad_choice", value=method,
                                    choices=", ".join((*METHODS, "auto"))),
                                  param_hint="--method")
     return method
@@ -285,6 +292,7 @@ def reaggregate(
     from phusong.coverage.outputs import with_status_labels
     from phusong.coverage.reaggregate import reaggregate as run
 
+    check_output_file(out)
     with _progress() as report:
         units = _load_units(boundaries, id_field, name_field, population_field, report, encoding)
         report("step.aggregate", 0.0)
@@ -302,6 +310,7 @@ def map_command(
     out: Path = typer.Option(..., "--out", help="HTML file to write."),
 ) -> None:
     """Draw the coverage and gap map of an estimate."""
+    check_output_file(out)
     with _progress() as report:
         path = _run_map(estimates, out, report)
     console.print(t("done.map", path=path))
@@ -326,6 +335,7 @@ def demo(
     from phusong.coverage.simulate import DECLARATIONS_CSV, SITES_DECLARED_CSV
     from phusong.maps import write_map
 
+    check_output_folder(out, "demo", force)
     with _progress() as report, staged_folder(out, "demo", force=force) as (staging, run_id):
         store = _run_simulate(staging / "simulation", seed, readings, report)
         units = _load_units(boundaries, id_field, name_field, population_field, report, encoding)
@@ -345,7 +355,7 @@ def demo(
 
 
 def _fail(message: str, code: int = 1) -> None:
-    make_console(stderr=True).print(f"{t('error.prefix')}: {message}", markup=False,
+    make_console(stderr=True).print(f"{t('error.prefix')}: {localise(message)}", markup=False,
                                     highlight=False, soft_wrap=True)
     sys.exit(code)
 
@@ -385,11 +395,14 @@ def main() -> None:
             sys.exit(code)
     except PhusongError as exc:
         _fail(str(exc))
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         _fail(t("error.interrupted"), code=130)
-    except click.ClickException as exc:
+    except NoArgsIsHelp as exc:
+        console.print(exc.format_message(), markup=False, highlight=False)
+        sys.exit(0)
+    except CLICK.ClickException as exc:
         _fail(localise_click_error(exc), code=2)
     except KeyboardInterrupt:
         _fail(t("error.interrupted"), code=130)
@@ -405,19 +418,19 @@ def main() -> None:
         _internal_error(exc)
 
 
-def localise_click_error(exc: click.ClickException) -> str:
+def localise_click_error(exc: Exception) -> str:
     """Click's usage errors in the chosen language, naming the option and the value."""
-    if isinstance(exc, click.BadParameter):
+    if isinstance(exc, CLICK.MissingParameter):
+        names = exc.param.opts[0] if exc.param is not None and exc.param.opts else ""
+        return t("error.missing_option", option=names)
+    if isinstance(exc, CLICK.BadParameter):
         hint = exc.param_hint or (exc.param.opts[0] if exc.param and exc.param.opts else "")
         if isinstance(hint, (list, tuple)):
             hint = " / ".join(hint)
         return t("error.bad_value", option=hint, detail=exc.message)
-    if isinstance(exc, click.MissingParameter):
-        names = exc.param.opts[0] if exc.param is not None and exc.param.opts else ""
-        return t("error.missing_option", option=names)
-    if isinstance(exc, click.NoSuchOption):
+    if isinstance(exc, CLICK.NoSuchOption):
         return t("error.no_such_option", option=exc.option_name)
-    if isinstance(exc, click.UsageError):
+    if isinstance(exc, CLICK.UsageError):
         return t("error.usage", detail=exc.message)
     return exc.format_message()
 

@@ -6,6 +6,8 @@ The language comes from :func:`set_language` (the CLI's ``--lang``), else the
 from __future__ import annotations
 
 import os
+import re
+from functools import lru_cache
 
 from .errors import ConfigError
 
@@ -125,3 +127,28 @@ def t(key: str, lang: str | None = None, **values: object) -> str:
     vi, en = MESSAGES[key]
     text = en if (lang or current_language()) == "en" else vi
     return text.format(**values) if values else text
+
+
+@lru_cache(maxsize=1)
+def _vietnamese_patterns() -> list[tuple[re.Pattern, str]]:
+    from .messages import VIETNAMESE
+
+    patterns = []
+    for english, vietnamese in VIETNAMESE:
+        parts = re.split(r"(\{[a-z]\})", english)
+        regex = "".join(f"(?P<{p[1]}>.+?)" if re.fullmatch(r"\{[a-z]\}", p) else re.escape(p)
+                        for p in parts)
+        patterns.append((re.compile(f"^{regex}$", re.DOTALL), vietnamese))
+    return patterns
+
+
+def localise(message: str, lang: str | None = None) -> str:
+    """An error or warning detail in the current (or given) language (see
+    :mod:`phusong.messages`); unchanged in English or when no template matches."""
+    if (lang or current_language()) == "en":
+        return message
+    for pattern, vietnamese in _vietnamese_patterns():
+        match = pattern.match(message)
+        if match:
+            return vietnamese.format(**match.groupdict())
+    return message

@@ -61,6 +61,20 @@ def _check_target(out: Path, kind: str, force: bool) -> None:
                           "or add --force to replace it")
 
 
+def check_output_folder(out: str | Path, kind: str, force: bool = False) -> None:
+    """Fail before any work if ``out`` cannot receive a run of ``kind`` (see
+    :func:`staged_folder`)."""
+    out = Path(out).absolute()
+    _recover(out)
+    _check_target(out, kind, force)
+
+
+def check_output_file(path: str | Path) -> None:
+    """Fail before any work if ``path`` cannot be written as a file."""
+    if Path(path).is_dir():
+        raise OutputError(f"{path} is a folder; give a file name")
+
+
 @contextmanager
 def staged_folder(out: str | Path, kind: str, run_id: str | None = None,
                   force: bool = False) -> Iterator[tuple[Path, str]]:

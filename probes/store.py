@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -319,8 +320,15 @@ class ReadingStore:
         selected = ", ".join(["geom"] + [f'"{n}"' for n in names])
         sql = (f'SELECT {selected} FROM "{layer}"' + (f" WHERE {where}" if where else "")
                + " ORDER BY fid")
-        frame = pd.read_sql_query(sql, self._conn)
-        frame["lon"], frame["lat"] = gpkg.decode_points(frame.pop("geom").tolist())
+        try:
+            frame = pd.read_sql_query(sql, self._conn)
+        except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
+            raise StoreError(f"cannot read {layer} from {self.path}: {exc}") from exc
+        try:
+            frame["lon"], frame["lat"] = gpkg.decode_points(frame.pop("geom").tolist())
+        except (struct.error, IndexError, TypeError) as exc:
+            raise StoreError(f"{self.path}: a damaged geometry in {layer} ({exc}); "
+                             "repair or remove that row (e.g. in QGIS)") from exc
         for column in (known[n] for n in names):
             if column.sql_type == "BOOLEAN":
                 frame[column.name] = frame[column.name].astype("boolean")

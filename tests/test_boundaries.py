@@ -101,3 +101,86 @@ def test_grid_areas_match_polygon_areas():
     assert relative.max() < 0.01
     per_cell = np.bincount(member.cell, member.fraction)
     assert per_cell.max() <= 1 + 1e-9
+
+
+def units_frame(geometries, codes=None, names=None, population=None):
+    n = len(geometries)
+    return gpd.GeoDataFrame({"ward_code": codes or [f"{i:05d}" for i in range(n)],
+                             "full_name": names or [f"Xã Số {i}" for i in range(n)],
+                             "population": population or [1000] * n},
+                            geometry=geometries, crs="EPSG:4326")
+
+
+def test_overlapping_units_are_refused(tmp_path):
+    frame = units_frame([square(106.0, 21.0), square(106.005, 21.0), square(106.2, 21.0)])
+    with pytest.raises(BoundaryError, match="00000 and 00001 share"):
+        load_boundaries(write(tmp_path, frame))
+
+
+def test_slight_overlaps_and_gaps_are_warned(tmp_path):
+    ring = [square(106.0, 21.0), square(106.01, 21.0), square(106.02, 21.0),
+            square(106.0, 21.01), square(106.02, 21.01), square(106.0, 21.02),
+            square(106.01, 21.02), square(106.02, 21.02), square(106.0099, 21.0, 0.0102)]
+    units = load_boundaries(write(tmp_path, units_frame(ring[:-1])))
+    assert any("gaps between units" in w for w in units.attrs["warnings"])
+    sliver = units_frame([square(106.0, 21.0), square(106.0099, 21.0), square(106.1, 21.0)])
+    units = load_boundaries(write(tmp_path, sliver, "s.gpkg"))
+    assert any("overlap slightly" in w for w in units.attrs["warnings"])
+
+
+def test_repair_is_reported_with_the_area_change(tmp_path):
+    bowtie = Polygon([(106.0, 21.0), (106.02, 21.02), (106.02, 21.0), (106.0, 21.02)])
+    units = load_boundaries(write(tmp_path, units_frame([bowtie, square(106.1, 21.0)])))
+    [warning] = [w for w in units.attrs["warnings"] if "invalid" in w]
+    assert "unit 00000" in warning and "Self-intersection" in warning and "area changed" in warning
+
+
+def test_negative_or_missing_population(tmp_path):
+    frame = units_frame([square(106.0, 21.0), square(106.1, 21.0)], population=[-5, 1000])
+    with pytest.raises(BoundaryError, match="negative population for 00000"):
+        load_boundaries(write(tmp_path, frame))
+    frame = units_frame([square(106.0, 21.0), square(106.1, 21.0)], population=[None, 1000])
+    units = load_boundaries(write(tmp_path, frame, "m.gpkg"))
+    assert any("no population for 00000" in w for w in units.attrs["warnings"])
+
+
+def cp1258(text: str) -> bytes:
+    """Windows-1258 bytes of Vietnamese text: letters it lacks as one code are written as
+    the letter and a combining tone mark, as that code page does."""
+    out = b""
+    for char in text:
+        try:
+            out += char.encode("cp1258")
+            continue
+        except UnicodeEncodeError:
+            pass
+        parts = unicodedata.normalize("NFD", char)
+        for i, mark in enumerate(parts[1:], start=1):
+            base = unicodedata.normalize("NFC", parts[:i] + parts[i + 1:])
+            try:
+                out += base.encode("cp1258") + mark.encode("cp1258")
+                break
+            except UnicodeEncodeError:
+                continue
+        else:
+            raise ValueError(f"{char!r} has no cp1258 form")
+    return out
+
+
+def test_shapefile_in_cp1258_without_cpg(tmp_path):
+    names = ["Phường Bắc Giang", "Xã Đồng Việt"]
+    frame = units_frame([square(106.0, 21.0), square(106.1, 21.0)], names=names)
+    frame = frame.rename(columns={"ward_code": "code", "full_name": "name"})
+    path = tmp_path / "old.shp"
+    frame.to_file(path)
+    dbf = bytearray(path.with_suffix(".dbf").read_bytes())
+    dbf[29] = 0  # no language driver: what old Vietnamese shapefiles carry
+    for name in names:
+        utf8 = name.encode("utf-8")
+        dbf = dbf.replace(utf8, cp1258(name).ljust(len(utf8), b" "))
+    path.with_suffix(".dbf").write_bytes(bytes(dbf))
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    with pytest.raises(BoundaryError, match="--encoding"):
+        load_boundaries(path, "code", "name")
+    units = load_boundaries(path, "code", "name", encoding="cp1258")
+    assert units["name"].tolist() == names

@@ -17,11 +17,11 @@ def test_error_is_clear_and_localised(tmp_path):
     missing = tmp_path / "nothing.gpkg"
     vi = run_cli("estimate", "--store", str(missing), "--out", str(tmp_path), check=False)
     assert vi.returncode == 1
-    assert "Lỗi" in vi.stderr.decode() and "no readings store" in vi.stderr.decode()
+    assert "Lỗi" in vi.stderr.decode() and "không có kho dữ liệu đo" in vi.stderr.decode()
     assert "Traceback" not in vi.stderr.decode()
     en = run_cli("--lang", "en", "estimate", "--store", str(missing), "--out", str(tmp_path),
                  check=False)
-    assert en.stderr.decode().startswith("Error")
+    assert en.stderr.decode().startswith("Error") and "no readings store" in en.stderr.decode()
     env = run_cli("estimate", "--store", str(missing), "--out", str(tmp_path), check=False,
                   env={"PHUSONG_LANG": "en"})
     assert env.stderr.decode().startswith("Error")

@@ -24,8 +24,9 @@ def test_demo_writes_the_table_and_the_map(demo_dir):
     assert len(table) == 99
     assert EXPECTED_COLUMNS <= set(table.columns)
     assert table["code"].is_unique and table["code"].str.len().eq(5).all()
-    assert set(table["status"]) <= {"met", "not_met", "insufficient_data"}
-    labels = {"met": "Đạt", "not_met": "Chưa đạt", "insufficient_data": "Thiếu dữ liệu"}
+    assert set(table["status"]) <= {"met", "not_met", "uncertain", "insufficient_data"}
+    labels = {"met": "Đạt", "not_met": "Chưa đạt", "uncertain": "Chưa chắc chắn",
+              "insufficient_data": "Thiếu dữ liệu"}
     assert (table["status_label"] == table["status"].map(labels)).all()
     insufficient = table["status"] == "insufficient_data"
     assert insufficient.any() and (~insufficient).sum() >= 60

@@ -193,11 +193,15 @@ def test_kill_minus_nine_loses_no_committed_reading(tmp_path):
     assert len(committed) > 100
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    frame = gpd.read_file(path, layer=SIGNAL_LAYER)
-    stored = set(frame["reading_id"])
-    missing = committed - stored
-    print(f"committed {len(committed)}, stored {len(stored)}, missing {len(missing)}")
-    assert not missing
+    alone = tmp_path / "usb" / "killed.gpkg"  # the .gpkg copied on its own, as staff do
+    alone.parent.mkdir()
+    alone.write_bytes(path.read_bytes())
+    for copy in (path, alone):
+        stored = set(gpd.read_file(copy, layer=SIGNAL_LAYER)["reading_id"])
+        missing = committed - stored
+        print(f"{copy.parent.name}: committed {len(committed)}, stored {len(stored)}, "
+              f"missing {len(missing)}")
+        assert not missing
 
 
 def test_point_blobs_from_other_tools_decode():
@@ -213,3 +217,69 @@ def test_point_blobs_from_other_tools_decode():
     assert lon.tolist()[:1] + lon.tolist()[2:] == [106.25, 105.5, 107.0]
     assert lat.tolist()[:1] + lat.tolist()[2:] == [21.5, 20.5, 22.0]
     assert np.isnan(lon[1]) and np.isnan(lat[1])
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def test_reading_never_writes(tmp_path):
+    path = tmp_path / "s.gpkg"
+    with ReadingStore(path) as store:
+        store.add_signal([reading(i) for i in range(5)])
+    with sqlite3.connect(path) as conn:  # what GDAL leaves: a GeoPackage in WAL mode
+        assert conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal"
+    before = _snapshot(tmp_path)
+    with ReadingStore(path, readonly=True) as store:
+        assert store.count(SIGNAL_LAYER) == 5
+        assert len(store.read_table(SIGNAL_LAYER)) == 5
+        with pytest.raises(StoreError, match="read-only"):
+            store.add_signal([reading(9)])
+    assert _snapshot(tmp_path) == before
+    empty = tmp_path / "empty.gpkg"
+    empty.write_bytes(b"")
+    with pytest.raises(StoreError, match="empty file"):
+        ReadingStore(empty, readonly=True)
+    assert empty.stat().st_size == 0
+    with pytest.raises(StoreError, match="folder"):
+        ReadingStore(tmp_path, readonly=True)
+
+
+def test_writer_folds_a_wal_store_back_into_one_file(tmp_path):
+    path = tmp_path / "s.gpkg"
+    ReadingStore(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+    with ReadingStore(path) as store:
+        store.add_signal([reading(1)])
+        assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert not (tmp_path / "s.gpkg-wal").exists()
+
+
+@pytest.mark.parametrize("changes, reason", [
+    ({"lon": 2.35, "lat": 48.85}, "outside the country"),
+    ({"time_utc": datetime(1970, 1, 1, tzinfo=timezone.utc)}, "before 2010-01-01"),
+    ({"time_utc": datetime(2099, 1, 1, tzinfo=timezone.utc)}, "in the future"),
+    ({"nr_ss_rsrp": -90.0}, "unknown field(s) 'nr_ss_rsrp' (did you mean 'nr_ss_rsrp_dbm'?)"),
+])
+def test_implausible_readings_are_quarantined(tmp_path, changes, reason):
+    with ReadingStore(tmp_path / "s.gpkg") as store:
+        result = store.add_signal([reading(1, **changes), reading(2)])
+        assert (result.inserted, result.quarantined) == (1, 1)
+        assert reason in store.read_quarantine()["reason"].iloc[0]
+
+
+def test_region_can_be_widened_for_foreign_campaigns(tmp_path):
+    with ReadingStore(tmp_path / "s.gpkg", region=None) as store:
+        assert store.add_signal([reading(1, lon=8.8, lat=53.1)]).inserted == 1
+
+
+def test_damaged_geometry_blob_is_a_clear_error(tmp_path):
+    path = tmp_path / "s.gpkg"
+    with ReadingStore(path) as store:
+        store.add_signal([reading(i) for i in range(3)])
+    with sqlite3.connect(path) as conn:
+        conn.execute(f'UPDATE "{SIGNAL_LAYER}" SET geom = X\'4750\' WHERE fid = 2')
+    with ReadingStore(path, readonly=True) as store:
+        with pytest.raises(StoreError, match="damaged geometry"):
+            store.read_table(SIGNAL_LAYER)

@@ -1,0 +1,201 @@
+"""Vietnamese for the details of errors and warnings.
+
+Errors are raised with English text built from a template; this catalogue maps each
+template (its ``{…}`` fields in order) to its Vietnamese form, as gettext maps a
+message id to its translation. :func:`phusong.i18n.localise` applies it when the
+message reaches the user. A template missing here is shown in English: add it.
+"""
+from __future__ import annotations
+
+VIETNAMESE: tuple[tuple[str, str], ...] = (
+    # boundaries
+    ("boundary file not found: {a}", "không tìm thấy tệp ranh giới: {a}"),
+    ("{a}: {b} names look wrongly decoded (e.g. {c}): give the file's encoding with --encoding "
+     "(cp1258 for old Vietnamese shapefiles, or add a .cpg file)",
+     "{a}: {b} tên có vẻ bị giải mã sai bảng mã (ví dụ {c}): hãy chỉ rõ bảng mã của tệp bằng "
+     "--encoding (cp1258 với shapefile tiếng Việt cũ, hoặc thêm tệp .cpg)"),
+    ("{a}: units overlap: {b}: each place must belong to one unit",
+     "{a}: các đơn vị chồng lấn nhau: {b}: mỗi nơi chỉ được thuộc một đơn vị"),
+    ("{a}: negative population for {b}", "{a}: dân số âm ở {b}"),
+    ("{a}: population {b} of {c} is not a number", "{a}: dân số {b} của {c} không phải là số"),
+    ("{a} has no field {b} (given by {c}); its fields are: {d}",
+     "{a} không có trường {b} (chỉ định bởi {c}); các trường của tệp là: {d}"),
+    ("{a} extends to lon {b}…{c}, lat {d}…{e}, outside Vietnam: is its CRS declared correctly?",
+     "{a} trải tới kinh độ {b}…{c}, vĩ độ {d}…{e}, ngoài lãnh thổ Việt Nam: hệ toạ độ (CRS) "
+     "của tệp có khai báo đúng không?"),
+    ("{a} holds no features", "{a} không có đối tượng nào"),
+    ("{a} declares no CRS; add one (e.g. a .prj file) or convert it to GeoPackage",
+     "{a} không khai báo hệ toạ độ (CRS); hãy thêm (ví dụ tệp .prj) hoặc chuyển sang GeoPackage"),
+    ("{a}: some units have no {b}", "{a}: một số đơn vị không có {b}"),
+    ("{a}: {b} repeats for {c}", "{a}: {b} bị trùng ở {c}"),
+    ("{a}: units without a polygon: {b}", "{a}: đơn vị không có vùng ranh giới: {b}"),
+    ("unknown encoding {a}", "bảng mã không xác định {a}"),
+    ("cannot read boundary file {a}: {b}", "không đọc được tệp ranh giới {a}: {b}"),
+    ("{a}: the polygon of unit {b} is invalid ({c}) and was repaired; its area changed by {d} %",
+     "{a}: vùng ranh giới của đơn vị {b} không hợp lệ ({c}) và đã được sửa; diện tích thay "
+     "đổi {d} %"),
+    ("{a}: {b} pairs of units overlap slightly ({c} km² in all; the most, {d} and {e}, by {f} % "
+     "of the smaller): readings there count for one of them",
+     "{a}: {b} cặp đơn vị chồng lấn nhẹ (tổng {c} km²; nhiều nhất là {d} và {e}, {f} % diện "
+     "tích đơn vị nhỏ hơn): điểm đo ở đó chỉ được tính cho một đơn vị"),
+    ("{a}: {b} gaps between units ({c} km² in all; the largest near x={d}, y={e} in {f}) "
+     "belong to no unit",
+     "{a}: {b} khoảng hở giữa các đơn vị (tổng {c} km²; lớn nhất gần x={d}, y={e} theo {f}) "
+     "không thuộc đơn vị nào"),
+    ("{a}: no population for {b}", "{a}: không có dân số của {b}"),
+    ("{a} has no population field {b}: figures by population and the province figure are not "
+     "available (give --population-field)",
+     "{a} không có trường dân số {b}: không tính được chỉ tiêu theo dân số và số liệu toàn "
+     "tỉnh (dùng --population-field)"),
+    # estimate
+    ("threshold {a} dBm is outside the NR SS-RSRP reporting range {b}…{c} dBm",
+     "ngưỡng {a} dBm nằm ngoài dải báo cáo NR SS-RSRP {b}…{c} dBm"),
+    ("resolution {a} m is outside {b}…{c} m", "độ phân giải {a} m nằm ngoài khoảng {b}…{c} m"),
+    ("a {a} m grid over these boundaries has {b} cells and needs about {c} GiB of memory; {d} "
+     "GiB is free: choose a coarser resolution",
+     "lưới {a} m trên vùng ranh giới này có {b} ô và cần khoảng {c} GiB bộ nhớ; chỉ còn {d} "
+     "GiB: hãy chọn độ phân giải thô hơn"),
+    ("--since {a} is not before --until {b}", "--since {a} không trước --until {b}"),
+    ("{a}: none of its {b} readings with a position tells whether 5G is present (NR readings, "
+     "or readings from a 5G-capable device with data active)",
+     "{a}: không điểm đo nào trong {b} điểm có vị trí cho biết có 5G hay không (cần điểm đo "
+     "NR, hoặc điểm đo từ thiết bị hỗ trợ 5G đang truyền dữ liệu)"),
+    ("none of the {a} readings lies inside the boundaries: are these the right boundaries for "
+     "this campaign?",
+     "không điểm nào trong {a} điểm đo nằm trong ranh giới: ranh giới này có đúng cho đợt đo "
+     "không?"),
+    ("maximum position error {a} m must be > 0", "sai số vị trí tối đa {a} m phải > 0"),
+    ("{a} of {b} readings lie outside every unit and count for none",
+     "{a} trong {b} điểm đo nằm ngoài mọi đơn vị và không được tính"),
+    ("site list, operator {a}: {b} % of its strong NR readings (≥ {c} dBm) lie over {d} m from "
+     "every listed NR site (median {e} m): the list does not explain the readings; check its "
+     "positions and CRS",
+     "danh sách trạm, nhà mạng {a}: {b} % điểm đo NR mạnh (≥ {c} dBm) cách mọi trạm NR trong "
+     "danh sách hơn {d} m (trung vị {e} m): danh sách không giải thích được kết quả đo; hãy "
+     "kiểm tra vị trí và hệ toạ độ"),
+    ("operator {a}: none of its {b} readings from active 5G-capable devices saw NR, so its 5G "
+     "coverage is counted as 0 %",
+     "nhà mạng {a}: không điểm nào trong {b} điểm đo từ thiết bị 5G đang truyền dữ liệu thấy "
+     "NR, nên vùng phủ 5G của nhà mạng này được tính là 0 %"),
+    ("too few NR readings to cross-validate", "quá ít điểm đo NR để kiểm định chéo"),
+    ("unknown method {a}; choose from {b}", "phương pháp không xác định {a}; chọn một trong {b}"),
+    # declarations and CSV inputs
+    ("{a} must be > 0, not {b}", "{a} phải > 0, không phải {b}"),
+    ("operator is empty", "thiếu nhà mạng (operator)"),
+    ("technology {a} is not one of {b}", "công nghệ {a} không thuộc {b}"),
+    ("give either lon/lat or commune_code (exactly one)",
+     "cần lon/lat hoặc commune_code (chỉ một trong hai)"),
+    ("{a} lacks the column(s) {b}", "{a} thiếu cột {b}"),
+    ("{a} has {b} invalid row(s): {c}", "{a} có {b} dòng không hợp lệ: {c}"),
+    ("{a} % of the declarations match no unit of the boundaries ({b}): are they for these "
+     "boundaries, with the same commune codes?",
+     "{a} % khai báo không khớp đơn vị nào của ranh giới ({b}): khai báo có dùng cùng bộ mã "
+     "xã/phường với ranh giới không?"),
+    ("{a} is not a number", "{a} không phải là số"),
+    ("lon/lat ({a}, {b}) is outside Vietnam", "lon/lat ({a}, {b}) nằm ngoài Việt Nam"),
+    ("households {a} is not an integer", "số hộ {a} không phải số nguyên"),
+    ("households is required with commune_code", "cần số hộ (households) khi dùng commune_code"),
+    ("declarations: {a} row(s) not counted ({b}), listed in declarations_quarantine.csv",
+     "khai báo: {a} dòng không được tính ({b}), liệt kê trong declarations_quarantine.csv"),
+    ("lon/lat ({a}, {b}) are not numbers", "lon/lat ({a}, {b}) không phải là số"),
+    ("as_of {a} is not YYYY-MM-DD", "as_of {a} không có dạng YYYY-MM-DD"),
+    ("declarations: {a} commune codes matched only after restoring their leading zeros",
+     "khai báo: {a} mã xã/phường chỉ khớp sau khi bổ sung số 0 ở đầu"),
+    ("unknown CRS {a}: give it as EPSG:NNNN", "hệ toạ độ không xác định {a}: ghi dạng EPSG:NNNN"),
+    ("{a} is a folder, not a {b} CSV file", "{a} là thư mục, không phải tệp CSV {b}"),
+    ("{a} has a header but no rows", "{a} chỉ có dòng tiêu đề, không có dữ liệu"),
+    ("{a}: rows without a known operator (MCC-MNC or name) or a position in Vietnam at "
+     "line(s) {b}",
+     "{a}: các dòng không có nhà mạng hợp lệ (MCC-MNC hoặc tên) hoặc vị trí trong Việt Nam: "
+     "dòng {b}"),
+    ("{a} not found: {b}", "không tìm thấy {a}: {b}"),
+    ("{a} is empty", "{a} rỗng"),
+    ("{a} is not UTF-8: save it as CSV UTF-8", "{a} không dùng bảng mã UTF-8: hãy lưu dạng CSV UTF-8"),
+    ("{a} is not a readable CSV: {b}", "{a} không đọc được như tệp CSV: {b}"),
+    # estimate folders, rasters, outputs
+    ("{a} is not a folder written by phusong estimate",
+     "{a} không phải thư mục do phusong estimate tạo ra"),
+    ("{a} holds no complete estimate (no .phusong-run marker): run phusong estimate again",
+     "{a} không chứa kết quả ước tính hoàn chỉnh (thiếu tệp .phusong-run): hãy chạy lại "
+     "phusong estimate"),
+    ("{a} lacks {b}: run phusong estimate again", "{a} thiếu {b}: hãy chạy lại phusong estimate"),
+    ("{a} mixes runs: {b}, the folder from run {c}: run phusong estimate again",
+     "{a} trộn kết quả của nhiều lần chạy: {b}, còn thư mục thuộc lần chạy {c}: hãy chạy lại "
+     "phusong estimate"),
+    ("{a} is damaged: {b}", "{a} bị hỏng: {b}"),
+    ("cannot read population raster {a}: {b}", "không đọc được raster dân số {a}: {b}"),
+    ("{a} has no CRS", "{a} không có hệ toạ độ (CRS)"),
+    ("{a} holds no value (every cell is nodata): it may be damaged or half-written",
+     "{a} không có giá trị nào (mọi ô đều trống): tệp có thể bị hỏng hoặc ghi dở"),
+    ("cannot read raster {a}: {b}", "không đọc được raster {a}: {b}"),
+    ("{a} is not a north-up raster with square cells",
+     "{a} không phải raster hướng bắc với ô vuông"),
+    ("{a}: {b} and {c} are on different grids: run phusong estimate again",
+     "{a}: {b} và {c} không cùng lưới: hãy chạy lại phusong estimate"),
+    ("{a} already holds a campaign ({b}): a second one would mix with it while truth/ "
+     "describes only the last",
+     "{a} đã có một đợt đo ({b}): đợt thứ hai sẽ trộn lẫn trong khi truth/ chỉ mô tả đợt cuối"),
+    ("{a} is a file, not a folder", "{a} là tệp, không phải thư mục"),
+    ("{a} already holds other files: choose a new or empty folder, or add --force to replace it",
+     "{a} đã có các tệp khác: hãy chọn thư mục mới hoặc trống, hoặc thêm --force để ghi đè"),
+    ("{a} is a folder; give a file name", "{a} là thư mục; hãy cho tên tệp"),
+    ("cannot write in {a}: permission denied", "không ghi được vào {a}: không có quyền"),
+    # targets
+    ("{a}.{b} is missing", "thiếu {a}.{b}"),
+    ("{a}.{b} must be a number, not {c}", "{a}.{b} phải là số, không phải {c}"),
+    ("{a}.{b} = {c} outside [{d}, {e}]", "{a}.{b} = {c} nằm ngoài [{d}, {e}]"),
+    ("{a} is a folder, not a targets TOML file", "{a} là thư mục, không phải tệp chỉ tiêu TOML"),
+    ("{a} needs [targets.coverage_5g] and [targets.gigabit_fixed]",
+     "{a} cần có [targets.coverage_5g] và [targets.gigabit_fixed]"),
+    ("targets.coverage_5g.basis must be one of {a}, not {b}",
+     "targets.coverage_5g.basis phải là một trong {a}, không phải {b}"),
+    ("targets file not found: {a}", "không tìm thấy tệp chỉ tiêu: {a}"),
+    ("{a} is not UTF-8: save it as UTF-8", "{a} không dùng bảng mã UTF-8: hãy lưu dạng UTF-8"),
+    ("{a} is not valid TOML: {b}", "{a} không phải TOML hợp lệ: {b}"),
+    ("unknown language {a}; choose one of {b}", "ngôn ngữ không xác định {a}; chọn một trong {b}"),
+    # the readings store and its records
+    ("{a} is a folder, not a readings store (.gpkg file)",
+     "{a} là thư mục, không phải kho dữ liệu đo (tệp .gpkg)"),
+    ("{a} is not a GeoPackage (not an SQLite file)", "{a} không phải GeoPackage (không phải tệp SQLite)"),
+    ("{a} has an unmerged log ({b}-wal) from a writer that did not close, in a read-only folder: "
+     "copy both files to a writable folder and open them there",
+     "{a} còn nhật ký chưa gộp ({b}-wal) do chương trình ghi chưa đóng, trong thư mục chỉ đọc: "
+     "hãy chép cả hai tệp sang thư mục ghi được rồi mở ở đó"),
+    ("{a} has schema version {b}; this phusong reads up to {c}: upgrade phusong",
+     "{a} có phiên bản cấu trúc {b}; phusong này chỉ đọc tới {c}: hãy nâng cấp phusong"),
+    ("{a} has schema version {b}; open it once with this phusong to upgrade it before merging",
+     "{a} có phiên bản cấu trúc {b}; hãy mở một lần bằng phusong này để nâng cấp trước khi gộp"),
+    ("{a} was opened read-only", "{a} được mở ở chế độ chỉ đọc"),
+    ("no readings store at {a}", "không có kho dữ liệu đo tại {a}"),
+    ("cannot read {a}: {b}", "không đọc được {a}: {b}"),
+    ("{a} is an empty file, not a readings store", "{a} là tệp rỗng, không phải kho dữ liệu đo"),
+    ("{a} is not a readable GeoPackage: {b}", "{a} không phải GeoPackage đọc được: {b}"),
+    ("{a} is a GeoPackage but not a phusong store",
+     "{a} là GeoPackage nhưng không phải kho dữ liệu của phusong"),
+    ("cannot read {a} from {b}: {c}", "không đọc được {a} từ {b}: {c}"),
+    ("{a}: a damaged geometry in {b} ({c}); repair or remove that row (e.g. in QGIS)",
+     "{a}: một hình học bị hỏng trong {b} ({c}); hãy sửa hoặc xoá dòng đó (ví dụ bằng QGIS)"),
+    ("time_utc is missing", "thiếu time_utc"),
+    ("unknown field(s) {a}", "trường không xác định {a}"),
+    ("timestamp has no time zone; give UTC or an offset",
+     "thời điểm không có múi giờ; hãy ghi UTC hoặc độ lệch giờ"),
+    ("time_utc {a} is before {b}: check the device clock",
+     "time_utc {a} trước {b}: hãy kiểm tra đồng hồ thiết bị"),
+    ("time_utc {a} is in the future: check the device clock",
+     "time_utc {a} ở tương lai: hãy kiểm tra đồng hồ thiết bị"),
+    ("position has only one of lon/lat", "vị trí chỉ có một trong lon/lat"),
+    ("position (0, 0) is a receiver's placeholder, not a fix",
+     "vị trí (0, 0) là giá trị giữ chỗ của máy thu, không phải vị trí thật"),
+    ("position ({a}, {b}) is outside the country (lon {c}…{d}, lat {e}…{f})",
+     "vị trí ({a}, {b}) nằm ngoài lãnh thổ (kinh độ {c}…{d}, vĩ độ {e}…{f})"),
+    ("position ({a}, {b}) is not a longitude/latitude", "vị trí ({a}, {b}) không phải kinh độ/vĩ độ"),
+    ("position ({a}, {b}) is not numeric", "vị trí ({a}, {b}) không phải là số"),
+    ("operator {a} is not MCC-MNC such as 452-04", "nhà mạng {a} không có dạng MCC-MNC như 452-04"),
+    ("{a} outside the valid range [{b}, {c}]", "{a} nằm ngoài khoảng hợp lệ [{b}, {c}]"),
+    ("{a} is not ISO 8601", "{a} không theo chuẩn ISO 8601"),
+    ("{a} is not an integer", "{a} không phải số nguyên"),
+    ("{a} is not a boolean", "{a} không phải giá trị đúng/sai"),
+    ("{a} is not finite", "{a} không hữu hạn"),
+    ("{a} is not one of {b}", "{a} không thuộc {b}"),
+    ("{a} is missing", "thiếu {a}"),
+)

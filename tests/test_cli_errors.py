@@ -1,0 +1,111 @@
+"""Every user error ends in one clear line, in the chosen language, and a non-zero exit:
+bad values for every option and bad files for every input, and never a traceback."""
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+
+import pytest
+
+from phusong.probes import ReadingStore, stable_reading_id
+
+from helpers import run_cli
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bad")
+    store = root / "store.gpkg"
+    with ReadingStore(store) as s:
+        s.add_signal([{"reading_id": stable_reading_id("cli", i),
+                       "time_utc": datetime(2025, 10, 1, 8, i // 60, i % 60, tzinfo=timezone.utc),
+                       "probe_id": "p", "lon": 106.20 + i * 1e-3, "lat": 21.28,
+                       "technology": "NR-NSA", "operator": "452-04", "device_state": "data",
+                       "device_5g_capable": True, "nr_ss_rsrp_dbm": -100.0, "source_kind": "test"}
+                      for i in range(200)])
+    (root / "empty.csv").write_text("", encoding="utf-8")
+    (root / "header.csv").write_text("operator,technology,lon,lat\n", encoding="utf-8")
+    (root / "latin.csv").write_bytes("operator,technology,lon,lat\nViệt,NR,106,21\n"
+                                     .encode("utf-16"))
+    (root / "zero.gpkg").write_bytes(b"")
+    (root / "junk.gpkg").write_bytes(b"\x00garbage" * 200)
+    foreign = root / "foreign.gpkg"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE t (a)")
+    (root / "bad.toml").write_bytes("[plan]\nname = 'Kế'\n".encode("utf-16"))
+    (root / "junk.tif").write_bytes(b"II*\x00garbage")
+    (root / "folder").mkdir()
+    return root
+
+
+def bad_invocations(root):
+    store, out = str(root / "store.gpkg"), str(root / "out")
+    estimate = ["estimate", "--store", store, "--out", out]
+    return {
+        "store missing": ["estimate", "--store", str(root / "none.gpkg"), "--out", out],
+        "store is a folder": ["estimate", "--store", str(root / "folder"), "--out", out],
+        "store empty file": ["estimate", "--store", str(root / "zero.gpkg"), "--out", out],
+        "store not sqlite": ["estimate", "--store", str(root / "junk.gpkg"), "--out", out],
+        "store not phusong": ["estimate", "--store", str(root / "foreign.gpkg"), "--out", out],
+        "boundaries missing": [*estimate, "--boundaries", str(root / "none.geojson")],
+        "boundaries junk": [*estimate, "--boundaries", str(root / "junk.gpkg")],
+        "boundaries folder": [*estimate, "--boundaries", str(root / "folder")],
+        "encoding unknown": [*estimate, "--encoding", "klingon"],
+        "targets utf-16": [*estimate, "--targets", str(root / "bad.toml")],
+        "targets folder": [*estimate, "--targets", str(root / "folder")],
+        "declarations empty": [*estimate, "--declarations", str(root / "empty.csv")],
+        "declarations folder": [*estimate, "--declarations", str(root / "folder")],
+        "sites header only": [*estimate, "--sites", str(root / "header.csv")],
+        "sites not utf-8": [*estimate, "--sites", str(root / "latin.csv")],
+        "population junk": [*estimate, "--population", str(root / "junk.tif")],
+        "resolution inf": [*estimate, "--resolution", "inf"],
+        "resolution zero": [*estimate, "--resolution", "0"],
+        "resolution huge memory": [*estimate, "--resolution", "5"],
+        "resolution text": [*estimate, "--resolution", "fine"],
+        "threshold -1000": [*estimate, "--threshold-dbm", "-1000"],
+        "threshold nan": [*estimate, "--threshold-dbm", "nan"],
+        "since garbage": [*estimate, "--since", "yesterday"],
+        "until before since": [*estimate, "--since", "2025-10-02", "--until", "2025-10-01"],
+        "position error negative": [*estimate, "--max-position-error", "-5"],
+        "method unknown": [*estimate, "--method", "magic"],
+        "crs unknown": [*estimate, "--sites", str(root / "header.csv"), "--crs", "EPSG:99999"],
+        "out is a file": ["estimate", "--store", store, "--out", str(root / "empty.csv")],
+        "store has no NR": [*estimate, "--since", "2030-01-01"],
+        "seed negative": ["simulate", "--out", out, "--seed", "-1"],
+        "readings too few": ["simulate", "--out", out, "--readings", "5"],
+        "missing option": ["estimate", "--store", store],
+        "unknown option": [*estimate, "--colour", "red"],
+        "language unknown": ["--lang", "xx", "estimate", "--store", store, "--out", out],
+        "estimates missing": ["map", "--estimates", str(root / "none"), "--out", out + ".html"],
+        "estimates not an estimate": ["map", "--estimates", str(root / "folder"), "--out",
+                                      out + ".html"],
+        "reaggregate not an estimate": ["reaggregate", "--estimates", str(root / "folder"),
+                                        "--out", out + ".csv"],
+        "evaluate block size": ["evaluate", "--store", store, "--block-size", "-1"],
+        "evaluate folds": ["evaluate", "--store", store, "--folds", "1"],
+    }
+
+
+CASES = sorted(bad_invocations(__import__("pathlib").Path("/x")))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_gives_one_clear_line(files, case):
+    args = bad_invocations(files)[case]
+    for lang, prefix in (("vi", "Lỗi: "), ("en", "Error: ")):
+        proc = run_cli(*args, env={"PHUSONG_LANG": lang}, check=False)
+        stderr = proc.stderr.decode("utf-8", errors="replace")
+        assert proc.returncode in (1, 2), (case, proc.returncode, stderr)
+        assert "Traceback" not in stderr, stderr
+        lines = [line for line in stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith(prefix), (case, stderr)
+
+
+@pytest.mark.parametrize("args, vietnamese", [
+    (["estimate", "--store", "/nonexistent/s.gpkg", "--out", "/tmp/x"],
+     "không có kho dữ liệu đo"),
+    (["simulate", "--out", "/tmp/x", "--seed", "-1"], "giá trị không hợp lệ cho --seed"),
+])
+def test_details_are_in_vietnamese(args, vietnamese):
+    proc = run_cli(*args, env={"PHUSONG_LANG": "vi"}, check=False)
+    assert vietnamese in proc.stderr.decode("utf-8")
