@@ -52,6 +52,7 @@ uncertain between.
 """
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -143,6 +144,11 @@ def read_declarations(path: str | Path, crs: str | None = None) -> pd.DataFrame:
                if c not in frame.columns]
     if missing:
         raise InputFormatError(f"{path.name} lacks the column(s) {', '.join(missing)}")
+    unknown = [c for c in frame.columns if c not in COLUMNS]
+    if unknown:
+        hints = [f"{c!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                 for c in unknown for close in [difflib.get_close_matches(c, COLUMNS, n=1)]]
+        raise InputFormatError(f"{path.name} has unknown column(s) {', '.join(hints)}")
     if crs is not None and {"lon", "lat"} <= set(frame.columns):
         _reproject_text_columns(frame, crs)
     rows, problems = [], []

@@ -18,6 +18,10 @@ from scipy.special import expit, logit
 # Shares are clipped to this range before the logit, so 0 % and 100 % stay finite.
 SHARE_CLIP = (0.01, 0.99)
 MIN_MEASURED_UNITS = 5
+# Spread (percentage points) added on the share scale: the logit scale squeezes the
+# regression's spread to nothing near 0 % and 100 %, where the model's own shares (its
+# inputs) are still a few points off.
+SHARE_SCALE_STD_PP = 2.0
 
 
 def _design(density: np.ndarray) -> np.ndarray:
@@ -53,4 +57,6 @@ def synthetic_draws(share_pct: np.ndarray, measured: np.ndarray, density: np.nda
     rng = np.random.default_rng(seed)
     betas = rng.multivariate_normal(beta, covariance, size=n_draws)
     noise = rng.standard_normal((n_draws, len(share_pct))) * sigma
-    return 100 * expit(X @ beta), 100 * expit(betas @ X.T + noise)
+    draws = 100 * expit(betas @ X.T + noise)
+    draws += rng.standard_normal(draws.shape) * SHARE_SCALE_STD_PP
+    return 100 * expit(X @ beta), np.clip(draws, 0, 100)

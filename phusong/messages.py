@@ -67,12 +67,12 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
     ("maximum position error {a} m must be > 0", "sai số vị trí tối đa {a} m phải > 0"),
     ("{a} of {b} readings lie outside every unit and count for none",
      "{a} trong {b} điểm đo nằm ngoài mọi đơn vị và không được tính"),
-    ("site list, operator {a}: {b} % of its strong NR readings (≥ {c} dBm) lie over {d} m from "
-     "every listed NR site (median {e} m): the list does not explain the readings; check its "
-     "positions and CRS",
-     "danh sách trạm, nhà mạng {a}: {b} % điểm đo NR mạnh (≥ {c} dBm) cách mọi trạm NR trong "
-     "danh sách hơn {d} m (trung vị {e} m): danh sách không giải thích được kết quả đo; hãy "
-     "kiểm tra vị trí và hệ toạ độ"),
+    ("site list, operator {a}: {b} sites heard in the readings are missing from it and {c} of "
+     "its {d} NR sites were silent where routes passed: the list does not explain the "
+     "readings; check its positions, CRS and date",
+     "danh sách trạm, nhà mạng {a}: {b} trạm thu được trong kết quả đo không có trong danh "
+     "sách và {c} trong {d} trạm NR của danh sách im lặng nơi xe đo đi qua: danh sách không "
+     "giải thích được kết quả đo; hãy kiểm tra vị trí, hệ toạ độ và ngày cập nhật"),
     ("operator {a}: none of its {b} readings from active 5G-capable devices saw NR, so its 5G "
      "coverage is counted as 0 %",
      "nhà mạng {a}: không điểm nào trong {b} điểm đo từ thiết bị 5G đang truyền dữ liệu thấy "
@@ -86,6 +86,7 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
     ("give either lon/lat or commune_code (exactly one)",
      "cần lon/lat hoặc commune_code (chỉ một trong hai)"),
     ("{a} lacks the column(s) {b}", "{a} thiếu cột {b}"),
+    ("{a} has unknown column(s) {b}", "{a} có cột không xác định {b}"),
     ("{a} has {b} invalid row(s): {c}", "{a} có {b} dòng không hợp lệ: {c}"),
     ("{a} % of the declarations match no unit of the boundaries ({b}): are they for these "
      "boundaries, with the same commune codes?",

@@ -52,11 +52,16 @@ def _recover(out: Path) -> None:
         os.replace(old[-1], out)
 
 
+# Kinds of run whose folder a new run of the same kind replaces without --force: an
+# estimate is re-run as data arrive; a simulation or demo folder holds a campaign.
+REPLACEABLE_KINDS = ("estimate",)
+
+
 def _check_target(out: Path, kind: str, force: bool) -> None:
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} is a file, not a folder")
-    if out.is_dir() and any(out.iterdir()) and not force \
-            and not _holds_only_a_run_of(out, kind):
+    replaceable = kind in REPLACEABLE_KINDS and _holds_only_a_run_of(out, kind)
+    if out.is_dir() and any(out.iterdir()) and not force and not replaceable:
         raise OutputError(f"{out} already holds other files: choose a new or empty folder, "
                           "or add --force to replace it")
 
@@ -81,8 +86,8 @@ def staged_folder(out: str | Path, kind: str, run_id: str | None = None,
     """Write a run into a temporary folder beside ``out`` and move it into place.
 
     Yields the temporary folder and the run id. ``out`` may be absent, empty, or
-    hold a previous run of the same ``kind`` (replaced); anything else is refused
-    unless ``force``. On any error the temporary folder is removed and ``out`` is
+    hold a previous estimate when ``kind`` is ``estimate`` (replaced); anything else
+    is refused unless ``force``. On any error the temporary folder is removed and ``out`` is
     left as it was.
     """
     out = Path(out).absolute()

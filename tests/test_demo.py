@@ -94,6 +94,13 @@ def test_reaggregate_to_other_boundaries(demo_dir, tmp_path):
     difference = (estimate["share_5g_area_pct"] - again["share_5g_area_pct"])[known].abs()
     print(f"\nlargest difference re-aggregating onto the same communes: {difference.max():.2f} pp")
     assert difference.max() < 0.5
+    # the same evidence rules: a commune without enough data stays so, with no share
+    assert (again["n_readings"] == estimate["n_readings"]).mean() > 0.95
+    agree = (again["status"] == "insufficient_data") == ~known
+    assert agree.mean() >= 0.97
+    assert again.loc[~known & agree, "share_5g_area_pct"].isna().all()
+    assert (again["share_5g_low_pct"] <= again["share_5g_model_pct"] + 1e-6).all()
+    assert set(again["status"]) <= {"met", "not_met", "uncertain", "insufficient_data"}
     run_cli("reaggregate", "--estimates", str(demo_dir), "--out", str(old),
             "--boundaries", str(data_path("boundaries", "bacgiang_pre2025_communes_lowres.geojson")),
             "--id-field", "census2009_commune_id", "--name-field", "commune_vn",
@@ -101,7 +108,9 @@ def test_reaggregate_to_other_boundaries(demo_dir, tmp_path):
     table = pd.read_csv(old, dtype={"code": str})
     assert len(table) == 232
     assert table["share_5g_area_pct"].dropna().between(0, 100).all()
-    assert (table["status"] != "insufficient_data").mean() > 0.9
+    few = (table["n_readings"] < 30) | (table["sampled_area_pct"] < 30)
+    assert (table.loc[few, "status"] == "insufficient_data").all()
+    assert (table.loc[~few, "status"] != "insufficient_data").mean() > 0.9
 
 
 def test_demo_without_the_site_list(tmp_path):

@@ -166,7 +166,7 @@ def test_speed_based_definition(demo_dir):
 
 
 def test_wilson_interval():
-    from phusong.coverage.estimate import wilson_interval
+    from phusong.coverage.speed_basis import wilson_interval
 
     low, high = wilson_interval(np.array([0, 5, 10]), np.array([10, 10, 10]))
     assert low[0] == pytest.approx(0, abs=1e-9) and 0 < high[0] < 30

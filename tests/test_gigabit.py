@@ -48,6 +48,13 @@ def test_every_bad_row_is_listed(tmp_path):
     assert "5 invalid row(s)" in message
 
 
+def test_misspelt_column_is_refused(tmp_path):
+    path = tmp_path / "typo.csv"
+    path.write_text(GOOD.replace("households", "househods"), encoding="utf-8")
+    with pytest.raises(InputFormatError, match="did you mean 'households'"):
+        read_declarations(path)
+
+
 def test_missing_columns(tmp_path):
     path = tmp_path / "cols.csv"
     path.write_text("operator,technology\nViettel,FTTH\n", encoding="utf-8")

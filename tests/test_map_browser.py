@@ -47,12 +47,15 @@ def test_demo_map_in_chromium(demo_dir, tmp_path):
         assert "Khoảng tin cậy 90 %" in page.locator(".leaflet-tooltip").inner_text()
         assert "Hộ có thể dùng băng rộng cố định > 1 Gb/s" in layers
         table = pd.read_csv(demo_dir / "communes.csv", dtype={"code": str})
-        outlines = page.locator(f'path[stroke="{GAP_COLOUR}"]')
+        outlines = page.locator(f'path[stroke="{GAP_COLOUR}"]:not([stroke-dasharray])')
+        dashed = page.locator(f'path[stroke="{GAP_COLOUR}"][stroke-dasharray]')
         assert outlines.count() == (table["status"] == "not_met").sum() > 0
+        assert dashed.count() == (table["status"] == "uncertain").sum()
         page.locator(".leaflet-control-layers-base label",
                      has_text="Hộ có thể dùng băng rộng").click()
         page.wait_for_timeout(300)
         assert outlines.count() == (table["gigabit_status"] == "not_met").sum() > 0
+        assert dashed.count() == (table["gigabit_status"] == "uncertain").sum()
         assert page.locator("path.leaflet-interactive").count() == len(table)
         assert problems == []
         page.screenshot(path=str(tmp_path / "map.png"))
