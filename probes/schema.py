@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SIGNAL_LAYER = "signal_readings"
 SPEED_LAYER = "speed_tests"
@@ -49,6 +49,24 @@ PROVENANCE_COLUMNS = (
     Column("synthetic", "BOOLEAN", required=True),
     Column("imported_utc", "DATETIME", required=True),
 )
+# Added in schema version 2: a hash of a record's values (its provenance aside), so that the
+# same reading_id arriving with other values is told apart from a duplicate.
+CONTENT_KEY = Column("content_key", "TEXT")
+
+# Cell identity (schema version 2): what a source gives, and the site derived from it.
+# An LTE ECI is 28 bits: eNB ID × 256 + local cell id; an NR NCI is 36 bits: gNB ID
+# (22–32 bits, set per operator) followed by the cell id (GUIDE §4).
+CELL_IDENTITY_COLUMNS = (
+    Column("tac", "INTEGER", low=0, high=16_777_215),
+    Column("eci", "INTEGER", low=0, high=2**28 - 1),
+    Column("enb_id", "INTEGER", low=0, high=2**20 - 1),
+    Column("nci", "INTEGER", low=0, high=2**36 - 1),
+    Column("gnb_id", "INTEGER", low=0, high=2**32 - 1),
+    Column("gnb_id_bits", "INTEGER", low=22, high=32),
+    Column("nr_pci", "INTEGER", low=0, high=1007),
+    Column("nr_arfcn", "INTEGER", low=0, high=3_279_165),
+    Column("site_id", "TEXT"),
+)
 
 SIGNAL_COLUMNS = COMMON_COLUMNS + (
     Column("device_state", "TEXT", choices=DEVICE_STATES),
@@ -65,7 +83,7 @@ SIGNAL_COLUMNS = COMMON_COLUMNS + (
     Column("nr_ss_rsrp_dbm", "REAL", low=-156, high=-31),
     Column("nr_ss_rsrq_db", "REAL", low=-43, high=20),
     Column("nr_ss_sinr_db", "REAL", low=-23, high=40),
-) + PROVENANCE_COLUMNS
+) + PROVENANCE_COLUMNS + CELL_IDENTITY_COLUMNS + (CONTENT_KEY,)
 
 SPEED_COLUMNS = COMMON_COLUMNS + (
     Column("tool", "TEXT", required=True),
@@ -83,7 +101,7 @@ SPEED_COLUMNS = COMMON_COLUMNS + (
     Column("server_id", "TEXT"),
     Column("server_name", "TEXT"),
     Column("server_host", "TEXT"),
-) + PROVENANCE_COLUMNS
+) + PROVENANCE_COLUMNS + (CONTENT_KEY,)
 
 QUARANTINE_COLUMNS = (
     Column("record_key", "TEXT", required=True),
@@ -97,3 +115,6 @@ QUARANTINE_COLUMNS = (
 )
 
 LAYER_COLUMNS = {SIGNAL_LAYER: SIGNAL_COLUMNS, SPEED_LAYER: SPEED_COLUMNS}
+# Columns each schema version added, per layer (for the migration registry).
+ADDED_IN_VERSION_2 = {SIGNAL_LAYER: CELL_IDENTITY_COLUMNS + (CONTENT_KEY,),
+                      SPEED_LAYER: (CONTENT_KEY,)}

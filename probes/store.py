@@ -17,7 +17,7 @@ import os
 import sqlite3
 import struct
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from phusong.errors import InputFormatError, SchemaVersionError, StoreError
 from . import gpkg
 from .records import format_utc, normalise_record
 from .schema import (
+    ADDED_IN_VERSION_2,
     LAYER_COLUMNS,
     META_TABLE,
     QUARANTINE_COLUMNS,
@@ -47,8 +48,15 @@ LAYER_DESCRIPTIONS = {
     SPEED_LAYER: "Speed tests (bits per second) with position, interface and provenance",
 }
 
+def _add_cell_identity(conn: sqlite3.Connection) -> None:
+    """Version 1 → 2: cell identity columns and the content key."""
+    for layer, columns in ADDED_IN_VERSION_2.items():
+        for column in columns:
+            conn.execute(f'ALTER TABLE "{layer}" ADD COLUMN "{column.name}" {column.sql_type}')
+
+
 # Migration from version N to N + 1: a function of the open connection, run in one transaction.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_cell_identity}
 
 
 @dataclass
@@ -58,6 +66,18 @@ class WriteResult:
     inserted: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+
+# Columns that record where and when a row arrived, not what was measured.
+PROVENANCE = ("reading_id", "source_file", "source_record", "imported_utc", "content_key")
+
+
+def content_key(row: Mapping[str, Any]) -> str:
+    """A stable hash of what a row measured (its provenance aside)."""
+    values = {k: v for k, v in row.items() if k not in PROVENANCE}
+    text = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _table_sql(table: str, columns: tuple[Column, ...], geometry: bool) -> str:
@@ -179,18 +199,81 @@ class ReadingStore:
         records: Iterable[Mapping[str, Any]],
         source_kind: str | None = None,
         source_file: str | None = None,
+        refused: Iterable[Mapping[str, Any]] = (),
+        strict: bool = False,
     ) -> WriteResult:
         """Validate and append ``records`` to ``layer`` in one transaction.
 
-        Invalid records go to the quarantine table with their reason; a record
-        whose ``reading_id`` is already stored is counted as a duplicate.
+        Invalid records go to the quarantine table with their reason, with the rows an
+        importer could not parse (``refused``: mappings with ``raw_record``, ``reason``
+        and ``record_locator``). A record whose ``reading_id`` is stored with the same
+        values is a duplicate; with other values it is quarantined as a conflict.
+
+        Raises
+        ------
+        InputFormatError
+            With ``strict``, when any row would be quarantined: nothing is written.
         """
+        return self.add_batches({layer: (records, refused)}, source_kind, source_file,
+                                strict)[layer]
+
+    def add_batches(
+        self,
+        batches: Mapping[str, tuple[Iterable[Mapping[str, Any]], Iterable[Mapping[str, Any]]]],
+        source_kind: str | None = None,
+        source_file: str | None = None,
+        strict: bool = False,
+    ) -> dict[str, WriteResult]:
+        """:meth:`add` for several layers at once (``{layer: (records, refused)}``), in one
+        transaction: an importer writes a whole file, or nothing."""
+        self._require_writable()
+        imported = _now_utc()
+        prepared = {layer: self._prepare(layer, records, refused, source_kind, source_file,
+                                         imported)
+                    for layer, (records, refused) in batches.items()}
+        results = {}
+        with self._transaction() as conn:
+            for layer, (rows, records_by_id, quarantined, result) in prepared.items():
+                for reading_id, stored in self._stored_keys(conn, layer, list(rows)).items():
+                    row = rows.pop(reading_id)
+                    self._same_or_conflict(stored, row[-1], records_by_id[reading_id], layer,
+                                           reading_id, imported, result, quarantined)
+            refused_all = [q for _, _, quarantined, _ in prepared.values() for q in quarantined]
+            if strict and refused_all:
+                reasons = "; ".join(f"{q['record_locator']}: {q['reason']}"
+                                    for q in refused_all[:5])
+                raise InputFormatError(f"{len(refused_all)} row(s) refused ({reasons}"
+                                       f"{'; …' if len(refused_all) > 5 else ''}): nothing "
+                                       "was imported (--strict)")
+            for layer, (rows, _, quarantined, result) in prepared.items():
+                columns = LAYER_COLUMNS[layer]
+                names = ", ".join(["geom"] + [f'"{c.name}"' for c in columns])
+                marks = ", ".join("?" * (len(columns) + 1))
+                before = conn.total_changes
+                conn.executemany(f'INSERT INTO "{layer}" ({names}) VALUES ({marks})',
+                                 list(rows.values()))
+                result.inserted = conn.total_changes - before
+                self._insert_quarantine(conn, quarantined)
+                result.quarantined = len(quarantined)
+                result.reasons = [q["reason"] for q in quarantined]
+                if rows:
+                    conn.execute("UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?",
+                                 (imported, layer))
+                results[layer] = result
+        return results
+
+    def _prepare(self, layer: str, records: Iterable[Mapping[str, Any]],
+                 refused: Iterable[Mapping[str, Any]], source_kind: str | None,
+                 source_file: str | None, imported: str):
+        """Validated rows by reading_id, their records, the quarantined rows, a result."""
         columns = LAYER_COLUMNS.get(layer)
         if columns is None:
             raise StoreError(f"unknown layer {layer!r}; layers are {', '.join(LAYER_COLUMNS)}")
-        self._require_writable()
-        imported = _now_utc()
-        rows, refused = [], []
+        quarantined = [self._refused_row(layer, r, source_kind, source_file, imported)
+                       for r in refused]
+        rows: dict[str, tuple] = {}
+        records_by_id: dict[str, dict] = {}
+        result = WriteResult()
         for index, record in enumerate(records):
             record = dict(record)
             if source_kind is not None:
@@ -200,25 +283,50 @@ class ReadingStore:
             try:
                 row, position = normalise_record(record, columns, imported, self.region)
             except InputFormatError as exc:
-                refused.append(_quarantine_row(layer, record, str(exc), index, imported))
+                quarantined.append(_quarantine_row(layer, record, str(exc), index, imported))
                 continue
-            geom = gpkg.encode_point(*position) if position else None
-            rows.append((geom, *row.values()))
-        names = ", ".join(["geom"] + [f'"{c.name}"' for c in columns])
-        marks = ", ".join("?" * (len(columns) + 1))
-        result = WriteResult(quarantined=len(refused))
-        with self._transaction() as conn:
-            before = conn.total_changes
-            conn.executemany(f'INSERT OR IGNORE INTO "{layer}" ({names}) VALUES ({marks})', rows)
-            result.inserted = conn.total_changes - before
-            result.duplicates = len(rows) - result.inserted
-            self._insert_quarantine(conn, refused)
-            if rows:
-                conn.execute(
-                    "UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?",
-                    (imported, layer),
-                )
-        return result
+            row["content_key"] = content_key(row)
+            reading_id = row["reading_id"]
+            if reading_id in rows:
+                self._same_or_conflict(rows[reading_id][-1], row["content_key"], record, layer,
+                                       index, imported, result, quarantined)
+                continue
+            rows[reading_id] = (gpkg.encode_point(*position) if position else None,
+                                *row.values())
+            records_by_id[reading_id] = record
+        return rows, records_by_id, quarantined, result
+
+    @staticmethod
+    def _stored_keys(conn: sqlite3.Connection, layer: str, ids: list[str]) -> dict[str, str]:
+        """Content keys of the ``ids`` already in ``layer``."""
+        found = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            found.update(conn.execute(
+                f'SELECT reading_id, content_key FROM "{layer}" WHERE reading_id IN '
+                f'({", ".join("?" * len(chunk))})', chunk).fetchall())
+        return found
+
+    @staticmethod
+    def _same_or_conflict(stored_key: str | None, key: str, record: dict, layer: str,
+                          locator: object, imported: str, result: "WriteResult",
+                          quarantined: list) -> None:
+        """Count a repeated reading_id as a duplicate, or quarantine it as a conflict."""
+        if stored_key is None or stored_key == key:
+            result.duplicates += 1
+            return
+        quarantined.append(_quarantine_row(
+            layer, record, f"conflict: reading_id {record.get('reading_id')} is already stored "
+            "with other values", locator, imported))
+
+    @staticmethod
+    def _refused_row(layer: str, refused: Mapping[str, Any], source_kind: str | None,
+                     source_file: str | None, received: str) -> dict[str, Any]:
+        raw, locator = str(refused.get("raw_record", "")), refused.get("record_locator")
+        return {"record_key": _record_key(source_file, locator, raw), "target_layer": layer,
+                "received_utc": received, "source_kind": source_kind,
+                "source_file": source_file, "record_locator": locator, "raw_record": raw,
+                "reason": refused["reason"]}
 
     def add_signal(self, records: Iterable[Mapping[str, Any]], **provenance: str) -> WriteResult:
         """Append signal readings; see :meth:`add`."""
@@ -266,7 +374,8 @@ class ReadingStore:
         )
 
     def merge_from(self, other: str | Path) -> dict[str, int]:
-        """Copy every reading of another store that this one lacks (same UUID = same reading)."""
+        """Copy every reading of another store that this one lacks (same UUID = same reading);
+        a reading whose UUID is here with other values is quarantined as a conflict."""
         self._require_writable()
         other = ReadingStore(other, readonly=True)
         if other.schema_version != SCHEMA_VERSION:
@@ -279,6 +388,7 @@ class ReadingStore:
         try:
             with self._transaction() as conn:
                 for layer, columns in LAYER_COLUMNS.items():
+                    self._quarantine_conflicts(conn, layer, other.path)
                     names = ", ".join(["geom"] + [f'"{c.name}"' for c in columns])
                     added[layer] = self._copy_rows(conn, layer, names)
                 names = ", ".join(f'"{c.name}"' for c in QUARANTINE_COLUMNS)
@@ -286,6 +396,20 @@ class ReadingStore:
         finally:
             self._conn.execute("DETACH DATABASE other")
         return added
+
+    def _quarantine_conflicts(self, conn: sqlite3.Connection, layer: str, source: Path) -> None:
+        columns = [c.name for c in LAYER_COLUMNS[layer]]
+        found = conn.execute(
+            f'SELECT {", ".join(f"o.{c}" for c in columns)} FROM other."{layer}" o '
+            f'JOIN main."{layer}" m ON m.reading_id = o.reading_id '
+            "WHERE o.content_key IS NOT NULL AND m.content_key IS NOT NULL "
+            "AND o.content_key != m.content_key").fetchall()
+        received = _now_utc()
+        self._insert_quarantine(conn, [self._refused_row(
+            layer, {"raw_record": json.dumps(dict(zip(columns, row)), ensure_ascii=False),
+                    "record_locator": f"reading_id {row[0]}",
+                    "reason": f"conflict: reading_id {row[0]} is already stored with other "
+                              "values"}, "merge", str(source), received) for row in found])
 
     @staticmethod
     def _copy_rows(conn: sqlite3.Connection, table: str, names: str) -> int:
@@ -317,7 +441,10 @@ class ReadingStore:
         unknown = [n for n in names if n not in known]
         if unknown:
             raise StoreError(f"{layer} has no column(s) {', '.join(unknown)}")
-        selected = ", ".join(["geom"] + [f'"{n}"' for n in names])
+        present = {row[1] for row in self._conn.execute(f'PRAGMA table_info("{layer}")')}
+        # a read-only store of an older schema lacks the newer columns: read them as null
+        selected = ", ".join(["geom"] + [f'"{n}"' if n in present else f'NULL AS "{n}"'
+                                         for n in names])
         sql = (f'SELECT {selected} FROM "{layer}"' + (f" WHERE {where}" if where else "")
                + " ORDER BY fid")
         try:
@@ -443,7 +570,7 @@ def _quarantine_row(
     raw = record.get("source_record")
     if raw is None:
         raw = json.dumps(record, default=str, ensure_ascii=False, sort_keys=True)
-    locator = record.get("record_locator", str(index))
+    locator = str(record.get("record_locator", index))
     source_file = record.get("source_file")
     return {
         "record_key": _record_key(source_file, locator, str(raw)),
