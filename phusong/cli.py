@@ -316,6 +316,98 @@ def map_command(
     console.print(t("done.map", path=path))
 
 
+IMPORT_FORMATS = ("gnettrack", "networksurvey", "speedtest-cli", "ookla", "murakami", "iperf3",
+                  "table")
+
+
+def _parser(fmt: str, mapping: Optional[Path]):
+    from phusong.probes import gnettrack, networksurvey, speedtests, table
+
+    if fmt == "table":
+        if mapping is None:
+            raise typer.BadParameter(t("error.mapping_needed"), param_hint="--mapping")
+        loaded = table.Mapping(mapping)
+        return table.parse_with(loaded), loaded.kind
+    parsers = {"gnettrack": gnettrack.parse, "networksurvey": networksurvey.parse,
+               "speedtest-cli": speedtests.parse_speedtest_cli,
+               "ookla": speedtests.parse_ookla, "murakami": speedtests.parse_murakami,
+               "iperf3": speedtests.parse_iperf3}
+    if fmt not in parsers:
+        raise typer.BadParameter(t("error.bad_choice", value=fmt,
+                                   choices=", ".join(IMPORT_FORMATS)), param_hint="FORMAT")
+    return parsers[fmt], fmt
+
+
+def _region(text: str):
+    if text == "country":
+        return "country"
+    if text == "any":
+        return None
+    try:
+        west, south, east, north = (float(v) for v in text.split(","))
+    except ValueError:
+        raise typer.BadParameter(t("error.bad_region", value=text), param_hint="--region") \
+            from None
+    return west, south, east, north
+
+
+@app.command("import")
+def import_command(
+    fmt: str = typer.Argument(..., metavar="FORMAT", help="gnettrack, networksurvey, speedtest-cli, ookla, murakami, iperf3 or table."),
+    files: list[Path] = typer.Argument(..., metavar="FILE...", help="Files to import."),
+    store: Path = typer.Option(..., "--store", help="Readings store (.gpkg), created if needed."),
+    mapping: Optional[Path] = typer.Option(None, "--mapping", help="Mapping file (TOML) for import table (schema: phusong.probes.table)."),
+    strict: bool = typer.Option(False, "--strict", help="Any refused row is an error that rolls back its whole file."),
+    tz: Optional[str] = typer.Option(None, "--tz", help="Time zone of times written without one (default Asia/Ho_Chi_Minh)."),
+    probe_id: Optional[str] = typer.Option(None, "--probe-id", help="Name of the phone, app or probe the files come from."),
+    region: str = typer.Option("country", "--region", help="Where positions are valid: country (Vietnam, default), any, or W,S,E,N in degrees."),
+) -> None:
+    """Import measurement files into a store: each row a reading or quarantined with its
+    reason; importing a file again adds nothing."""
+    from phusong.probes.importing import ImportOptions, import_files, time_zone
+
+    parser, kind = _parser(fmt, mapping)
+    options = ImportOptions(time_zone=time_zone(tz), probe_id=probe_id)
+    summaries = import_files(store, kind, parser, files, options, strict, _region(region))
+    reasons: dict[str, int] = {}
+    for summary in summaries:
+        console.print(t("import.file", file=summary.path.name, imported=summary.imported,
+                        duplicates=summary.duplicates, quarantined=summary.quarantined))
+        for reason, n in summary.reasons.items():
+            reasons[reason] = reasons.get(reason, 0) + n
+    console.print(t("import.total", imported=sum(s.imported for s in summaries),
+                    duplicates=sum(s.duplicates for s in summaries),
+                    quarantined=sum(s.quarantined for s in summaries), store=store))
+    for reason, n in sorted(reasons.items(), key=lambda item: -item[1]):
+        console.print(f"  {n} × {localise(reason)}", markup=False, highlight=False)
+
+
+@app.command()
+def merge(
+    stores: list[Path] = typer.Argument(..., metavar="STORE...", help="Stores to merge (one per laptop)."),
+    into: Path = typer.Option(..., "--into", help="Store to merge into (created if needed)."),
+) -> None:
+    """Merge stores into one; merging again adds nothing."""
+    from phusong.probes import merge_stores
+
+    added = merge_stores(into, stores)
+    console.print(t("merge.done", into=into, **{k.replace("_readings", "").replace("_tests", ""):
+                                               v for k, v in added.items()}))
+
+
+@app.command()
+def export(
+    store: Path = typer.Argument(..., metavar="STORE", help="Readings store (.gpkg)."),
+    fmt: str = typer.Option("csv", "--format", help="gpkg, csv or parquet (GeoParquet)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="File (gpkg) or folder (csv, parquet); beside the store by default."),
+) -> None:
+    """Export a store with its column dictionary (COLUMNS.md)."""
+    from phusong.probes.exchange import export_store
+
+    path = export_store(store, fmt, out)
+    console.print(t("export.done", path=path))
+
+
 @app.command()
 def demo(
     out: Path = typer.Option(..., "--out", help="Output folder."),

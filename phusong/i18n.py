@@ -43,12 +43,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{insufficient} insufficient data",
     ),
     "warning.prefix": ("Cảnh báo", "Warning"),
+    "import.file": ("{file}: nhập {imported}, trùng {duplicates}, cách ly {quarantined}",
+                    "{file}: {imported} imported, {duplicates} duplicates skipped, "
+                    "{quarantined} quarantined"),
+    "import.total": ("Tổng: nhập {imported}, trùng {duplicates}, cách ly {quarantined} vào {store}",
+                     "Total: {imported} imported, {duplicates} duplicates skipped, "
+                     "{quarantined} quarantined into {store}"),
+    "merge.done": ("Đã gộp vào {into}: {signal} điểm đo tín hiệu, {speed} phép đo tốc độ, "
+                   "{quarantine} dòng cách ly mới",
+                   "Merged into {into}: {signal} signal readings, {speed} speed tests, "
+                   "{quarantine} quarantined rows new"),
+    "export.done": ("Đã xuất: {path}", "Exported: {path}"),
     "evaluate.title": (
         "Kiểm định chéo theo khối không gian ({block} m)",
         "Spatial-block cross-validation ({block} m blocks)",
     ),
     "evaluate.best": ("Phương pháp tốt nhất (RMSE): {method}", "Best method (RMSE): {method}"),
     "error.prefix": ("Lỗi", "Error"),
+    "error.mapping_needed": ("import table cần tệp ánh xạ cột (--mapping FILE.toml)",
+                             "import table needs a column mapping (--mapping FILE.toml)"),
+    "error.bad_region": ("{value!r} không phải country, any hoặc W,S,E,N",
+                         "{value!r} is not country, any or W,S,E,N"),
     "error.bad_date": ("{value!r} không phải ngày giờ dạng YYYY-MM-DD[THH:MM]",
                        "{value!r} is not a date or time as YYYY-MM-DD[THH:MM]"),
     "error.bad_choice": ("{value!r} không hợp lệ; chọn một trong: {choices}",

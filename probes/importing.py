@@ -1,0 +1,142 @@
+"""Importing files into the readings store: every row a reading or a quarantined row.
+
+Each format's parser yields :class:`Row` items: a record for a store layer, or the
+raw text with the reason it could not be read. :func:`import_file` writes a whole
+file in one transaction (an interrupted import leaves the store as it was), with a
+stable content key as the reading id where the source has none, so re-importing the
+same file or an overlapping one adds nothing twice.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from phusong.errors import ConfigError, InputFormatError
+
+from .records import stable_reading_id
+from .store import ReadingStore
+
+DEFAULT_TIME_ZONE = "Asia/Ho_Chi_Minh"
+
+
+@dataclass
+class Row:
+    """One input row: a ``record`` for ``layer``, or the ``reason`` it was refused."""
+
+    layer: str
+    locator: str
+    raw: str
+    record: dict[str, Any] | None = None
+    reason: str | None = None
+
+
+@dataclass
+class ImportOptions:
+    """What a parser needs besides the file."""
+
+    time_zone: tzinfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIME_ZONE))
+    probe_id: str | None = None
+    mapping: Path | None = None
+    gnb_id_bits: int = 24
+
+
+@dataclass
+class FileSummary:
+    """What importing one file did."""
+
+    path: Path
+    imported: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    reasons: Counter = field(default_factory=Counter)
+
+
+Parser = Callable[[Path, ImportOptions], Iterator[Row]]
+
+
+def time_zone(name: str | None) -> tzinfo:
+    """An IANA time zone (``Asia/Ho_Chi_Minh`` when omitted; ``UTC`` accepted)."""
+    try:
+        return ZoneInfo(name or DEFAULT_TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"unknown time zone {name!r}: give an IANA name such as "
+                          "Asia/Ho_Chi_Minh or UTC") from exc
+
+
+def local_time(text: str, fmt: str, zone: tzinfo) -> datetime:
+    """A timestamp written in local time, made aware."""
+    return datetime.strptime(text.strip(), fmt).replace(tzinfo=zone).astimezone(timezone.utc)
+
+
+def content_id(kind: str, *values: object) -> str:
+    """A reading id from what a record measured: the same row in any file gets the same id."""
+    return stable_reading_id(kind, *values)
+
+
+def read_text(path: Path) -> str:
+    """A text file's content: UTF-8 (with or without BOM), else Windows-1252, which
+    decodes any byte, so a wrongly encoded row still reaches the quarantine."""
+    if path.is_dir():
+        raise InputFormatError(f"{path} is a folder, not a file to import")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputFormatError(f"file not found: {path}") from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def import_file(store: ReadingStore, parser: Parser, path: Path, kind: str,
+                options: ImportOptions, strict: bool = False) -> FileSummary:
+    """Parse ``path`` and write it in one transaction; see the module documentation."""
+    batches: dict[str, tuple[list, list]] = {}
+    seen: Counter = Counter()
+    for row in parser(path, options):
+        records, refused = batches.setdefault(row.layer, ([], []))
+        if row.record is not None:
+            record = {**row.record, "record_locator": row.locator, "source_record": row.raw}
+            # a row repeated in a file is a reading logged twice: the n-th repeat gets its
+            # own id, stable across re-imports and overlapping files
+            repeat = seen[record["reading_id"]]
+            seen[record["reading_id"]] += 1
+            if repeat:
+                record["reading_id"] = content_id(kind, record["reading_id"], "repeat", repeat)
+            records.append(record)
+        else:
+            refused.append({"raw_record": row.raw, "reason": row.reason,
+                            "record_locator": row.locator})
+    if not batches:
+        raise InputFormatError(f"{path.name} holds no row to import")
+    results = store.add_batches(batches, source_kind=kind, source_file=path.name,
+                                strict=strict)
+    summary = FileSummary(path)
+    for result in results.values():
+        summary.imported += result.inserted
+        summary.duplicates += result.duplicates
+        summary.quarantined += result.quarantined
+        summary.reasons.update(_reason_kind(r) for r in result.reasons)
+    return summary
+
+
+def _reason_kind(reason: str) -> str:
+    """A reason without its values, to count reasons by kind."""
+    import re
+
+    return re.sub(r"'[^']*'|\([^)]*\)|-?\d[\d.:TZ-]*", "…", reason)
+
+
+def import_files(store_path: str | Path, kind: str, parser: Parser, paths: Iterable[Path],
+                 options: ImportOptions, strict: bool = False,
+                 region: tuple[float, float, float, float] | None | str = "country",
+                 ) -> list[FileSummary]:
+    """Import each file in its own transaction into the store (created if needed)."""
+    kwargs: dict[str, Any] = {} if region == "country" else {"region": region}
+    with ReadingStore(store_path, **kwargs) as store:
+        return [import_file(store, parser, Path(p), kind, options, strict) for p in paths]
