@@ -373,6 +373,7 @@ def import_command(
     for summary in summaries:
         console.print(t("import.file", file=summary.path.name, imported=summary.imported,
                         duplicates=summary.duplicates, quarantined=summary.quarantined))
+        _warn(summary.notes)
         for reason, n in summary.reasons.items():
             reasons[reason] = reasons.get(reason, 0) + n
     console.print(t("import.total", imported=sum(s.imported for s in summaries),

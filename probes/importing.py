@@ -43,6 +43,7 @@ class ImportOptions:
     probe_id: str | None = None
     mapping: Path | None = None
     gnb_id_bits: int = 24
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -50,6 +51,7 @@ class FileSummary:
     """What importing one file did."""
 
     path: Path
+    notes: list[str] = field(default_factory=list)
     imported: int = 0
     duplicates: int = 0
     quarantined: int = 0
@@ -116,7 +118,8 @@ def import_file(store: ReadingStore, parser: Parser, path: Path, kind: str,
         raise InputFormatError(f"{path.name} holds no row to import")
     results = store.add_batches(batches, source_kind=kind, source_file=path.name,
                                 strict=strict)
-    summary = FileSummary(path)
+    summary = FileSummary(path, notes=list(options.notes))
+    options.notes.clear()
     for result in results.values():
         summary.imported += result.inserted
         summary.duplicates += result.duplicates

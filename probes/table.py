@@ -118,12 +118,16 @@ def parse_with(mapping: Mapping):
     """A parser reading tables with ``mapping``."""
     def parse(path: Path, options: ImportOptions) -> Iterator[Row]:
         frame = read_table(path, mapping)
+        time_column = mapping.columns["time_utc"]["column"]
+        if time_column not in frame.columns:
+            raise InputFormatError(f"{path.name} has no column {time_column!r} (time_utc in "
+                                   "the mapping)")
         missing = sorted({spec[key] for spec in mapping.columns.values()
                           for key in ("column", "mcc", "mnc", "unit_column") if key in spec}
                          - set(frame.columns))
         if missing:
-            raise InputFormatError(f"{path.name} lacks the column(s) {', '.join(missing)} "
-                                   "named in the mapping")
+            options.notes.append(f"{path.name}: column(s) {', '.join(missing)} named in the "
+                                 "mapping are not in the file: read as empty")
         offset = 2 if path.suffix.lower() in (".csv", ".txt", ".tsv") else 1
         label = "line" if offset == 2 else "row"
         for index, values in enumerate(frame.to_dict(orient="records")):
