@@ -351,6 +351,17 @@ def _region(text: str):
     return west, south, east, north
 
 
+def _inside(boundaries: Optional[Path]):
+    """A test of (lon, lat) points against the units of a boundary file."""
+    import shapely
+
+    from phusong.coverage import load_boundaries
+
+    area = shapely.union_all(load_boundaries(boundaries).to_crs("EPSG:4326").geometry.to_numpy())
+    shapely.prepare(area)
+    return lambda lon, lat: shapely.contains_xy(area, lon, lat).tolist() if lon else []
+
+
 @app.command("import")
 def import_command(
     fmt: str = typer.Argument(..., metavar="FORMAT", help="gnettrack, networksurvey, speedtest-cli, ookla, murakami, iperf3 or table."),
@@ -361,13 +372,16 @@ def import_command(
     tz: Optional[str] = typer.Option(None, "--tz", help="Time zone of times written without one (default Asia/Ho_Chi_Minh)."),
     probe_id: Optional[str] = typer.Option(None, "--probe-id", help="Name of the phone, app or probe the files come from."),
     region: str = typer.Option("country", "--region", help="Where positions are valid: country (Vietnam, default), any, or W,S,E,N in degrees."),
+    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="Flag readings outside these units (kept, flagged outside_boundaries); the shipped communes with --flag-outside."),
+    flag_outside: bool = typer.Option(False, "--flag-outside", help="Flag readings outside the shipped 2025 communes."),
 ) -> None:
     """Import measurement files into a store: each row a reading or quarantined with its
     reason; importing a file again adds nothing."""
     from phusong.probes.importing import ImportOptions, import_files, time_zone
 
     parser, kind = _parser(fmt, mapping)
-    options = ImportOptions(time_zone=time_zone(tz), probe_id=probe_id)
+    options = ImportOptions(time_zone=time_zone(tz), probe_id=probe_id,
+                            inside=_inside(boundaries) if boundaries or flag_outside else None)
     summaries = import_files(store, kind, parser, files, options, strict, _region(region))
     reasons: dict[str, int] = {}
     for summary in summaries:

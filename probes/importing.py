@@ -44,6 +44,9 @@ class ImportOptions:
     mapping: Path | None = None
     gnb_id_bits: int = 24
     notes: list[str] = field(default_factory=list)
+    # Whether each (lon, lat) lies inside the boundaries; readings outside are kept and
+    # flagged outside_boundaries.
+    inside: Callable[[list[float], list[float]], list[bool]] | None = None
 
 
 @dataclass
@@ -116,6 +119,8 @@ def import_file(store: ReadingStore, parser: Parser, path: Path, kind: str,
                             "record_locator": row.locator})
     if not batches:
         raise InputFormatError(f"{path.name} holds no row to import")
+    if options.inside is not None:
+        _flag_outside(batches, options.inside)
     results = store.add_batches(batches, source_kind=kind, source_file=path.name,
                                 strict=strict)
     summary = FileSummary(path, notes=list(options.notes))
@@ -126,6 +131,14 @@ def import_file(store: ReadingStore, parser: Parser, path: Path, kind: str,
         summary.quarantined += result.quarantined
         summary.reasons.update(_reason_kind(r) for r in result.reasons)
     return summary
+
+
+def _flag_outside(batches: dict[str, tuple[list, list]], inside) -> None:
+    for records, _ in batches.values():
+        located = [r for r in records if r.get("lon") is not None and r.get("lat") is not None]
+        flags = inside([r["lon"] for r in located], [r["lat"] for r in located])
+        for record, flag in zip(located, flags):
+            record["outside_boundaries"] = not flag
 
 
 def _reason_kind(reason: str) -> str:

@@ -52,6 +52,9 @@ PROVENANCE_COLUMNS = (
 # Added in schema version 2: a hash of a record's values (its provenance aside), so that the
 # same reading_id arriving with other values is told apart from a duplicate.
 CONTENT_KEY = Column("content_key", "TEXT")
+# Added in schema version 2: 1 when an importer was given boundaries and the reading lies
+# outside every unit (kept, but it counts for no unit).
+OUTSIDE = Column("outside_boundaries", "BOOLEAN")
 
 # Cell identity (schema version 2): what a source gives, and the site derived from it.
 # An LTE ECI is 28 bits: eNB ID × 256 + local cell id; an NR NCI is 36 bits: gNB ID
@@ -83,7 +86,7 @@ SIGNAL_COLUMNS = COMMON_COLUMNS + (
     Column("nr_ss_rsrp_dbm", "REAL", low=-156, high=-31),
     Column("nr_ss_rsrq_db", "REAL", low=-43, high=20),
     Column("nr_ss_sinr_db", "REAL", low=-23, high=40),
-) + PROVENANCE_COLUMNS + CELL_IDENTITY_COLUMNS + (CONTENT_KEY,)
+) + PROVENANCE_COLUMNS + CELL_IDENTITY_COLUMNS + (OUTSIDE, CONTENT_KEY)
 
 SPEED_COLUMNS = COMMON_COLUMNS + (
     Column("tool", "TEXT", required=True),
@@ -101,7 +104,7 @@ SPEED_COLUMNS = COMMON_COLUMNS + (
     Column("server_id", "TEXT"),
     Column("server_name", "TEXT"),
     Column("server_host", "TEXT"),
-) + PROVENANCE_COLUMNS + (CONTENT_KEY,)
+) + PROVENANCE_COLUMNS + (OUTSIDE, CONTENT_KEY)
 
 QUARANTINE_COLUMNS = (
     Column("record_key", "TEXT", required=True),
@@ -116,5 +119,5 @@ QUARANTINE_COLUMNS = (
 
 LAYER_COLUMNS = {SIGNAL_LAYER: SIGNAL_COLUMNS, SPEED_LAYER: SPEED_COLUMNS}
 # Columns each schema version added, per layer (for the migration registry).
-ADDED_IN_VERSION_2 = {SIGNAL_LAYER: CELL_IDENTITY_COLUMNS + (CONTENT_KEY,),
-                      SPEED_LAYER: (CONTENT_KEY,)}
+ADDED_IN_VERSION_2 = {SIGNAL_LAYER: CELL_IDENTITY_COLUMNS + (OUTSIDE, CONTENT_KEY),
+                      SPEED_LAYER: (OUTSIDE, CONTENT_KEY)}

@@ -70,7 +70,8 @@ class WriteResult:
 
 
 # Columns that record where and when a row arrived, not what was measured.
-PROVENANCE = ("reading_id", "source_file", "source_record", "imported_utc", "content_key")
+PROVENANCE = ("reading_id", "source_file", "source_record", "imported_utc", "content_key",
+              "outside_boundaries")
 
 
 def content_key(row: Mapping[str, Any]) -> str:

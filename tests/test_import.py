@@ -297,8 +297,9 @@ def test_a_version_1_store_opens_and_upgrades(tmp_path):
     with sqlite3.connect(path) as conn:  # what phusong 0.1 wrote
         for layer, columns in (("signal_readings", ("tac", "eci", "enb_id", "nci", "gnb_id",
                                                     "gnb_id_bits", "nr_pci", "nr_arfcn",
-                                                    "site_id", "content_key")),
-                               ("speed_tests", ("content_key",))):
+                                                    "site_id", "outside_boundaries",
+                                                    "content_key")),
+                               ("speed_tests", ("outside_boundaries", "content_key"))):
             for column in columns:
                 conn.execute(f'ALTER TABLE "{layer}" DROP COLUMN "{column}"')
         conn.execute("UPDATE phusong_meta SET value = '1' WHERE key = 'schema_version'")
@@ -322,6 +323,18 @@ def test_export_with_its_column_dictionary(tmp_path):
     assert len(gpd.read_parquet(tmp_path / "parquet" / "signal_readings.parquet")) == 40
     run_cli("export", str(store), "--format", "gpkg")
     assert len(gpd.read_file(tmp_path / "s_export.gpkg", layer=SIGNAL_LAYER)) == 40
+
+
+def test_readings_outside_the_boundaries_are_kept_and_flagged(tmp_path):
+    log = tmp_path / "log.txt"
+    log.write_text("Timestamp\tLongitude\tLatitude\tNetworkTech\tLevel\r\n"
+                   "2025.10.01_08.00.00\t106.20\t21.27\t4G\t-95\r\n"   # Bắc Ninh
+                   "2025.10.01_08.00.01\t105.85\t21.03\t4G\t-95\r\n",  # Hà Nội
+                   encoding="utf-8")
+    store = tmp_path / "s.gpkg"
+    run_cli("import", "gnettrack", str(log), "--store", str(store), "--flag-outside")
+    frame = gpd.read_file(store, layer=SIGNAL_LAYER)
+    assert frame["outside_boundaries"].tolist() == [0, 1]
 
 
 def test_cli_contract(tmp_path):
