@@ -1,0 +1,241 @@
+"""Speed tests with the speedtest-cli library, and the line they ran on.
+
+Against speedtest.net (``secure=True``, best or chosen server) or a self-hosted server
+speaking the legacy HTTP protocol, given by URL (a province's server in its data
+centre measures the access network). The self-hosted server serves its own
+``speedtest-config.php`` beside ``upload.php``; speedtest-cli's protocol and server
+handling are used as they are. A test that fails (no route, DNS, server gone,
+timeout, stalled transfer, HTTP 403, nonsense answers) is a result too: a failed
+attempt with its reason, position and time ("no service here" is evidence).
+
+For the gigabit target each test records the interface it ran on (wired, Wi-Fi,
+cellular), its negotiated link speed (psutil) and whether the download reached 90 %
+of the line rate (the smaller of link speed and plan, GUIDE §3). The ISP name is
+stored; the client's IP address only when asked (personal data).
+"""
+from __future__ import annotations
+
+import socket
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlparse
+
+import speedtest
+
+TOOL = "speedtest-cli"
+LINE_RATE_SHARE = 0.90
+WIRELESS = ("wl", "wlan", "wi-fi", "wifi", "wireless", "ath", "ra")
+CELLULAR = ("ww", "wwan", "rmnet", "cdc", "mbim", "qmi", "usb", "mobile", "cellular", "ppp")
+WIRED = ("en", "eth", "ethernet", "lan", "em", "eno", "enp")
+
+
+def interface_kind(name: str) -> str:
+    """wired, wifi or cellular from an interface's name (Linux and Windows names)."""
+    lowered = name.lower()
+    if lowered.startswith(CELLULAR) or "mobile broadband" in lowered or "cellular" in lowered:
+        return "cellular"
+    if lowered.startswith(WIRELESS) or "wi-fi" in lowered or "wireless" in lowered:
+        return "wifi"
+    if lowered.startswith(WIRED) or "ethernet" in lowered:
+        return "wired"
+    return "unknown"
+
+
+def interface_towards(host: str, port: int = 80) -> tuple[str | None, str, float | None]:
+    """The interface a connection to ``host`` leaves by: name, kind, link speed (Mbit/s)."""
+    import psutil
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect((socket.gethostbyname(host), port))
+            local = probe.getsockname()[0]
+    except OSError:
+        return None, "unknown", None
+    for name, addresses in psutil.net_if_addrs().items():
+        if any(a.address == local for a in addresses):
+            stats = psutil.net_if_stats().get(name)
+            speed = float(stats.speed) if stats is not None and stats.speed > 0 else None
+            return name, interface_kind(name), speed
+    return None, "unknown", None
+
+
+class ServerSpeedtest(speedtest.Speedtest):
+    """speedtest-cli reading its configuration from a self-hosted legacy server instead
+    of speedtest.net (which a province's offline network cannot reach)."""
+
+    def __init__(self, server_url: str, **kwargs: Any) -> None:
+        parts = urlparse(server_url)
+        self._root = f"{parts.scheme or 'http'}://{parts.netloc}"
+        super().__init__(**kwargs)
+
+    def get_config(self):
+        original = speedtest.build_request
+
+        def from_server(url, *args, **kwargs):
+            if url.endswith("speedtest-config.php"):
+                url = f"{self._root}/speedtest-config.php"
+            return original(url, *args, **kwargs)
+
+        speedtest.build_request = from_server
+        try:
+            return super().get_config()
+        finally:
+            speedtest.build_request = original
+
+
+def failure_reason(error: BaseException) -> str:
+    """What a person can act on, from speedtest-cli's and the network's errors."""
+    text = str(error) or type(error).__name__
+    lowered = text.lower()
+    if "403" in lowered or "forbidden" in lowered:
+        return f"HTTP 403 from the server: {text}"
+    if "timed out" in lowered or isinstance(error, (socket.timeout, TimeoutError)):
+        return f"timeout: {text}"
+    if "name or service not known" in lowered or "nodename" in lowered \
+            or "getaddrinfo" in lowered or isinstance(error, socket.gaierror):
+        return f"DNS failure: {text}"
+    if "refused" in lowered or "unreachable" in lowered or "no route" in lowered:
+        return f"no route to the server: {text}"
+    if isinstance(error, (speedtest.SpeedtestConfigError, speedtest.InvalidSpeedtestMiniServer)):
+        return f"the server does not speak the speedtest protocol: {text}"
+    return f"{type(error).__name__}: {text}"
+
+
+@contextmanager
+def _deadline(seconds: float):
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def run_speed_test(server_url: str | None = None, server_id: int | None = None,
+                   plan_down_mbps: float | None = None, store_client_ip: bool = False,
+                   timeout: float = 10.0) -> dict[str, Any]:
+    """One speed test as a store record (``status`` ok or failed with ``failure_reason``)."""
+    started = datetime.now(timezone.utc)
+    record: dict[str, Any] = {"tool": TOOL, "time_utc": started, "status": "ok",
+                              "plan_down_mbps": plan_down_mbps}
+    host = urlparse(server_url).hostname if server_url else "www.speedtest.net"
+    name, kind, link = interface_towards(host or "www.speedtest.net")
+    record.update(interface_kind=kind, link_speed_mbps=link, interface_name=name)
+    try:
+        with _deadline(timeout):
+            result = _measure(server_url, server_id, timeout)
+    except Exception as exc:  # noqa: BLE001 - any failure is a result with its reason
+        record.update(status="failed", failure_reason=failure_reason(exc))
+        return record
+    record.update(result)
+    if not store_client_ip:
+        record.pop("client_ip", None)
+    record["end_utc"] = datetime.now(timezone.utc)
+    if not record.get("download_bps") and not record.get("upload_bps"):
+        record.update(status="failed",
+                      failure_reason="no data received: the transfers failed or stalled")
+    record["reached_line_rate"] = reached_line_rate(record.get("download_bps"), link,
+                                                    plan_down_mbps)
+    return record
+
+
+def reached_line_rate(download_bps: float | None, link_mbps: float | None,
+                      plan_mbps: float | None) -> bool | None:
+    """Whether a download reached 90 % of the line rate (link speed or plan, the lower);
+    unknown without either."""
+    rates = [r for r in (link_mbps, plan_mbps) if r]
+    if download_bps is None or not rates:
+        return None
+    return download_bps >= LINE_RATE_SHARE * min(rates) * 1e6
+
+
+UPLOAD_CHUNK = 256 * 1024
+MAX_UPLOAD_CHUNK = 4 * 1024 * 1024
+
+
+def acknowledged_upload(url: str, length_s: float, threads: int,
+                        timeout: float) -> tuple[float, int]:
+    """Upload rate (bit/s) from the bytes the server acknowledged, and those bytes.
+
+    speedtest-cli counts upload bytes as they are handed to the socket, so the data
+    still in the send buffers when its test ends is counted as sent (+13-21 % at
+    50-200 Mbit/s on loopback, measured). This loop keeps speedtest-cli's server and
+    protocol (POSTs to ``upload.php`` answered ``size=N``): threads post until the test
+    length, every transfer started is completed, and the rate is all acknowledged
+    bytes over the time to the last answer. Posts grow from 256 KiB to 4 MiB while
+    they take under a quarter of a second, so slow and fast lines both keep the pipe
+    full with few requests.
+    """
+    import http.client
+    import threading
+
+    parts = urlparse(url)
+    connection = http.client.HTTPSConnection if parts.scheme == "https" else \
+        http.client.HTTPConnection
+    start = time.perf_counter()
+    done, finished, errors = [], [], []
+
+    def worker() -> None:
+        size, total, last = UPLOAD_CHUNK, 0, None
+        try:
+            conn = connection(parts.hostname, parts.port, timeout=timeout)
+            while time.perf_counter() - start < length_s:
+                began = time.perf_counter()
+                conn.request("POST", parts.path, body=b"content1=" + b"0" * (size - 9),
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+                reply = conn.getresponse().read().decode(errors="replace")
+                if not reply.startswith("size="):
+                    raise ValueError(f"the server answered {reply[:40]!r} to an upload")
+                total += int(reply[5:].split()[0])
+                last = time.perf_counter()
+                if last - began < 0.25 and size < MAX_UPLOAD_CHUNK:
+                    size *= 2
+            conn.close()
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            errors.append(exc)
+        done.append(total)
+        if last is not None:
+            finished.append(last)
+
+    workers = [threading.Thread(target=worker, daemon=True) for _ in range(max(threads, 1))]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(length_s + 2 * timeout)
+    if not finished:
+        if errors:
+            raise errors[0]
+        return 0.0, 0
+    return 8 * sum(done) / (max(finished) - start), int(sum(done))
+
+
+def _measure(server_url: str | None, server_id: int | None, timeout: float) -> dict[str, Any]:
+    if server_url:
+        client = ServerSpeedtest(server_url, timeout=timeout, secure=server_url.startswith("https"))
+        client.set_mini_server(server_url)
+        client.get_best_server(client.servers)
+    else:
+        client = speedtest.Speedtest(timeout=timeout, secure=True)
+        client.get_servers([server_id] if server_id else [])
+        client.get_best_server()
+    started = time.perf_counter()
+    download = client.download()
+    upload, sent = acknowledged_upload(client.best["url"], client.config["length"]["upload"],
+                                       client.config["threads"]["upload"], timeout)
+    client.results.upload, client.results.bytes_sent = upload, sent
+    results = client.results.dict()
+    server = results.get("server") or {}
+    return {
+        "download_bps": download, "upload_bps": upload, "latency_ms": results.get("ping"),
+        "method": "download: speedtest-cli; upload: bytes acknowledged by the server "
+                  "(speedtest-cli's own count includes unsent buffers)",
+        "bytes_received": results.get("bytes_received"), "bytes_sent": results.get("bytes_sent"),
+        "server_id": str(server.get("id")) if server.get("id") is not None else None,
+        "server_name": server.get("name") or server.get("sponsor"),
+        "server_host": server.get("host") or urlparse(server.get("url", "")).netloc or None,
+        "isp": (results.get("client") or {}).get("isp"),
+        "client_ip": (results.get("client") or {}).get("ip"),
+        "duration_s": time.perf_counter() - started,
+    }
