@@ -12,12 +12,14 @@ SCHEMA_VERSION = 2
 
 SIGNAL_LAYER = "signal_readings"
 SPEED_LAYER = "speed_tests"
+NEIGHBOUR_TABLE = "neighbour_cells"
 QUARANTINE_TABLE = "quarantine"
 META_TABLE = "phusong_meta"
 
 TECHNOLOGIES = ("NONE", "GSM", "UMTS", "LTE", "NR-NSA", "NR-SA")
 DEVICE_STATES = ("idle", "data", "unknown")
 INTERFACE_KINDS = ("wired", "wifi", "cellular", "unknown")
+TEST_STATUSES = ("ok", "failed")
 POSITION_SOURCES = ("gnss", "track", "network", "manual", "simulated", "none")
 
 
@@ -52,6 +54,15 @@ PROVENANCE_COLUMNS = (
 # Added in schema version 2: a hash of a record's values (its provenance aside), so that the
 # same reading_id arriving with other values is told apart from a duplicate.
 CONTENT_KEY = Column("content_key", "TEXT")
+# Added in schema version 2: what a speed test achieved, or why it failed ("no service
+# here" is evidence), and whether it reached 90 % of its line rate.
+SPEED_OUTCOME_COLUMNS = (
+    Column("status", "TEXT", choices=TEST_STATUSES),
+    Column("failure_reason", "TEXT"),
+    Column("reached_line_rate", "BOOLEAN"),
+    Column("interface_name", "TEXT"),
+    Column("end_utc", "DATETIME"),
+)
 # Added in schema version 2: 1 when an importer was given boundaries and the reading lies
 # outside every unit (kept, but it counts for no unit).
 OUTSIDE = Column("outside_boundaries", "BOOLEAN")
@@ -104,7 +115,7 @@ SPEED_COLUMNS = COMMON_COLUMNS + (
     Column("server_id", "TEXT"),
     Column("server_name", "TEXT"),
     Column("server_host", "TEXT"),
-) + PROVENANCE_COLUMNS + (OUTSIDE, CONTENT_KEY)
+) + PROVENANCE_COLUMNS + SPEED_OUTCOME_COLUMNS + (OUTSIDE, CONTENT_KEY)
 
 QUARANTINE_COLUMNS = (
     Column("record_key", "TEXT", required=True),
@@ -120,4 +131,17 @@ QUARANTINE_COLUMNS = (
 LAYER_COLUMNS = {SIGNAL_LAYER: SIGNAL_COLUMNS, SPEED_LAYER: SPEED_COLUMNS}
 # Columns each schema version added, per layer (for the migration registry).
 ADDED_IN_VERSION_2 = {SIGNAL_LAYER: CELL_IDENTITY_COLUMNS + (OUTSIDE, CONTENT_KEY),
-                      SPEED_LAYER: (OUTSIDE, CONTENT_KEY)}
+                      SPEED_LAYER: SPEED_OUTCOME_COLUMNS + (OUTSIDE, CONTENT_KEY)}
+# Neighbour cells a modem measured beside its serving cell (schema version 2), linked to
+# the signal reading: they reveal sites no serving cell showed.
+NEIGHBOUR_COLUMNS = (
+    Column("reading_id", "TEXT", required=True),
+    Column("technology", "TEXT", choices=TECHNOLOGIES),
+    Column("relation", "TEXT"),
+    Column("pci", "INTEGER", low=0, high=1007),
+    Column("arfcn", "INTEGER", low=0, high=3_279_165),
+    Column("rsrp_dbm", "REAL", low=-156, high=-31),
+    Column("rsrq_db", "REAL", low=-43, high=20),
+    Column("rssi_dbm", "REAL", low=-125, high=-25),
+    Column("sinr_db", "REAL", low=-23, high=40),
+)

@@ -91,6 +91,8 @@ def failure_reason(error: BaseException) -> str:
     lowered = text.lower()
     if "403" in lowered or "forbidden" in lowered:
         return f"HTTP 403 from the server: {text}"
+    if "stalled" in lowered:
+        return text
     if "timed out" in lowered or isinstance(error, (socket.timeout, TimeoutError)):
         return f"timeout: {text}"
     if "name or service not known" in lowered or "nodename" in lowered \
@@ -151,6 +153,7 @@ def reached_line_rate(download_bps: float | None, link_mbps: float | None,
     return download_bps >= LINE_RATE_SHARE * min(rates) * 1e6
 
 
+STALL_MARGIN_S = 1.0
 UPLOAD_CHUNK = 256 * 1024
 MAX_UPLOAD_CHUNK = 4 * 1024 * 1024
 
@@ -222,6 +225,12 @@ def _measure(server_url: str | None, server_id: int | None, timeout: float) -> d
         client.get_best_server()
     started = time.perf_counter()
     download = client.download()
+    download_s = time.perf_counter() - started
+    # a normal download ends within a read of its test length; a read that blocked past
+    # it (until the socket timeout) means the transfer stalled
+    if download_s > client.config["length"]["download"] + min(STALL_MARGIN_S, 0.5 * timeout):
+        raise TimeoutError(f"stalled transfer: the download took {download_s:.0f} s for a "
+                           f"{client.config['length']['download']} s test")
     upload, sent = acknowledged_upload(client.best["url"], client.config["length"]["upload"],
                                        client.config["threads"]["upload"], timeout)
     client.results.upload, client.results.bytes_sent = upload, sent
@@ -239,3 +248,46 @@ def _measure(server_url: str | None, server_id: int | None, timeout: float) -> d
         "client_ip": (results.get("client") or {}).get("ip"),
         "duration_s": time.perf_counter() - started,
     }
+
+
+def run_iperf3(server: str, port: int = 5201, reverse: bool = True, seconds: int = 5,
+               plan_down_mbps: float | None = None, timeout: float = 30.0) -> dict[str, Any]:
+    """One iperf3 test (``iperf3 -c SERVER -J``; ``-R`` measures the download) as a store
+    record, failed with the reason when iperf3 is missing or reports an error."""
+    import json
+    import subprocess
+
+    from .importing import ImportOptions
+    from .speedtests import _iperf3, _json_documents
+
+    started = datetime.now(timezone.utc)
+    name, kind, link = interface_towards(server, port)
+    record: dict[str, Any] = {"tool": "iperf3", "time_utc": started, "status": "ok",
+                              "plan_down_mbps": plan_down_mbps, "interface_kind": kind,
+                              "link_speed_mbps": link, "interface_name": name,
+                              "server_host": f"{server}:{port}"}
+    command = ["iperf3", "-c", server, "-p", str(port), "-J", "-t", str(seconds)] + \
+        (["-R"] if reverse else [])
+    try:
+        answer = subprocess.run(command, capture_output=True, text=True, timeout=timeout + seconds)
+    except FileNotFoundError:
+        return {**record, "status": "failed",
+                "failure_reason": "iperf3 is not installed (or not on PATH)"}
+    except subprocess.TimeoutExpired:
+        return {**record, "status": "failed", "failure_reason": f"timeout after {timeout} s"}
+    documents = _json_documents(answer.stdout)
+    try:
+        result = _iperf3(documents[0], ImportOptions()) if documents else None
+    except (KeyError, ValueError, TypeError) as exc:
+        error = documents[0].get("error") if documents else None
+        return {**record, "status": "failed", "failure_reason": f"iperf3: {error or exc}"}
+    if result is None:
+        return {**record, "status": "failed", "failure_reason":
+                f"iperf3: {(answer.stderr or answer.stdout).strip()[:200] or 'no output'}"}
+    record.update({k: result[k] for k in ("download_bps", "upload_bps", "bytes_received",
+                                          "bytes_sent") if result.get(k) is not None})
+    record["end_utc"] = datetime.now(timezone.utc)
+    record["reached_line_rate"] = reached_line_rate(record.get("download_bps"), link,
+                                                    plan_down_mbps)
+    record["method"] = json.dumps({"iperf3": command[1:]})
+    return record

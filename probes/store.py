@@ -33,6 +33,8 @@ from . import gpkg
 from .records import format_utc, normalise_record
 from .schema import (
     ADDED_IN_VERSION_2,
+    NEIGHBOUR_COLUMNS,
+    NEIGHBOUR_TABLE,
     LAYER_COLUMNS,
     META_TABLE,
     QUARANTINE_COLUMNS,
@@ -49,10 +51,19 @@ LAYER_DESCRIPTIONS = {
 }
 
 def _add_cell_identity(conn: sqlite3.Connection) -> None:
-    """Version 1 → 2: cell identity columns and the content key."""
+    """Version 1 → 2: cell identity, speed-test outcome, content key, neighbour cells."""
     for layer, columns in ADDED_IN_VERSION_2.items():
         for column in columns:
             conn.execute(f'ALTER TABLE "{layer}" ADD COLUMN "{column.name}" {column.sql_type}')
+    _create_neighbour_table(conn)
+
+
+def _create_neighbour_table(conn: sqlite3.Connection) -> None:
+    conn.execute(_table_sql(NEIGHBOUR_TABLE, NEIGHBOUR_COLUMNS, geometry=False)
+                 .replace(' UNIQUE', ''))
+    conn.execute(f'CREATE INDEX "{NEIGHBOUR_TABLE}_reading" ON "{NEIGHBOUR_TABLE}" (reading_id)')
+    gpkg.register_attributes(conn, NEIGHBOUR_TABLE,
+                             "Neighbour cells measured beside a signal reading")
 
 
 # Migration from version N to N + 1: a function of the open connection, run in one transaction.
@@ -153,6 +164,7 @@ class ReadingStore:
                 gpkg.register_features(conn, layer, LAYER_DESCRIPTIONS[layer])
             conn.execute(_table_sql(QUARANTINE_TABLE, QUARANTINE_COLUMNS, geometry=False))
             gpkg.register_attributes(conn, QUARANTINE_TABLE, "Input rows refused, with reasons")
+            _create_neighbour_table(conn)
             conn.execute(f'CREATE TABLE "{META_TABLE}" (key TEXT PRIMARY KEY, value TEXT)')
             conn.execute(
                 f'INSERT INTO "{META_TABLE}" VALUES (?, ?), (?, ?)',
@@ -329,6 +341,33 @@ class ReadingStore:
                 "source_file": source_file, "record_locator": locator, "raw_record": raw,
                 "reason": refused["reason"]}
 
+    def add_neighbours(self, reading_id: str, neighbours: Iterable[Mapping[str, Any]]) -> int:
+        """Append the neighbour cells measured with a stored reading (once: a second call
+        for the same reading adds nothing)."""
+        self._require_writable()
+        rows = []
+        for neighbour in neighbours:
+            row = {"reading_id": reading_id}
+            for column in NEIGHBOUR_COLUMNS[1:]:
+                value = neighbour.get(column.name)
+                in_range = value is None or column.sql_type == "TEXT" or (
+                    (column.low is None or value >= column.low)
+                    and (column.high is None or value <= column.high))
+                row[column.name] = value if in_range else None
+            rows.append(tuple(row.values()))
+        names = ", ".join(f'"{c.name}"' for c in NEIGHBOUR_COLUMNS)
+        with self._transaction() as conn:
+            if conn.execute(f'SELECT 1 FROM "{NEIGHBOUR_TABLE}" WHERE reading_id = ? LIMIT 1',
+                            (reading_id,)).fetchone():
+                return 0
+            conn.executemany(f'INSERT INTO "{NEIGHBOUR_TABLE}" ({names}) VALUES '
+                             f'({", ".join("?" * len(NEIGHBOUR_COLUMNS))})', rows)
+        return len(rows)
+
+    def read_neighbours(self) -> pd.DataFrame:
+        """The neighbour cells, with the reading each belongs to."""
+        return pd.read_sql_query(f'SELECT * FROM "{NEIGHBOUR_TABLE}" ORDER BY fid', self._conn)
+
     def add_signal(self, records: Iterable[Mapping[str, Any]], **provenance: str) -> WriteResult:
         """Append signal readings; see :meth:`add`."""
         return self.add(SIGNAL_LAYER, records, **provenance)
@@ -394,6 +433,12 @@ class ReadingStore:
                     added[layer] = self._copy_rows(conn, layer, names)
                 names = ", ".join(f'"{c.name}"' for c in QUARANTINE_COLUMNS)
                 added[QUARANTINE_TABLE] = self._copy_rows(conn, QUARANTINE_TABLE, names)
+                names = ", ".join(f'"{c.name}"' for c in NEIGHBOUR_COLUMNS)
+                before = conn.total_changes
+                conn.execute(f'INSERT INTO main."{NEIGHBOUR_TABLE}" ({names}) SELECT {names} '
+                             f'FROM other."{NEIGHBOUR_TABLE}" WHERE reading_id NOT IN '
+                             f'(SELECT reading_id FROM main."{NEIGHBOUR_TABLE}") ORDER BY fid')
+                added[NEIGHBOUR_TABLE] = conn.total_changes - before
         finally:
             self._conn.execute("DETACH DATABASE other")
         return added

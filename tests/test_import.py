@@ -19,6 +19,7 @@ from phusong.errors import InputFormatError
 from phusong.probes import QUARANTINE_TABLE, SIGNAL_LAYER, SPEED_LAYER, ReadingStore, merge_stores
 from phusong.probes import gnettrack, networksurvey, speedtests, table
 from phusong.probes.importing import ImportOptions, Row, import_file, time_zone
+from phusong.probes.schema import ADDED_IN_VERSION_2, NEIGHBOUR_TABLE
 
 from helpers import run_cli
 
@@ -295,13 +296,11 @@ def test_a_version_1_store_opens_and_upgrades(tmp_path):
                            "lat": 21.3, "technology": "LTE", "lte_rsrp_dbm": -90,
                            "source_kind": "test"}])
     with sqlite3.connect(path) as conn:  # what phusong 0.1 wrote
-        for layer, columns in (("signal_readings", ("tac", "eci", "enb_id", "nci", "gnb_id",
-                                                    "gnb_id_bits", "nr_pci", "nr_arfcn",
-                                                    "site_id", "outside_boundaries",
-                                                    "content_key")),
-                               ("speed_tests", ("outside_boundaries", "content_key"))):
+        for layer, columns in ADDED_IN_VERSION_2.items():
             for column in columns:
-                conn.execute(f'ALTER TABLE "{layer}" DROP COLUMN "{column}"')
+                conn.execute(f'ALTER TABLE "{layer}" DROP COLUMN "{column.name}"')
+        conn.execute(f'DROP TABLE "{NEIGHBOUR_TABLE}"')
+        conn.execute("DELETE FROM gpkg_contents WHERE table_name = ?", (NEIGHBOUR_TABLE,))
         conn.execute("UPDATE phusong_meta SET value = '1' WHERE key = 'schema_version'")
     with ReadingStore(path, readonly=True) as old:
         assert old.schema_version == 1

@@ -1,0 +1,137 @@
+"""Where a reading was taken: gpsd, NMEA (serial device or file), or a fixed site.
+
+gpsd is asked to ``?WATCH`` in JSON and its ``TPV`` reports are used (``mode`` 2 or 3 is
+a fix; ``eph`` the horizontal error in metres). NMEA sentences are read with pynmea2:
+an ``RMC`` with status ``A`` gives the time and position of a fix, the last ``GGA``'s
+HDOP its accuracy (HDOP × 5 m, a common receiver's UERE). A reading without a fix is
+kept and flagged; when a track exists it is placed by interpolating the fixes around
+it in time, with the accuracy stated.
+"""
+from __future__ import annotations
+
+import json
+import math
+import socket
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+# Horizontal error per unit of HDOP (m), for receivers that do not state one.
+UERE_M = 5.0
+# A reading further than this from both neighbouring fixes is not interpolated.
+MAX_INTERPOLATION_GAP = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A position fix: WGS 84 degrees, UTC time, horizontal error (m), and its source."""
+
+    time_utc: datetime | None
+    lon: float
+    lat: float
+    accuracy_m: float | None
+    source: str
+
+    def record(self) -> dict:
+        return {"lon": self.lon, "lat": self.lat, "position_accuracy_m": self.accuracy_m,
+                "position_source": self.source}
+
+
+def nmea_fixes(lines: Iterable[str]) -> list[Fix]:
+    """The fixes in NMEA sentences (RMC with status A; accuracy from the last GGA)."""
+    import pynmea2
+
+    fixes, hdop = [], None
+    for line in lines:
+        line = line.strip()
+        if not line.startswith("$"):
+            continue
+        try:
+            sentence = pynmea2.parse(line)
+        except (pynmea2.ParseError, ValueError, AttributeError):
+            continue
+        kind = getattr(sentence, "sentence_type", None)  # proprietary sentences have none
+        if kind == "GGA":
+            hdop = _float(getattr(sentence, "horizontal_dil", None))
+        elif kind == "RMC" and getattr(sentence, "status", "") == "A" \
+                and sentence.datestamp and sentence.timestamp:
+            when = datetime.combine(sentence.datestamp, sentence.timestamp)
+            when = when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when
+            fixes.append(Fix(when.astimezone(timezone.utc), sentence.longitude,
+                             sentence.latitude, None if hdop is None else hdop * UERE_M,
+                             "gnss"))
+    return fixes
+
+
+def _float(text) -> float | None:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def tpv_fix(report: dict) -> Fix | None:
+    """A fix from a gpsd TPV report (``None`` without one)."""
+    if report.get("class") != "TPV" or report.get("mode", 0) < 2:
+        return None
+    if report.get("lat") is None or report.get("lon") is None:
+        return None
+    time = report.get("time")
+    when = datetime.fromisoformat(time.replace("Z", "+00:00")) if time else None
+    return Fix(when, float(report["lon"]), float(report["lat"]), _float(report.get("eph")),
+               "gnss")
+
+
+def gpsd_fix(host: str = "127.0.0.1", port: int = 2947, timeout: float = 10.0) -> Fix | None:
+    """The first fix gpsd reports within ``timeout`` seconds (``None`` without one).
+
+    Raises
+    ------
+    OSError
+        When gpsd cannot be reached.
+    """
+    deadline = datetime.now(timezone.utc) + timedelta(seconds=timeout)
+    with socket.create_connection((host, port), timeout=timeout) as connection:
+        connection.sendall(b'?WATCH={"enable":true,"json":true}\n')
+        stream = connection.makefile("r", encoding="utf-8", errors="replace")
+        while datetime.now(timezone.utc) < deadline:
+            line = stream.readline()
+            if not line:
+                return None
+            try:
+                report = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            fix = tpv_fix(report)
+            if fix is not None and fix.time_utc is not None:
+                return fix
+    return None
+
+
+def fixed_site(lon: float, lat: float, accuracy_m: float | None = None) -> Fix:
+    """A reading taken at a surveyed site."""
+    return Fix(None, lon, lat, accuracy_m, "manual")
+
+
+def interpolate(track: list[Fix], when: datetime) -> Fix | None:
+    """The position at ``when`` between the two fixes around it (``None`` outside the
+    track or across a gap longer than ``MAX_INTERPOLATION_GAP``); its accuracy is the
+    worse fix's plus half the distance between them."""
+    times = [f.time_utc for f in track]
+    i = bisect_left(times, when)
+    if i == 0 or i == len(track):
+        return None
+    before, after = track[i - 1], track[i]
+    span = (after.time_utc - before.time_utc).total_seconds()
+    if span <= 0 or span > MAX_INTERPOLATION_GAP.total_seconds():
+        return None
+    share = (when - before.time_utc).total_seconds() / span
+    lon = before.lon + share * (after.lon - before.lon)
+    lat = before.lat + share * (after.lat - before.lat)
+    gap_m = 111_320 * math.hypot((after.lon - before.lon) * math.cos(math.radians(lat)),
+                                 after.lat - before.lat)
+    errors = [a for a in (before.accuracy_m, after.accuracy_m) if a is not None]
+    accuracy = (max(errors) if errors else UERE_M) + gap_m / 2
+    return Fix(when, lon, lat, accuracy, "track")
