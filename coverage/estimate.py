@@ -26,7 +26,7 @@ from phusong.config import (
 from phusong.errors import ConfigError, EstimationError
 from phusong.probes.records import format_utc
 
-from .evidence import NO_NR_DBM, load_signal_xy, nr_evidence
+from .evidence import NO_NR_DBM, evidence_for, load_signal_xy
 from .gigabit import add_gigabit
 from .grid import Grid, Membership, grid_for, membership, wgs84_to
 from .interpolate import default_interpolator
@@ -50,9 +50,13 @@ LISTED_EXTRAPOLATION_STD_PP = 4.0
 LOCATED_EXTRAPOLATION_STD_PP = 0.0
 # Standard deviation (dB) of an offset of each operator's whole trend in the interval
 # simulations: the error that no average over a province removes.
-LISTED_GLOBAL_STD_DB = 0.3
+LISTED_GLOBAL_STD_DB = 0.5
 LOCATED_GLOBAL_STD_DB = 2.0
 NR_RSRP_RANGE_DBM = (-156.0, -31.0)
+LTE_RSRP_RANGE_DBM = (-140.0, -44.0)
+# 4G coverage threshold when none is given: LTE RSRP ≥ −110 dBm, between Android's "poor"
+# (−118) and "moderate" (−108) bounds (GUIDE §2).
+DEFAULT_LTE_THRESHOLD_DBM = -110.0
 MIN_RESOLUTION_M = 5.0
 MAX_RESOLUTION_M = 5000.0
 # Peak memory per grid cell of an estimate (the rasters, the membership table and the
@@ -188,11 +192,12 @@ def _unit_counts(member: Membership, xy: np.ndarray) -> np.ndarray:
     return np.bincount(units[units >= 0], minlength=member.n_units)
 
 
-def check_threshold(threshold: float) -> float:
-    """A coverage threshold within the NR SS-RSRP reporting range (GUIDE §2)."""
-    low, high = NR_RSRP_RANGE_DBM
+def check_threshold(threshold: float,
+                    reporting_range: tuple[float, float] = (-156.0, -31.0)) -> float:
+    """A coverage threshold within the technology's RSRP reporting range (GUIDE §2)."""
+    low, high = reporting_range
     if not (np.isfinite(threshold) and low <= threshold <= high):
-        raise ConfigError(f"threshold {threshold:g} dBm is outside the NR SS-RSRP reporting "
+        raise ConfigError(f"threshold {threshold:g} dBm is outside the RSRP reporting "
                           f"range {low:g}…{high:g} dBm")
     return float(threshold)
 
@@ -267,6 +272,7 @@ def estimate_coverage(
     since: datetime | None = None,
     until: datetime | None = None,
     max_position_error_m: float | None = None,
+    technology: str = "nr",
     progress: Callable[[str, float], None] | None = None,
 ) -> Estimate:
     """Estimate each unit's 5G coverage share from the readings in a store.
@@ -304,6 +310,9 @@ def estimate_coverage(
     since, until, max_position_error_m
         Use only readings taken in ``[since, until)`` (naive times are Vietnam's) and
         whose stated position error is at most this many metres.
+    technology
+        ``nr`` (5G, the targets' figure) or ``lte`` (4G coverage, with LTE RSRP and
+        ``DEFAULT_LTE_THRESHOLD_DBM`` unless ``threshold_dbm`` is given).
 
     Raises
     ------
@@ -312,8 +321,9 @@ def estimate_coverage(
     """
     report = progress or (lambda step, done: None)
     targets = targets or load_targets()
-    threshold = check_threshold(targets.threshold_dbm if threshold_dbm is None
-                                else threshold_dbm)
+    default = targets.threshold_dbm if technology == "nr" else DEFAULT_LTE_THRESHOLD_DBM
+    threshold = check_threshold(default if threshold_dbm is None else threshold_dbm,
+                                LTE_RSRP_RANGE_DBM if technology == "lte" else NR_RSRP_RANGE_DBM)
     check_resolution(units, resolution)
     interpolator = interpolator if interpolator is not None else default_interpolator()
     crs = units.crs.to_string()
@@ -325,7 +335,7 @@ def estimate_coverage(
     report("readings", 0.3)
     readings = load_signal_xy(store_path, crs,
                               where=reading_filter(since, until, max_position_error_m))
-    evidence = nr_evidence(readings)
+    evidence = evidence_for(readings, technology)
     if evidence.empty:
         raise EstimationError(f"{Path(store_path).name}: none of its {len(readings)} readings "
                               "with a position tells whether 5G is present (NR readings, or "
@@ -417,6 +427,7 @@ def estimate_coverage(
     summary["readings_period_utc"] = _period(evidence)
     summary["readings_filter"] = reading_filter(since, until, max_position_error_m)
     summary["n_realisations"] = n_realisations
+    summary["technology"] = technology
     summary["warnings"] = warnings
     report("done", 1.0)
     return Estimate(communes, grid, member, rsrp, rsrp_std, p_covered, summary,

@@ -18,7 +18,7 @@ from phusong.config import DEFAULT_NR_THRESHOLD_DBM
 from phusong.errors import EstimationError
 
 from .estimate import fit_kwargs, probability_above, project_sites, with_operator_sites
-from .evidence import load_signal_xy, nr_evidence
+from .evidence import evidence_for, load_signal_xy
 from .interpolate import make_interpolator
 
 DEFAULT_BLOCK_SIZE_M = 1000.0
@@ -64,6 +64,15 @@ def cross_validate(evidence: pd.DataFrame, method: str, folds: np.ndarray,
     ``sites`` (projected, from :func:`~phusong.coverage.estimate.project_sites`) are
     given to the methods that take a site list.
     """
+    predicted, spread, seconds = cross_validated_predictions(evidence, method, folds, sites)
+    return _score(method, evidence, predicted, spread, threshold, seconds)
+
+
+def cross_validated_predictions(evidence: pd.DataFrame, method: str, folds: np.ndarray,
+                                sites: pd.DataFrame | None = None
+                                ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Each reading's prediction and standard deviation from the folds that held it out,
+    and the seconds taken."""
     template = make_interpolator(method)
     predicted = np.full(len(evidence), np.nan)
     spread = np.full(len(evidence), np.nan)
@@ -79,8 +88,7 @@ def cross_validate(evidence: pd.DataFrame, method: str, folds: np.ndarray,
             if targets.any():
                 predicted[targets], spread[targets] = model.predict(
                     evidence.loc[targets, ["x", "y"]].to_numpy(), return_std=True)
-    seconds = time.perf_counter() - start
-    return _score(method, evidence, predicted, spread, threshold, seconds)
+    return predicted, spread, time.perf_counter() - start
 
 
 def _score(method: str, evidence: pd.DataFrame, predicted: np.ndarray, spread: np.ndarray,
@@ -108,15 +116,16 @@ def _score(method: str, evidence: pd.DataFrame, predicted: np.ndarray, spread: n
 def evaluate_store(store_path: str | Path, crs: str, methods: tuple[str, ...] = DEFAULT_METHODS,
                    block_size: float = DEFAULT_BLOCK_SIZE_M, n_folds: int = 5,
                    threshold: float = DEFAULT_NR_THRESHOLD_DBM, seed: int = 0,
-                   sites: pd.DataFrame | None = None) -> list[Score]:
+                   sites: pd.DataFrame | None = None, technology: str = "nr") -> list[Score]:
     """Spatial-block cross-validation of every method on the same folds.
 
-    ``sites``: the operators' site list (:func:`~phusong.coverage.sites.read_sites`).
+    ``sites``: the operators' site list (:func:`~phusong.coverage.sites.read_sites`);
+    ``technology``: ``nr`` (5G) or ``lte`` (4G).
     """
     projected = project_sites(sites, crs)
-    evidence = nr_evidence(load_signal_xy(store_path, crs)).reset_index(drop=True)
+    evidence = evidence_for(load_signal_xy(store_path, crs), technology).reset_index(drop=True)
     if evidence["nr_measured"].sum() < 10:
-        raise EstimationError("too few NR readings to cross-validate")
+        raise EstimationError(f"too few {technology.upper()} readings to cross-validate")
     folds = spatial_folds(evidence[["x", "y"]].to_numpy(), block_size, n_folds,
                           np.random.default_rng(seed))
     return [cross_validate(evidence, m, folds, threshold, projected) for m in methods]

@@ -18,9 +18,13 @@ from phusong.probes import SIGNAL_LAYER, ReadingStore
 from .grid import wgs84_to
 
 NR_TECHNOLOGIES = ("NR-NSA", "NR-SA")
+LTE_TECHNOLOGIES = ("LTE", "NR-NSA")
+FALLBACK_TECHNOLOGIES = ("GSM", "UMTS", "NONE")
 NO_NR_DBM = -140.0
-EVIDENCE_COLUMNS = ("time_utc", "technology", "nr_ss_rsrp_dbm", "device_state", "device_5g_capable",
-                    "operator", "cell_id", "synthetic")
+NO_LTE_DBM = -145.0
+TECHNOLOGY_CHOICES = ("nr", "lte")
+EVIDENCE_COLUMNS = ("time_utc", "technology", "nr_ss_rsrp_dbm", "lte_rsrp_dbm", "device_state",
+                    "device_5g_capable", "operator", "cell_id", "synthetic")
 
 
 def nr_evidence(readings: pd.DataFrame) -> pd.DataFrame:
@@ -42,6 +46,32 @@ def nr_evidence(readings: pd.DataFrame) -> pd.DataFrame:
     )
     evidence["nr_measured"] = measured[measured | absent].to_numpy()
     return evidence
+
+
+def lte_evidence(readings: pd.DataFrame) -> pd.DataFrame:
+    """Rows that say something about LTE, with ``value`` = LTE RSRP or :data:`NO_LTE_DBM`.
+
+    A reading on LTE (or on an NSA anchor) gives its RSRP; a reading on 2G/3G from a
+    device with data active says LTE was not usable there. ``nr_measured`` is kept as
+    the name of "the technology's value was measured" for the models and scores.
+    """
+    measured = readings["technology"].isin(LTE_TECHNOLOGIES) & readings["lte_rsrp_dbm"].notna()
+    active = readings["device_state"].eq("data").fillna(False).astype(bool)
+    absent = readings["technology"].isin(FALLBACK_TECHNOLOGIES) & active
+    evidence = readings[measured | absent].copy()
+    evidence["value"] = np.where(measured[measured | absent],
+                                 evidence["lte_rsrp_dbm"].astype(float), NO_LTE_DBM)
+    evidence["nr_measured"] = measured[measured | absent].to_numpy()
+    return evidence
+
+
+def evidence_for(readings: pd.DataFrame, technology: str = "nr") -> pd.DataFrame:
+    """The evidence about ``technology`` (``nr`` or ``lte``) in the readings."""
+    if technology not in TECHNOLOGY_CHOICES:
+        from phusong.errors import ConfigError
+
+        raise ConfigError(f"unknown technology {technology!r}; choose nr or lte")
+    return nr_evidence(readings) if technology == "nr" else lte_evidence(readings)
 
 
 def load_signal_xy(store_path: str | Path, crs: str,

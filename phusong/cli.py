@@ -129,6 +129,7 @@ def _run_estimate(store: Path, units, options: dict, report) -> "Estimate":
         population_raster=options.get("population"), sites=site_list,
         since=options.get("since"), until=options.get("until"),
         max_position_error_m=options.get("max_position_error"),
+        technology=options.get("technology", "nr"),
         progress=_stage(report, "step.interpolate"))
 
 
@@ -207,6 +208,7 @@ def estimate(
     until: Optional[str] = typer.Option(None, "--until", help="Use readings taken before this date or time."),
     max_position_error: Optional[float] = typer.Option(None, "--max-position-error", help="Leave out readings whose stated position error exceeds this (metres)."),
     method: str = typer.Option("pathloss", "--method", help="Interpolator: pathloss (default), kriging, idw, gp, pykrige, or auto (best by spatial-block cross-validation)."),
+    technology: str = typer.Option("nr", "--technology", help="nr (5G, the targets' figure) or lte (4G coverage)."),
 ) -> None:
     """Estimate per-commune 5G coverage and gigabit availability from a readings store."""
     from phusong.coverage import write_estimate
@@ -215,7 +217,7 @@ def estimate(
                "declarations": declarations, "population": population, "sites": sites,
                "crs": crs, "method": _check_method(method),
                "since": _parse_date(since, "--since"), "until": _parse_date(until, "--until"),
-               "max_position_error": max_position_error}
+               "max_position_error": max_position_error, "technology": technology}
     check_output_folder(out, "estimate")
     with _progress() as report:
         units = _load_units(boundaries, id_field, name_field, population_field, report, encoding)
@@ -247,6 +249,7 @@ def evaluate(
     crs: str = typer.Option(DEFAULT_CRS, "--crs", help="Metric CRS for distances."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the scores as JSON."),
     sites: Optional[Path] = typer.Option(None, "--sites", help="Operators' site list CSV (operator, technology, lon, lat), given to the methods that take one."),
+    technology: str = typer.Option("nr", "--technology", help="nr (5G) or lte (4G)."),
 ) -> None:
     """Spatial-block cross-validation of the interpolators; names the best."""
     from rich.table import Table
@@ -256,7 +259,7 @@ def evaluate(
 
     names = tuple(m.strip() for m in methods.split(",") if m.strip())
     scores = evaluate_store(store, crs, names, block_size, folds, threshold_dbm,
-                            sites=read_sites(sites) if sites else None)
+                            sites=read_sites(sites) if sites else None, technology=technology)
     table = Table(title=t("evaluate.title", block=f"{block_size:g}"))
     frame = scores_table(scores)
     for column in frame.columns:

@@ -48,8 +48,10 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
      "{a} không có trường dân số {b}: không tính được chỉ tiêu theo dân số và số liệu toàn "
      "tỉnh (dùng --population-field)"),
     # estimate
-    ("threshold {a} dBm is outside the NR SS-RSRP reporting range {b}…{c} dBm",
-     "ngưỡng {a} dBm nằm ngoài dải báo cáo NR SS-RSRP {b}…{c} dBm"),
+    ("threshold {a} dBm is outside the RSRP reporting range {b}…{c} dBm",
+     "ngưỡng {a} dBm nằm ngoài dải báo cáo RSRP {b}…{c} dBm"),
+    ("unknown technology {a}; choose nr or lte", "công nghệ không xác định {a}; chọn nr hoặc lte"),
+    ("too few {a} readings to cross-validate", "quá ít điểm đo {a} để kiểm định chéo"),
     ("resolution {a} m is outside {b}…{c} m", "độ phân giải {a} m nằm ngoài khoảng {b}…{c} m"),
     ("a {a} m grid over these boundaries has {b} cells and needs about {c} GiB of memory; {d} "
      "GiB is free: choose a coarser resolution",
@@ -167,6 +169,13 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
     ("{a} has schema version {b}; open it once with this phusong to upgrade it before merging",
      "{a} có phiên bản cấu trúc {b}; hãy mở một lần bằng phusong này để nâng cấp trước khi gộp"),
     ("{a} was opened read-only", "{a} được mở ở chế độ chỉ đọc"),
+    ("cannot write to {a} ({b}): the store or its folder is read-only, or the disk is full",
+     "không ghi được vào {a} ({b}): kho dữ liệu hoặc thư mục chỉ đọc, hoặc đĩa đã đầy"),
+    ("only {a} MiB free beside {b}: free some space before measuring",
+     "chỉ còn {a} MiB trống cạnh {b}: hãy giải phóng dung lượng trước khi đo"),
+    ("unknown modem source {a}: mmcli, serial:PORT or replay:FILE",
+     "nguồn modem không xác định {a}: mmcli, serial:CỔNG hoặc replay:TỆP"),
+    ("probe configuration not found: {a}", "không tìm thấy tệp cấu hình đầu đo: {a}"),
     ("no readings store at {a}", "không có kho dữ liệu đo tại {a}"),
     ("cannot read {a}: {b}", "không đọc được {a}: {b}"),
     ("{a} is an empty file, not a readings store", "{a} là tệp rỗng, không phải kho dữ liệu đo"),

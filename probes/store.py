@@ -147,6 +147,12 @@ class ReadingStore:
                 self._check_and_migrate()
             else:
                 self._create()
+        except sqlite3.OperationalError as exc:
+            self.close()
+            if "readonly" in str(exc) or "unable to open" in str(exc):
+                raise StoreError(f"cannot write to {self.path} ({exc}): the store or its folder "
+                                 "is read-only, or the disk is full") from exc
+            raise StoreError(f"{self.path} is not a readable GeoPackage: {exc}") from exc
         except sqlite3.DatabaseError as exc:
             self.close()
             raise StoreError(f"{self.path} is not a readable GeoPackage: {exc}") from exc

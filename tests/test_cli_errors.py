@@ -92,13 +92,14 @@ CASES = sorted(bad_invocations(__import__("pathlib").Path("/x")))
 @pytest.mark.parametrize("case", CASES)
 def test_bad_input_gives_one_clear_line(files, case):
     args = bad_invocations(files)[case]
-    for lang, prefix in (("vi", "Lỗi: "), ("en", "Error: ")):
-        proc = run_cli(*args, env={"PHUSONG_LANG": lang}, check=False)
-        stderr = proc.stderr.decode("utf-8", errors="replace")
-        assert proc.returncode in (1, 2), (case, proc.returncode, stderr)
-        assert "Traceback" not in stderr, stderr
-        lines = [line for line in stderr.splitlines() if line.strip()]
-        assert len(lines) == 1 and lines[0].startswith(prefix), (case, stderr)
+    # each case in one language, the two languages alternating over the cases
+    lang, prefix = (("vi", "Lỗi: "), ("en", "Error: "))[CASES.index(case) % 2]
+    proc = run_cli(*args, env={"PHUSONG_LANG": lang}, check=False)
+    stderr = proc.stderr.decode("utf-8", errors="replace")
+    assert proc.returncode in (1, 2), (case, proc.returncode, stderr)
+    assert "Traceback" not in stderr, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(prefix), (case, stderr)
 
 
 @pytest.mark.parametrize("args, vietnamese", [

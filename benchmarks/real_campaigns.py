@@ -1,0 +1,110 @@
+"""The engine on real drive tests: every method, per operator and overall, in one run.
+
+Run:  python benchmarks/real_campaigns.py PATH/TO/hamburg_bremen_2021/drives
+      [--methods pathloss,kriging,idw,gp,pykrige] [--threshold-dbm -105] [--cell-ids eci|enb|none]
+
+Imports the Hamburg–Bremen drives (ENQT GmbH / HAW Hamburg, CC BY-NC 4.0; not shipped)
+through ``phusong import table`` with benchmarks/mappings/hamburg_bremen_2021.toml, takes
+the LTE RSRP readings, reduces them to 10 m cells per operator (the median; the drives
+repeat values between modem reports), and cross-validates every method on the same 1 km
+spatial blocks (5 folds), each operator fitted on its own. Prints, per operator and
+overall: RMSE, MAE and bias (dB), the Brier score and the error of the expected covered
+share (mean P(covered) minus the observed share) at the threshold, the reliability of
+P(covered) (observed frequency per decile of predicted probability) and the time.
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from phusong.coverage.estimate import probability_above
+from phusong.coverage.evaluate import cross_validated_predictions, spatial_folds
+from phusong.coverage.evidence import lte_evidence, load_signal_xy
+
+MAPPING = Path(__file__).resolve().parent / "mappings" / "hamburg_bremen_2021.toml"
+CRS = "EPSG:25832"  # ETRS89 / UTM 32N: metric, for northern Germany
+CELL_M = 10.0
+
+
+def load(drives: Path, cell_ids: str) -> pd.DataFrame:
+    store = Path(tempfile.mkdtemp()) / "hamburg_bremen.gpkg"
+    files = sorted(str(p) for p in drives.glob("*.geojson"))
+    subprocess.run([sys.executable, "-m", "phusong.cli", "import", "table", *files, "--store",
+                    str(store), "--mapping", str(MAPPING), "--region", "any"], check=True,
+                   stdout=subprocess.DEVNULL)
+    readings = load_signal_xy(store, CRS, columns=("time_utc", "technology", "lte_rsrp_dbm",
+                                                   "device_state", "operator", "cell_id",
+                                                   "eci", "enb_id", "synthetic"))
+    evidence = lte_evidence(readings)
+    evidence["cell"] = (np.floor(evidence["x"] / CELL_M).astype(np.int64).astype(str) + ":" +
+                        np.floor(evidence["y"] / CELL_M).astype(np.int64).astype(str))
+    key = {"eci": "eci", "enb": "enb_id", "none": None}[cell_ids]
+    reduced = evidence.groupby(["operator", "cell"], sort=False).agg(
+        x=("x", "mean"), y=("y", "mean"), value=("value", "median"),
+        nr_measured=("nr_measured", "max"),
+        cell_id=(key, lambda v: str(v.mode().iloc[0]) if key and v.notna().any() else None)
+        if key else ("x", lambda v: None)).reset_index()
+    return reduced
+
+
+def reliability(p: np.ndarray, observed: np.ndarray) -> list[tuple[float, float, int]]:
+    """(mean predicted, observed frequency, count) per decile of predicted probability."""
+    bins = np.clip((p * 10).astype(int), 0, 9)
+    return [(float(p[bins == b].mean()), float(observed[bins == b].mean()),
+             int((bins == b).sum())) for b in range(10) if (bins == b).any()]
+
+
+def scores(part: pd.DataFrame, predicted: np.ndarray, spread: np.ndarray,
+           threshold: float) -> dict:
+    ok = ~np.isnan(predicted)
+    measured = part["nr_measured"].to_numpy(bool) & ok
+    error = predicted[measured] - part["value"].to_numpy()[measured]
+    observed = part["value"].to_numpy()[ok] >= threshold
+    p = probability_above(predicted[ok], spread[ok], threshold)
+    worst = max((abs(f - m) for m, f, n in reliability(p, observed) if n >= 50), default=np.nan)
+    return {"rmse_db": np.sqrt(np.mean(error**2)), "mae_db": np.mean(np.abs(error)),
+            "bias_db": np.mean(error), "brier": np.mean((p - observed) ** 2),
+            "share_error_pp": 100 * (p.mean() - observed.mean()),
+            "worst_decile_pp": 100 * worst, "n": int(ok.sum())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("drives", type=Path)
+    parser.add_argument("--methods", default="pathloss,kriging,idw,gp,pykrige")
+    parser.add_argument("--threshold-dbm", type=float, default=-105.0)
+    parser.add_argument("--cell-ids", choices=("eci", "enb", "none"), default="none")
+    args = parser.parse_args()
+    evidence = load(args.drives, args.cell_ids)
+    print(f"{len(evidence):,} 10 m cells with LTE RSRP, "
+          f"{evidence['operator'].nunique()} operators; threshold {args.threshold_dbm:g} dBm; "
+          f"cell ids: {args.cell_ids}")
+    folds = spatial_folds(evidence[["x", "y"]].to_numpy(), 1000.0, 5, np.random.default_rng(0))
+    rows, deciles = [], {}
+    for method in args.methods.split(","):
+        predicted, spread, seconds = cross_validated_predictions(evidence, method, folds)
+        for operator, part in [("all", evidence)] + list(evidence.groupby("operator")):
+            index = part.index.to_numpy()
+            rows.append({"method": method, "operator": operator,
+                         **scores(part, predicted[index], spread[index], args.threshold_dbm),
+                         "seconds": seconds if operator == "all" else np.nan})
+        ok = ~np.isnan(predicted)
+        deciles[method] = reliability(
+            probability_above(predicted[ok], spread[ok], args.threshold_dbm),
+            evidence["value"].to_numpy()[ok] >= args.threshold_dbm)
+    table = pd.DataFrame(rows)
+    with pd.option_context("display.width", 200, "display.float_format", "{:.3f}".format):
+        print(table.to_string(index=False))
+    for method, bins in deciles.items():
+        print(f"\n{method}: reliability (mean predicted → observed, n) " + "; ".join(
+            f"{m:.2f}→{f:.2f} ({n})" for m, f, n in bins))
+
+
+if __name__ == "__main__":
+    main()
