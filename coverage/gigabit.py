@@ -53,25 +53,20 @@ uncertain between.
 from __future__ import annotations
 
 import difflib
-import math
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from phusong.config import COUNTRY_BOUNDS
 from phusong.errors import InputFormatError
+from phusong.probes.declarations import DECLARATION_COLUMNS as COLUMNS
+from phusong.probes.declarations import declaration_row as _row
 
 from .grid import Membership, lonlat_from
 from .sites import read_csv_table
 from .targets import INSUFFICIENT, MET, NOT_MET, UNCERTAIN, Targets
 
-TECHNOLOGIES = ("FTTH", "GPON", "XG-PON", "XGS-PON", "10G-EPON", "EPON", "DOCSIS3.1", "FWA",
-                "OTHER")
-COLUMNS = ("operator", "technology", "max_down_mbps", "max_up_mbps", "lon", "lat",
-           "commune_code", "households", "as_of")
 CONFIRM_SHARE = 0.90
 FAIL_SHARE = 0.50
 CHALLENGE_RADIUS_M = 250.0
@@ -81,55 +76,6 @@ HOUSEHOLD_SIZE = 3.5  # persons per household, Vietnam 2019 census
 OVERCOUNT_TOLERANCE = 1.10
 # Above this share of rows that match no unit, the file is refused as a whole.
 MAX_UNMATCHED_SHARE = 0.5
-
-
-def _positive(text: str, name: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{name} {text!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be > 0, not {text}")
-    return value
-
-
-def _row(raw: dict[str, str]) -> dict:
-    get = {k: (raw.get(k) or "").strip() for k in COLUMNS}
-    if not get["operator"]:
-        raise ValueError("operator is empty")
-    technology = get["technology"].upper()
-    if technology not in TECHNOLOGIES:
-        raise ValueError(f"technology {get['technology']!r} is not one of {', '.join(TECHNOLOGIES)}")
-    row = {"operator": get["operator"], "technology": technology,
-           "max_down_mbps": _positive(get["max_down_mbps"], "max_down_mbps"),
-           "max_up_mbps": _positive(get["max_up_mbps"], "max_up_mbps"),
-           "lon": np.nan, "lat": np.nan, "commune_code": None, "households": 1, "as_of": None}
-    has_point = bool(get["lon"] or get["lat"])
-    if has_point == bool(get["commune_code"]):
-        raise ValueError("give either lon/lat or commune_code (exactly one)")
-    if has_point:
-        try:
-            row["lon"], row["lat"] = float(get["lon"]), float(get["lat"])
-        except ValueError:
-            raise ValueError(f"lon/lat ({get['lon']!r}, {get['lat']!r}) are not numbers") from None
-        west, south, east, north = COUNTRY_BOUNDS
-        if not (west <= row["lon"] <= east and south <= row["lat"] <= north):
-            raise ValueError(f"lon/lat ({row['lon']}, {row['lat']}) is outside Vietnam")
-    else:
-        row["commune_code"] = get["commune_code"]
-    if get["households"]:
-        households = _positive(get["households"], "households")
-        if households != int(households):
-            raise ValueError(f"households {get['households']!r} is not an integer")
-        row["households"] = int(households)
-    elif not has_point:
-        raise ValueError("households is required with commune_code")
-    if get["as_of"]:
-        try:
-            row["as_of"] = date.fromisoformat(get["as_of"]).isoformat()
-        except ValueError:
-            raise ValueError(f"as_of {get['as_of']!r} is not YYYY-MM-DD") from None
-    return row
 
 
 def read_declarations(path: str | Path, crs: str | None = None) -> pd.DataFrame:
@@ -162,6 +108,25 @@ def read_declarations(path: str | Path, crs: str | None = None) -> pd.DataFrame:
         shown = "; ".join(problems[:20]) + ("; …" if len(problems) > 20 else "")
         raise InputFormatError(f"{path.name} has {len(problems)} invalid row(s): {shown}")
     return pd.DataFrame(rows)
+
+
+def declarations_from_store(store_path: str | Path) -> pd.DataFrame | None:
+    """The declarations imported into a store (``phusong import declarations``), in the
+    form of :func:`read_declarations`; ``None`` when it holds none."""
+    from phusong.probes import ReadingStore
+    from phusong.probes.schema import DECLARATIONS_LAYER
+
+    with ReadingStore(store_path, readonly=True) as store:
+        if DECLARATIONS_LAYER not in {row[0] for row in store._conn.execute(
+                "SELECT table_name FROM gpkg_contents")}:
+            return None
+        frame = store.read_table(DECLARATIONS_LAYER, columns=list(COLUMNS[:4]) + [
+            "commune_code", "households", "as_of"])
+    if frame.empty:
+        return None
+    frame["households"] = frame["households"].fillna(1).astype(int)
+    frame["line"] = np.arange(1, len(frame) + 1)
+    return frame[list(COLUMNS) + ["line"]]
 
 
 def _reproject_text_columns(frame: pd.DataFrame, crs: str) -> None:

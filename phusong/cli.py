@@ -101,10 +101,10 @@ def _warn(warnings: list[str]) -> None:
                       markup=False)
 
 
-def _run_estimate(store: Path, units, options: dict, report) -> "Estimate":
+def _run_estimate(store: Path, units, options: dict, report):
     from phusong.coverage import estimate_coverage, load_targets
     from phusong.coverage.evaluate import choose_method
-    from phusong.coverage.gigabit import read_declarations
+    from phusong.coverage.gigabit import declarations_from_store, read_declarations
     from phusong.coverage.interpolate import make_interpolator
     from phusong.coverage.sites import read_sites
 
@@ -125,7 +125,8 @@ def _run_estimate(store: Path, units, options: dict, report) -> "Estimate":
     return estimate_coverage(
         store, units, resolution=options.get("resolution", DEFAULT_RESOLUTION_M),
         targets=targets_used, threshold_dbm=threshold, interpolator=make_interpolator(method),
-        declarations=read_declarations(declarations, crs=crs) if declarations else None,
+        declarations=read_declarations(declarations, crs=crs) if declarations
+        else declarations_from_store(store),
         population_raster=options.get("population"), sites=site_list,
         since=options.get("since"), until=options.get("until"),
         max_position_error_m=options.get("max_position_error"),
@@ -320,11 +321,11 @@ def map_command(
 
 
 IMPORT_FORMATS = ("gnettrack", "networksurvey", "speedtest-cli", "ookla", "murakami", "iperf3",
-                  "table")
+                  "table", "declarations")
 
 
 def _parser(fmt: str, mapping: Optional[Path]):
-    from phusong.probes import gnettrack, networksurvey, speedtests, table
+    from phusong.probes import declarations, gnettrack, networksurvey, speedtests, table
 
     if fmt == "table":
         if mapping is None:
@@ -334,7 +335,7 @@ def _parser(fmt: str, mapping: Optional[Path]):
     parsers = {"gnettrack": gnettrack.parse, "networksurvey": networksurvey.parse,
                "speedtest-cli": speedtests.parse_speedtest_cli,
                "ookla": speedtests.parse_ookla, "murakami": speedtests.parse_murakami,
-               "iperf3": speedtests.parse_iperf3}
+               "iperf3": speedtests.parse_iperf3, "declarations": declarations.parse}
     if fmt not in parsers:
         raise typer.BadParameter(t("error.bad_choice", value=fmt,
                                    choices=", ".join(IMPORT_FORMATS)), param_hint="FORMAT")
@@ -367,7 +368,7 @@ def _inside(boundaries: Optional[Path]):
 
 @app.command("import")
 def import_command(
-    fmt: str = typer.Argument(..., metavar="FORMAT", help="gnettrack, networksurvey, speedtest-cli, ookla, murakami, iperf3 or table."),
+    fmt: str = typer.Argument(..., metavar="FORMAT", help="gnettrack, networksurvey, speedtest-cli, ookla, murakami, iperf3, table or declarations."),
     files: list[Path] = typer.Argument(..., metavar="FILE...", help="Files to import."),
     store: Path = typer.Option(..., "--store", help="Readings store (.gpkg), created if needed."),
     mapping: Optional[Path] = typer.Option(None, "--mapping", help="Mapping file (TOML) for import table (schema: phusong.probes.table)."),

@@ -177,9 +177,10 @@ def normalise_record(
             row[column.name] = None
         else:
             row[column.name] = _coerce(column, value)
-    _check_time(row["time_utc"])
+    if "time_utc" in row:
+        _check_time(row["time_utc"])
     operator = row.get("operator")
-    if operator is not None and not OPERATOR_PATTERN.match(operator):
+    if operator is not None and "time_utc" in row and not OPERATOR_PATTERN.match(operator):
         raise InputFormatError(f"operator {operator!r} is not MCC-MNC such as 452-04")
     try:
         row["reading_id"] = str(uuid.UUID(row["reading_id"]))

@@ -128,7 +128,27 @@ QUARANTINE_COLUMNS = (
     Column("reason", "TEXT", required=True),
 )
 
-LAYER_COLUMNS = {SIGNAL_LAYER: SIGNAL_COLUMNS, SPEED_LAYER: SPEED_COLUMNS}
+DECLARATIONS_LAYER = "declarations"
+# Operators' fixed-broadband availability declarations (schema version 2), imported like any
+# other source; a point where the row gives lon/lat (schema: phusong.coverage.gigabit).
+DECLARATION_STORE_COLUMNS = (
+    Column("reading_id", "TEXT", required=True),
+    Column("operator", "TEXT", required=True),
+    Column("technology", "TEXT", required=True),
+    Column("max_down_mbps", "REAL", required=True, low=0, high=1_000_000),
+    Column("max_up_mbps", "REAL", required=True, low=0, high=1_000_000),
+    Column("commune_code", "TEXT"),
+    Column("households", "INTEGER", low=1),
+    Column("as_of", "TEXT"),
+    Column("source_kind", "TEXT", required=True),
+    Column("source_file", "TEXT"),
+    Column("source_record", "TEXT"),
+    Column("imported_utc", "DATETIME", required=True),
+    Column("content_key", "TEXT"),
+)
+
+LAYER_COLUMNS = {SIGNAL_LAYER: SIGNAL_COLUMNS, SPEED_LAYER: SPEED_COLUMNS,
+                 DECLARATIONS_LAYER: DECLARATION_STORE_COLUMNS}
 # Columns each schema version added, per layer (for the migration registry).
 ADDED_IN_VERSION_2 = {SIGNAL_LAYER: CELL_IDENTITY_COLUMNS + (OUTSIDE, CONTENT_KEY),
                       SPEED_LAYER: SPEED_OUTCOME_COLUMNS + (OUTSIDE, CONTENT_KEY)}

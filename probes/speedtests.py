@@ -10,7 +10,6 @@ line after the JSON, and the JSON printed twice (3.16/3.17).
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import re

@@ -33,6 +33,7 @@ from . import gpkg
 from .records import format_utc, normalise_record
 from .schema import (
     ADDED_IN_VERSION_2,
+    DECLARATIONS_LAYER,
     NEIGHBOUR_COLUMNS,
     NEIGHBOUR_TABLE,
     LAYER_COLUMNS,
@@ -48,14 +49,24 @@ from .schema import (
 LAYER_DESCRIPTIONS = {
     SIGNAL_LAYER: "Cellular signal readings (RSRP/RSRQ/SINR) with position and provenance",
     SPEED_LAYER: "Speed tests (bits per second) with position, interface and provenance",
+    DECLARATIONS_LAYER: "Operators' fixed-broadband availability declarations",
 }
 
+def _create_layer(conn: sqlite3.Connection, layer: str, columns: tuple[Column, ...]) -> None:
+    conn.execute(_table_sql(layer, columns, geometry=True))
+    if any(c.name == "time_utc" for c in columns):
+        conn.execute(f'CREATE INDEX "{layer}_time" ON "{layer}" (time_utc)')
+    gpkg.register_features(conn, layer, LAYER_DESCRIPTIONS[layer])
+
+
 def _add_cell_identity(conn: sqlite3.Connection) -> None:
-    """Version 1 → 2: cell identity, speed-test outcome, content key, neighbour cells."""
+    """Version 1 → 2: cell identity, speed-test outcome, content key, neighbour cells,
+    declarations."""
     for layer, columns in ADDED_IN_VERSION_2.items():
         for column in columns:
             conn.execute(f'ALTER TABLE "{layer}" ADD COLUMN "{column.name}" {column.sql_type}')
     _create_neighbour_table(conn)
+    _create_layer(conn, DECLARATIONS_LAYER, LAYER_COLUMNS[DECLARATIONS_LAYER])
 
 
 def _create_neighbour_table(conn: sqlite3.Connection) -> None:
@@ -165,9 +176,7 @@ class ReadingStore:
         with self._transaction() as conn:
             gpkg.create_core_tables(conn)
             for layer, columns in LAYER_COLUMNS.items():
-                conn.execute(_table_sql(layer, columns, geometry=True))
-                conn.execute(f'CREATE INDEX "{layer}_time" ON "{layer}" (time_utc)')
-                gpkg.register_features(conn, layer, LAYER_DESCRIPTIONS[layer])
+                _create_layer(conn, layer, columns)
             conn.execute(_table_sql(QUARANTINE_TABLE, QUARANTINE_COLUMNS, geometry=False))
             gpkg.register_attributes(conn, QUARANTINE_TABLE, "Input rows refused, with reasons")
             _create_neighbour_table(conn)

@@ -19,7 +19,7 @@ from phusong.errors import InputFormatError
 from phusong.probes import QUARANTINE_TABLE, SIGNAL_LAYER, SPEED_LAYER, ReadingStore, merge_stores
 from phusong.probes import gnettrack, networksurvey, speedtests, table
 from phusong.probes.importing import ImportOptions, Row, import_file, time_zone
-from phusong.probes.schema import ADDED_IN_VERSION_2, NEIGHBOUR_TABLE
+from phusong.probes.schema import ADDED_IN_VERSION_2, DECLARATIONS_LAYER, NEIGHBOUR_TABLE
 
 from helpers import run_cli
 
@@ -299,8 +299,11 @@ def test_a_version_1_store_opens_and_upgrades(tmp_path):
         for layer, columns in ADDED_IN_VERSION_2.items():
             for column in columns:
                 conn.execute(f'ALTER TABLE "{layer}" DROP COLUMN "{column.name}"')
-        conn.execute(f'DROP TABLE "{NEIGHBOUR_TABLE}"')
-        conn.execute("DELETE FROM gpkg_contents WHERE table_name = ?", (NEIGHBOUR_TABLE,))
+        for table in (NEIGHBOUR_TABLE, DECLARATIONS_LAYER):
+            conn.execute(f'DROP TABLE "{table}"')
+            conn.execute("DELETE FROM gpkg_contents WHERE table_name = ?", (table,))
+        conn.execute("DELETE FROM gpkg_geometry_columns WHERE table_name = ?",
+                     (DECLARATIONS_LAYER,))
         conn.execute("UPDATE phusong_meta SET value = '1' WHERE key = 'schema_version'")
     with ReadingStore(path, readonly=True) as old:
         assert old.schema_version == 1
@@ -322,6 +325,34 @@ def test_export_with_its_column_dictionary(tmp_path):
     assert len(gpd.read_parquet(tmp_path / "parquet" / "signal_readings.parquet")) == 40
     run_cli("export", str(store), "--format", "gpkg")
     assert len(gpd.read_file(tmp_path / "s_export.gpkg", layer=SIGNAL_LAYER)) == 40
+
+
+DECLARATIONS = """operator,technology,max_down_mbps,max_up_mbps,lon,lat,commune_code,households,as_of
+Viettel,XGS-PON,1000,1000,,,07210,500,2025-10-01
+VNPT,GPON,1000,1000,,,07210,300,
+Viettel,XGS-PON,1000,1000,,,07210,500,2025-10-01
+FPT,FTTH,2000,2000,106.2,21.3,,,2025-09-30
+FPT,COPPER,20,2,,,07210,10,
+"""
+
+
+def test_declarations_import_like_any_source(tmp_path):
+    from phusong.coverage.gigabit import declarations_from_store
+    from phusong.probes import declarations
+
+    path = tmp_path / "d.csv"
+    path.write_text(DECLARATIONS, encoding="utf-8")
+    with ReadingStore(tmp_path / "s.gpkg") as store:
+        first = import_file(store, declarations.parse, path, "declarations", ImportOptions())
+        again = import_file(store, declarations.parse, path, "declarations", ImportOptions())
+        reasons = store.read_quarantine()["reason"].tolist()
+    assert (first.imported, first.quarantined) == (3, 2)
+    assert (again.imported, again.duplicates) == (0, 3)
+    assert "duplicate of line 2" in reasons and any("COPPER" in r for r in reasons)
+    frame = declarations_from_store(tmp_path / "s.gpkg")
+    assert frame["households"].tolist() == [500, 300, 1]
+    assert frame["lon"].iloc[2] == pytest.approx(106.2)
+    assert len(gpd.read_file(tmp_path / "s.gpkg", layer="declarations")) == 3
 
 
 def test_readings_outside_the_boundaries_are_kept_and_flagged(tmp_path):

@@ -88,3 +88,18 @@ def test_readings_can_be_chosen_by_time_and_position_error(demo_dir, units):
                                 max_position_error_m=3.0)
     assert precise.summary["n_evidence_readings"] < every.summary["n_evidence_readings"]
     assert np.isfinite(precise.communes["share_5g_model_pct"]).all()
+
+
+def test_estimate_counts_declarations_imported_into_the_store(demo_dir, tmp_path):
+    from helpers import run_cli
+
+    store = tmp_path / "campaign.gpkg"
+    shutil.copy(demo_dir / "simulation" / "campaign.gpkg", store)
+    run_cli("import", "declarations", str(demo_dir / "simulation" / "declarations.csv"),
+            "--store", str(store))
+    run_cli("estimate", "--store", str(store), "--out", str(tmp_path / "est"), "--resolution",
+            "500")
+    from_store = pd.read_csv(tmp_path / "est" / "communes.csv", dtype={"code": str})
+    from_csv = pd.read_csv(demo_dir / "communes.csv", dtype={"code": str})
+    assert from_store["gigabit_share_pct"].notna().all()
+    assert np.allclose(from_store["gigabit_share_pct"], from_csv["gigabit_share_pct"], atol=0.01)
