@@ -229,7 +229,7 @@ def available_memory() -> float | None:
 def reading_filter(since: datetime | None = None, until: datetime | None = None,
                    max_position_error_m: float | None = None) -> str | None:
     """SQL condition selecting readings by time and position error."""
-    clauses = []
+    clauses: list[str] = []
     if since is not None:
         clauses.append(f"time_utc >= '{format_utc(_aware(since))}'")
     if until is not None:
@@ -333,8 +333,9 @@ def estimate_coverage(
     grid = grid_for(units, resolution)
     member = membership(grid, units)
     report("readings", 0.3)
-    readings = load_signal_xy(store_path, crs,
-                              where=reading_filter(since, until, max_position_error_m))
+    reading_filter(since, until, max_position_error_m)  # checks the values
+    readings = load_signal_xy(store_path, crs, where=reading_filter(since, until),
+                              max_position_error_m=max_position_error_m)
     evidence = evidence_for(readings, technology)
     if evidence.empty:
         raise EstimationError(f"{Path(store_path).name}: none of its {len(readings)} readings "

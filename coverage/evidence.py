@@ -76,17 +76,49 @@ def evidence_for(readings: pd.DataFrame, technology: str = "nr") -> pd.DataFrame
 
 def load_signal_xy(store_path: str | Path, crs: str,
                    columns: tuple[str, ...] | None = EVIDENCE_COLUMNS,
-                   where: str | None = None) -> pd.DataFrame:
-    """Signal readings that have a fix, with projected ``x``/``y`` in ``crs``.
+                   where: str | None = None,
+                   max_position_error_m: float | None = None) -> pd.DataFrame:
+    """Signal readings with a position, with projected ``x``/``y`` in ``crs``.
 
-    Only ``columns`` are read (what :func:`nr_evidence` needs by default; all with
-    ``None``), and only the rows meeting the SQL condition ``where`` if given. The
+    Readings taken without a fix are placed on their probe's track by time where fixes
+    lie on both sides within 30 s (``position_source`` = track, with the accuracy
+    stated), then readings whose position error exceeds ``max_position_error_m`` are
+    left out. Only ``columns`` are read (what :func:`nr_evidence` needs by default; all
+    with ``None``), and only the rows meeting the SQL condition ``where`` if given. The
     store is opened read-only.
     """
-    condition = "has_fix = 1" + (f" AND ({where})" if where else "")
+    needed = None if columns is None else tuple(dict.fromkeys(
+        (*columns, "time_utc", "probe_id", "has_fix", "position_accuracy_m")))
     with ReadingStore(store_path, readonly=True) as store:
-        frame = store.read_table(SIGNAL_LAYER, where=condition, columns=columns)
-    frame = frame[frame["lon"].notna()].reset_index(drop=True)
+        frame = store.read_table(SIGNAL_LAYER, where=where, columns=needed)
+    place_on_track(frame)
+    frame = frame[frame["lon"].notna()]
+    if max_position_error_m is not None:
+        frame = frame[~(frame["position_accuracy_m"] > max_position_error_m)]
+    frame = frame.reset_index(drop=True)
     frame["x"], frame["y"] = wgs84_to(crs).transform(frame.pop("lon").to_numpy(),
                                                      frame.pop("lat").to_numpy())
     return frame
+
+
+def place_on_track(frame: pd.DataFrame) -> None:
+    """Fill the position of readings without a fix from their probe's fixes, in place."""
+    missing = frame["lon"].isna() & frame["time_utc"].notna()
+    if not missing.any():
+        return
+    from phusong.probes.position import interpolate_track
+
+    seconds = pd.to_datetime(frame["time_utc"], utc=True, format="ISO8601").astype(
+        "int64").to_numpy() / 1e9
+    for _, rows in frame.groupby(frame["probe_id"].fillna("")):
+        fixes = rows[rows["lon"].notna()].sort_values("time_utc")
+        holes = rows.index[missing[rows.index]]
+        if len(fixes) < 2 or not len(holes):
+            continue
+        lon, lat, accuracy = interpolate_track(
+            seconds[fixes.index], fixes["lon"].to_numpy(), fixes["lat"].to_numpy(),
+            fixes["position_accuracy_m"].to_numpy(dtype=float), seconds[holes])
+        placed = ~np.isnan(lon)
+        frame.loc[holes[placed], "lon"] = lon[placed]
+        frame.loc[holes[placed], "lat"] = lat[placed]
+        frame.loc[holes[placed], "position_accuracy_m"] = accuracy[placed]

@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import math
 import socket
-from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+
+import numpy as np
 
 # Horizontal error per unit of HDOP (m), for receivers that do not state one.
 UERE_M = 5.0
@@ -117,21 +118,42 @@ def fixed_site(lon: float, lat: float, accuracy_m: float | None = None) -> Fix:
 
 def interpolate(track: list[Fix], when: datetime) -> Fix | None:
     """The position at ``when`` between the two fixes around it (``None`` outside the
-    track or across a gap longer than ``MAX_INTERPOLATION_GAP``); its accuracy is the
-    worse fix's plus half the distance between them."""
-    times = [f.time_utc for f in track]
-    i = bisect_left(times, when)
-    if i == 0 or i == len(track):
+    track or across a gap longer than ``MAX_INTERPOLATION_GAP``); see
+    :func:`interpolate_track`."""
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    seconds = lambda t: (t - epoch).total_seconds()  # noqa: E731
+    lon, lat, accuracy = interpolate_track(
+        np.array([seconds(f.time_utc) for f in track]), np.array([f.lon for f in track]),
+        np.array([f.lat for f in track]),
+        np.array([np.nan if f.accuracy_m is None else f.accuracy_m for f in track]),
+        np.array([seconds(when)]))
+    if np.isnan(lon[0]):
         return None
-    before, after = track[i - 1], track[i]
-    span = (after.time_utc - before.time_utc).total_seconds()
-    if span <= 0 or span > MAX_INTERPOLATION_GAP.total_seconds():
-        return None
-    share = (when - before.time_utc).total_seconds() / span
-    lon = before.lon + share * (after.lon - before.lon)
-    lat = before.lat + share * (after.lat - before.lat)
-    gap_m = 111_320 * math.hypot((after.lon - before.lon) * math.cos(math.radians(lat)),
-                                 after.lat - before.lat)
-    errors = [a for a in (before.accuracy_m, after.accuracy_m) if a is not None]
-    accuracy = (max(errors) if errors else UERE_M) + gap_m / 2
-    return Fix(when, lon, lat, accuracy, "track")
+    return Fix(when, float(lon[0]), float(lat[0]), float(accuracy[0]), "track")
+
+
+def interpolate_track(fix_s: np.ndarray, fix_lon: np.ndarray, fix_lat: np.ndarray,
+                      fix_accuracy_m: np.ndarray, at_s: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions at times ``at_s`` (seconds) on a track of fixes (sorted by time), linear
+    between the two fixes around each, NaN outside the track or across a gap longer than
+    ``MAX_INTERPOLATION_GAP``; the accuracy is the worse fix's (``UERE_M`` when unknown)
+    plus half the distance between them."""
+    out = np.full((3, len(at_s)), np.nan)
+    if len(fix_s) < 2:
+        return out[0], out[1], out[2]
+    after = np.searchsorted(fix_s, at_s, side="left")
+    inside = (after > 0) & (after < len(fix_s))
+    before = np.clip(after - 1, 0, len(fix_s) - 1)
+    after = np.clip(after, 0, len(fix_s) - 1)
+    span = fix_s[after] - fix_s[before]
+    ok = inside & (span > 0) & (span <= MAX_INTERPOLATION_GAP.total_seconds())
+    share = np.where(ok, (at_s - fix_s[before]) / np.where(span > 0, span, 1), np.nan)
+    lon = fix_lon[before] + share * (fix_lon[after] - fix_lon[before])
+    lat = fix_lat[before] + share * (fix_lat[after] - fix_lat[before])
+    gap_m = 111_320 * np.hypot((fix_lon[after] - fix_lon[before]) * np.cos(np.radians(lat)),
+                               fix_lat[after] - fix_lat[before])
+    worse = np.fmax(np.nan_to_num(fix_accuracy_m[before], nan=UERE_M),
+                    np.nan_to_num(fix_accuracy_m[after], nan=UERE_M))
+    return (np.where(ok, lon, np.nan), np.where(ok, lat, np.nan),
+            np.where(ok, worse + gap_m / 2, np.nan))

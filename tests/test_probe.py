@@ -289,3 +289,26 @@ def test_kill_minus_nine_during_a_run_loses_no_committed_reading(tmp_path):
 def test_probe_check_speaks_vietnamese(tmp_path):
     out = run_cli("probe", "check", env={"PHUSONG_LANG": "vi"}).stdout.decode()
     assert "modem" in out and "trống" in out
+
+
+def test_the_engine_places_readings_without_a_fix_on_the_track(tmp_path):
+    from phusong.coverage.evidence import load_signal_xy
+
+    t0 = datetime(2025, 10, 1, 1, tzinfo=timezone.utc)
+    base = {"probe_id": "car-1", "technology": "NR-NSA", "nr_ss_rsrp_dbm": -95.0,
+            "source_kind": "test", "device_state": "data", "device_5g_capable": True}
+    rows = [{**base, "time_utc": t0, "lon": 106.2000, "lat": 21.27, "position_accuracy_m": 4.0},
+            {**base, "time_utc": t0 + timedelta(seconds=5)},                      # no fix
+            {**base, "time_utc": t0 + timedelta(seconds=10), "lon": 106.2010, "lat": 21.27,
+             "position_accuracy_m": 6.0},
+            {**base, "time_utc": t0 + timedelta(minutes=10)}]                     # far from any
+    with ReadingStore(tmp_path / "s.gpkg") as store:
+        store.add_signal(rows)
+    frame = load_signal_xy(tmp_path / "s.gpkg", "EPSG:4326", columns=None)
+    assert len(frame) == 3  # the reading 10 minutes away stays unplaced
+    middle = frame.sort_values("time_utc").iloc[1]
+    assert middle["x"] == pytest.approx(106.2005) and not middle["has_fix"]
+    assert 6.0 < middle["position_accuracy_m"] < 70
+    precise = load_signal_xy(tmp_path / "s.gpkg", "EPSG:4326", columns=None,
+                             max_position_error_m=10)
+    assert len(precise) == 2
