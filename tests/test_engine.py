@@ -79,9 +79,9 @@ def test_shares_and_intervals_with_the_site_list(demo_dir):
     print_scores("site list", scores)
     summary = json.loads((demo_dir / "summary.json").read_text(encoding="utf-8"))
     assert summary["share_basis"].startswith("site list") and summary["site_list_used"]
-    # On other campaigns 98-99 %: an estimator knowing the true sites and propagation
+    # 98-100 % across campaigns: an estimator knowing the true sites and propagation
     # reaches 96-100 %, the shadowing far from every route being unknowable.
-    assert scores["within5"] == 1.0
+    assert scores["within5"] >= 0.97
     assert scores["within10"] == 1.0
     assert 0.85 <= scores["coverage"] <= 0.95
     assert table["share_5g_low_pct"].notna().all()  # intervals even where data are insufficient
