@@ -437,12 +437,13 @@ SiteOpt = typer.Option(None, "--site", help="Site id in the --sites file.")
 SitesOpt = typer.Option(None, "--sites", help="Sites CSV (id, lat, lon) for --site.")
 GpsdOpt = typer.Option(None, "--gpsd", help="gpsd as HOST:PORT (e.g. 127.0.0.1:2947).")
 NmeaOpt = typer.Option(None, "--nmea", help="NMEA file, or a serial GNSS device (COM4, /dev/ttyACM0).")
+ModemGnssOpt = typer.Option(False, "--modem-gnss", help="Position from the modem's own GNSS (ModemManager, Linux).")
 ConfigOpt = typer.Option(None, "--config", help="Probe configuration (TOML; see phusong.probes.probe.ProbeConfig).")
 ProbeIdOpt = typer.Option(None, "--probe-id", help="Name of this probe (default: the config's, else 'probe').")
 
 
 def _probe_config(config: Optional[Path], probe_id: Optional[str], lat, lon, site, sites,
-                  gpsd, nmea):
+                  gpsd, nmea, modem_gnss: bool = False):
     from phusong.probes.probe import ProbeConfig
 
     settings = ProbeConfig.load(config) if config else ProbeConfig()
@@ -456,6 +457,7 @@ def _probe_config(config: Optional[Path], probe_id: Optional[str], lat, lon, sit
         settings.lat, settings.lon, settings.gpsd, settings.nmea = lat, lon, None, None
     settings.gpsd = gpsd or settings.gpsd
     settings.nmea = str(nmea) if nmea else settings.nmea
+    settings.modem_gnss = modem_gnss or settings.modem_gnss
     return settings
 
 
@@ -482,6 +484,7 @@ def probe_speed(
     lat: Optional[float] = LatOpt, lon: Optional[float] = LonOpt,
     site: Optional[str] = SiteOpt, sites: Optional[Path] = SitesOpt,
     gpsd: Optional[str] = GpsdOpt, nmea: Optional[Path] = NmeaOpt,
+    modem_gnss: bool = ModemGnssOpt,
     config: Optional[Path] = ConfigOpt, probe_id: Optional[str] = ProbeIdOpt,
 ) -> None:
     """Run one speed test (or record one failed attempt) and append it to the store."""
@@ -489,7 +492,7 @@ def probe_speed(
     from phusong.probes.probe import locate, speed_record
     from phusong.probes.speed import run_speed_test
 
-    settings = _probe_config(config, probe_id, lat, lon, site, sites, gpsd, nmea)
+    settings = _probe_config(config, probe_id, lat, lon, site, sites, gpsd, nmea, modem_gnss)
     check_output_file(store)
     if iperf3:
         from phusong.probes.speed import run_iperf3
@@ -523,6 +526,7 @@ def probe_signal(
     lat: Optional[float] = LatOpt, lon: Optional[float] = LonOpt,
     site: Optional[str] = SiteOpt, sites: Optional[Path] = SitesOpt,
     gpsd: Optional[str] = GpsdOpt, nmea: Optional[Path] = NmeaOpt,
+    modem_gnss: bool = ModemGnssOpt,
     config: Optional[Path] = ConfigOpt, probe_id: Optional[str] = ProbeIdOpt,
 ) -> None:
     """Take one signal reading (from a live modem or a saved answer) into the store."""
@@ -530,7 +534,7 @@ def probe_signal(
     from phusong.probes.modem import parse_at_log, parse_mmcli
     from phusong.probes.probe import locate, read_modem, store_signal
 
-    settings = _probe_config(config, probe_id, lat, lon, site, sites, gpsd, nmea)
+    settings = _probe_config(config, probe_id, lat, lon, site, sites, gpsd, nmea, modem_gnss)
     if from_mmcli_json:
         readings = [parse_mmcli(from_mmcli_json.read_text(encoding="utf-8"),
                                 modem_json.read_text(encoding="utf-8") if modem_json else None)]

@@ -111,6 +111,28 @@ def gpsd_fix(host: str = "127.0.0.1", port: int = 2947, timeout: float = 10.0) -
     return None
 
 
+def mmcli_location(text: str) -> Fix | None:
+    """The fix in ``mmcli -m any --location-get -J`` (``modem.location.gps``): its NMEA
+    sentences when the modem gives them (read like any NMEA), else its latitude and
+    longitude; ``None`` without a fix (ModemManager writes ``--`` for unknown)."""
+    gps = json.loads(text).get("modem", {}).get("location", {}).get("gps", {})
+    nmea = gps.get("nmea") or []
+    fixes = nmea_fixes(nmea if isinstance(nmea, list) else str(nmea).splitlines())
+    if fixes:
+        return fixes[-1]
+    lat, lon = _float(gps.get("latitude")), _float(gps.get("longitude"))
+    if lat is None or lon is None:
+        return None
+    utc = gps.get("utc")
+    when = None
+    if utc and utc != "--":
+        try:
+            when = datetime.fromisoformat(str(utc).replace("Z", "+00:00"))
+        except ValueError:
+            when = None
+    return Fix(when, lon, lat, None, "gnss")
+
+
 def fixed_site(lon: float, lat: float, accuracy_m: float | None = None) -> Fix:
     """A reading taken at a surveyed site."""
     return Fix(None, lon, lat, accuracy_m, "manual")

@@ -23,7 +23,7 @@ from typing import Any, Callable
 from phusong.errors import ConfigError, StoreError
 
 from .modem import ModemReading, parse_at_log, parse_mmcli
-from .position import Fix, fixed_site, gpsd_fix, nmea_fixes
+from .position import Fix, fixed_site, gpsd_fix, mmcli_location, nmea_fixes
 from .records import stable_reading_id
 from .speed import run_speed_test
 from .store import ReadingStore
@@ -40,7 +40,7 @@ class ProbeConfig:
         probe_id = "bac-ninh-laptop-1"
         sim_operator = "452-04"
         [position]   # one of: gpsd = "127.0.0.1:2947", nmea = "COM4" or a file,
-        lat = 21.27  # or lat/lon of a fixed site
+        lat = 21.27  # modem_gnss = true (ModemManager's GNSS), or lat/lon of a fixed site
         lon = 106.19
         [modem]      # source = "mmcli", "serial:/dev/ttyUSB2" (COM5 on Windows), "replay:FILE"
         source = "mmcli"
@@ -56,6 +56,7 @@ class ProbeConfig:
     sim_operator: str | None = None
     gpsd: str | None = None
     nmea: str | None = None
+    modem_gnss: bool = False
     lat: float | None = None
     lon: float | None = None
     modem: str | None = None
@@ -79,7 +80,8 @@ class ProbeConfig:
         speed, signal = data.get("speed", {}), data.get("signal", {})
         return cls(
             probe_id=str(data.get("probe_id", "probe")), sim_operator=data.get("sim_operator"),
-            gpsd=position.get("gpsd"), nmea=position.get("nmea"), lat=position.get("lat"),
+            gpsd=position.get("gpsd"), nmea=position.get("nmea"),
+            modem_gnss=bool(position.get("modem_gnss", False)), lat=position.get("lat"),
             lon=position.get("lon"), modem=modem.get("source"),
             server_url=speed.get("server_url"), server_id=speed.get("server_id"),
             plan_down_mbps=speed.get("plan_down_mbps"),
@@ -100,6 +102,13 @@ def locate(config: ProbeConfig) -> Fix | None:
     if config.nmea:
         fixes = nmea_fixes(_nmea_lines(config.nmea))
         return fixes[-1] if fixes else None
+    if config.modem_gnss:
+        try:
+            answer = subprocess.run(["mmcli", "-m", "any", "--location-get", "-J"],
+                                    capture_output=True, text=True, timeout=15, check=True)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return mmcli_location(answer.stdout)
     if config.lat is not None and config.lon is not None:
         return fixed_site(config.lon, config.lat)
     return None

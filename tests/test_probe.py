@@ -312,3 +312,20 @@ def test_the_engine_places_readings_without_a_fix_on_the_track(tmp_path):
     precise = load_signal_xy(tmp_path / "s.gpkg", "EPSG:4326", columns=None,
                              max_position_error_m=10)
     assert len(precise) == 2
+
+
+def test_the_modems_own_gnss_through_modemmanager():
+    """Constructed in mmcli's --location-get -J layout (no capture exists): the NMEA it
+    relays is read like any NMEA; without NMEA, its latitude and longitude."""
+    from phusong.probes.position import mmcli_location
+
+    nmea = (GPSD / "bu353s4.log").read_text(encoding="ascii").splitlines()[:12]
+    with_nmea = json.dumps({"modem": {"location": {"gps": {
+        "latitude": "--", "longitude": "--", "altitude": "--", "utc": "--", "nmea": nmea}}}})
+    fix = mmcli_location(with_nmea)  # the latest fix among the relayed sentences
+    assert fix.time_utc == datetime(2014, 12, 31, 3, 7, 20, tzinfo=timezone.utc)
+    plain = json.dumps({"modem": {"location": {"gps": {
+        "latitude": "21.273100", "longitude": "106.194600", "utc": "--", "nmea": []}}}})
+    assert (mmcli_location(plain).lat, mmcli_location(plain).lon) == (21.2731, 106.1946)
+    none = json.dumps({"modem": {"location": {"gps": {"latitude": "--", "longitude": "--"}}}})
+    assert mmcli_location(none) is None
