@@ -287,4 +287,5 @@ def load_boundaries(
     units["geometry"] = units.geometry.map(_polygonal)
     warnings += check_topology(units, path.name) + population_warnings
     units.attrs["warnings"] = warnings
+    units.attrs["source"] = path.name
     return units

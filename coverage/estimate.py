@@ -429,6 +429,9 @@ def estimate_coverage(
     summary["readings_filter"] = reading_filter(since, until, max_position_error_m)
     summary["n_realisations"] = n_realisations
     summary["technology"] = technology
+    summary["crs"] = crs
+    summary["boundaries"] = units.attrs.get("source")
+    summary["operators"] = sorted(op.operator for op in per_operator)
     summary["warnings"] = warnings
     report("done", 1.0)
     return Estimate(communes, grid, member, rsrp, rsrp_std, p_covered, summary,

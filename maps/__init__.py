@@ -1,5 +1,7 @@
 """Folium coverage and gap maps, and reports."""
 from .coverage_map import coverage_map, read_estimates, share_colour, write_map
 from .offline import inline_assets
+from .report import write_report
 
-__all__ = ["coverage_map", "inline_assets", "read_estimates", "share_colour", "write_map"]
+__all__ = ["coverage_map", "inline_assets", "read_estimates", "share_colour", "write_map",
+           "write_report"]

@@ -586,6 +586,27 @@ def probe_check(config: Optional[Path] = ConfigOpt) -> None:
 
 
 @app.command()
+def report(
+    estimates: Path = typer.Option(..., "--estimates", help="Folder written by phusong estimate."),
+    out: Path = typer.Option(..., "--out", help="Folder for the report files."),
+    formats: str = typer.Option("xlsx,html,csv", "--format", help="Comma-separated: xlsx, html, csv."),
+) -> None:
+    """The province's report against its targets (Excel, HTML printable on A4, CSV)."""
+    from phusong.coverage import check_estimate_folder
+    from phusong.maps.report import FORMATS, write_report
+
+    chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise typer.BadParameter(t("error.bad_choice", value=",".join(unknown) or formats,
+                                   choices=", ".join(FORMATS)), param_hint="--format")
+    check_estimate_folder(estimates)
+    with staged_folder(out, "report", force=False) as (staging, _):
+        write_report(estimates, staging, chosen)
+    console.print(t("done.report", path=out))
+
+
+@app.command()
 def demo(
     out: Path = typer.Option(..., "--out", help="Output folder."),
     boundaries: Optional[Path] = BoundariesOpt,
@@ -617,6 +638,9 @@ def demo(
         report("step.map", 0.0)
         write_map(result.communes, staging / "map.html", synthetic=True, run_id=run_id)
         report("step.map", 1.0)
+        from phusong.maps.report import write_report
+
+        write_report(staging, staging / "report")
     _print_summary(result.summary)
     console.print(t("done.estimate", path=out / "communes.csv"))
     console.print(t("done.map", path=out / "map.html"))

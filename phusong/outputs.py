@@ -54,7 +54,7 @@ def _recover(out: Path) -> None:
 
 # Kinds of run whose folder a new run of the same kind replaces without --force: an
 # estimate is re-run as data arrive; a simulation or demo folder holds a campaign.
-REPLACEABLE_KINDS = ("estimate", "export")
+REPLACEABLE_KINDS = ("estimate", "export", "report")
 
 
 def _check_target(out: Path, kind: str, force: bool) -> None:

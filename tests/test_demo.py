@@ -4,8 +4,10 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
+import pytest
 
 from phusong.config import data_path
 
@@ -122,3 +124,37 @@ def test_demo_without_the_site_list(tmp_path):
     truth = pd.read_csv(tmp_path / "simulation" / "truth" / "sites.csv")
     assert {"operator", "technology", "lon", "lat"} <= set(declared.columns)
     assert 0.9 * len(truth) <= len(declared) < len(truth)
+
+
+def test_report_equals_the_estimate(demo_dir, tmp_path):
+    """The province's report says what summary.json and communes.csv say."""
+    from openpyxl import load_workbook
+
+    summary = json.loads((demo_dir / "summary.json").read_text(encoding="utf-8"))
+    table = read_communes(demo_dir / "communes.csv")
+    report = demo_dir / "report"
+    assert {p.name for p in report.iterdir()} >= {"report.xlsx", "report.html",
+                                                  "report_communes.csv", "report_province.csv"}
+    book = load_workbook(report / "report.xlsx")
+    province = list(book.worksheets[0].iter_rows(min_row=5, max_row=6, values_only=True))
+    # Excel stores 15 significant digits
+    assert province[0][1:4] == pytest.approx((summary["province_share_5g_pct"],
+                                              summary["province_share_5g_low_pct"],
+                                              summary["province_share_5g_high_pct"]), rel=1e-12)
+    assert province[1][1] == pytest.approx(summary["province_gigabit_share_pct"], rel=1e-12)
+    communes = book.worksheets[1]
+    assert communes.freeze_panes == "C2" and communes["A1"].value == "Mã"
+    rows = pd.DataFrame(list(communes.iter_rows(min_row=2, values_only=True)),
+                        columns=[c.value for c in communes[1]])
+    merged = rows.merge(table, left_on="Mã", right_on="code")
+    assert len(merged) == len(table) == 99
+    assert np.allclose(merged["Phủ sóng 5G (%)"].astype(float), merged["share_5g_pop_pct"],
+                       equal_nan=True, atol=1e-9)
+    gaps = rows["Thiếu (điểm %)"].astype(float).fillna(-1).to_numpy()
+    assert (np.diff(gaps) <= 0).all()  # sorted by gap, largest first
+    page = (report / "report.html").read_text(encoding="utf-8")
+    assert f'{summary["province_share_5g_pct"]:.1f}' in page and "<svg" in page
+    run_cli("--lang", "en", "report", "--estimates", str(demo_dir), "--out", str(tmp_path / "en"),
+            "--format", "xlsx")
+    english = load_workbook(tmp_path / "en" / "report.xlsx")
+    assert english.worksheets[1]["A1"].value == "Code"

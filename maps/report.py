@@ -1,0 +1,236 @@
+"""The province's report against its targets, from an estimate folder.
+
+Excel (openpyxl: number formats, frozen header), HTML (a chart of the communes' shares
+against the target line, printable on A4) and CSV. A header (province, plan and target,
+date, data period); the province's figures (5G by area and by population, gigabit), each
+with its interval and status; the communes with status, gap in points and in people and
+interval, sorted by gap; and the audit trail. Every figure is read from the estimate's
+``summary.json`` and ``communes.csv``, never recomputed, so the report says what they say.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import json
+import math
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from phusong.i18n import t
+
+PROVINCE = "Bắc Ninh"
+FORMATS = ("xlsx", "html", "csv")
+# (column in communes.csv, message key of its header, Excel number format)
+COMMUNE_COLUMNS = (
+    ("code", "report.col.code", "@"),
+    ("name", "report.col.name", "@"),
+    ("status_label", "report.col.status", "@"),
+    ("share_5g_pop_pct", "report.col.share", "0.0"),
+    ("share_5g_low_pct", "report.col.low", "0.0"),
+    ("share_5g_high_pct", "report.col.high", "0.0"),
+    ("p_target_met", "report.col.p_met", "0%"),
+    ("gap_pp", "report.col.gap_pp", "0.0"),
+    ("gap_people", "report.col.gap_people", "#,##0"),
+    ("n_readings", "report.col.readings", "#,##0"),
+    ("population", "report.col.population", "#,##0"),
+    ("gigabit_share_pct", "report.col.gigabit", "0.0"),
+    ("gigabit_status_label", "report.col.gigabit_status", "@"),
+)
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def read_report_data(estimates: Path) -> tuple[dict, pd.DataFrame]:
+    """The estimate's summary and its communes sorted by gap (largest first), then share."""
+    summary = json.loads((estimates / "summary.json").read_text(encoding="utf-8"))
+    communes = pd.read_csv(estimates / "communes.csv", dtype={"code": str}, encoding="utf-8")
+    communes = communes.sort_values(["gap_pp", "share_5g_pop_pct"], ascending=[False, True],
+                                    na_position="last").reset_index(drop=True)
+    return summary, communes
+
+
+def province_rows(summary: dict, lang: str | None) -> list[tuple[str, object, object, object,
+                                                               str]]:
+    """(figure, value, low, high, status label) of the province's figures."""
+    def label(code):
+        return t(f"status.{code}", lang) if code else "—"
+    basis = summary.get("target_basis", "population")
+    return [
+        (t("report.fig.5g", lang, basis=t(f"report.basis.{basis}", lang)),
+         summary.get("province_share_5g_pct"), summary.get("province_share_5g_low_pct"),
+         summary.get("province_share_5g_high_pct"), label(summary.get("province_5g_status"))),
+        (t("report.fig.gigabit", lang), summary.get("province_gigabit_share_pct"),
+         summary.get("province_gigabit_low_pct"), summary.get("province_gigabit_high_pct"),
+         label(summary.get("province_gigabit_status"))),
+    ]
+
+
+def audit_rows(summary: dict, lang: str | None) -> list[tuple[str, object]]:
+    period = summary.get("readings_period_utc") or ["—", "—"]
+    from phusong import __version__
+
+    return [
+        (t("report.audit.readings", lang), summary.get("n_evidence_readings")),
+        (t("report.audit.period", lang), f"{period[0]} – {period[1]}"),
+        (t("report.audit.operators", lang), ", ".join(summary.get("operators", [])) or "—"),
+        (t("report.audit.method", lang), f"{summary.get('method')} "
+         f"({summary.get('share_basis')})"),
+        (t("report.audit.threshold", lang), f"{summary.get('threshold_dbm')} dBm "
+         f"({summary.get('technology', 'nr').upper()})"),
+        (t("report.audit.resolution", lang), f"{summary.get('resolution_m')} m, "
+         f"{summary.get('crs', '—')}"),
+        (t("report.audit.boundaries", lang), summary.get("boundaries", "—")),
+        (t("report.audit.population", lang), summary.get("population_basis")),
+        (t("report.audit.statuses", lang), f"P ≥ {summary.get('p_met_threshold')} / "
+         f"≤ {summary.get('p_not_met_threshold')}"),
+        (t("report.audit.synthetic", lang), t("report.yes" if summary.get("synthetic")
+                                              else "report.no", lang)),
+        (t("report.audit.run", lang), summary.get("run_id")),
+        (t("report.audit.version", lang), __version__),
+        (t("report.audit.warnings", lang), len(summary.get("warnings", []))),
+    ]
+
+
+def write_report(estimates: str | Path, out: str | Path, formats=FORMATS,
+                 lang: str | None = None) -> list[Path]:
+    """Write the report into the folder ``out`` in each of ``formats``; the paths."""
+    estimates, out = Path(estimates), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary, communes = read_report_data(estimates)
+    writers = {"xlsx": _xlsx, "html": _html, "csv": _csv}
+    return [writers[f](summary, communes, out, lang) for f in formats]
+
+
+def _title(summary: dict, lang: str | None) -> str:
+    return t("report.title", lang, province=PROVINCE, plan=summary.get("plan", ""),
+             target=summary.get("target_5g_pct"), gigabit=summary.get("target_gigabit_pct"))
+
+
+def _csv(summary: dict, communes: pd.DataFrame, out: Path, lang: str | None) -> Path:
+    path = out / "report_communes.csv"
+    table = communes[[c for c, _, _ in COMMUNE_COLUMNS if c in communes]]
+    table.to_csv(path, index=False, float_format="%.2f", encoding="utf-8")
+    with open(out / "report_province.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["figure", "value_pct", "low_pct", "high_pct", "status"])
+        writer.writerows(province_rows(summary, lang))
+    return path
+
+
+def _xlsx(summary: dict, communes: pd.DataFrame, out: Path, lang: str | None) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = t("report.sheet.province", lang)
+    sheet.append([_title(summary, lang)])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append([t("report.date", lang), date.today().isoformat()])
+    sheet.append([])
+    sheet.append([t("report.col.figure", lang), t("report.col.share", lang),
+                  t("report.col.low", lang), t("report.col.high", lang),
+                  t("report.col.status", lang)])
+    for row in province_rows(summary, lang):
+        sheet.append(list(row))
+        for cell in sheet[sheet.max_row][1:4]:
+            cell.number_format = "0.0"
+    rows = book.create_sheet(t("report.sheet.communes", lang))
+    present = [c for c in COMMUNE_COLUMNS if c[0] in communes]
+    rows.append([t(key, lang) for _, key, _ in present])
+    for cell in rows[1]:
+        cell.font = Font(bold=True)
+    for record in communes[[c for c, _, _ in present]].itertuples(index=False):
+        rows.append([None if _missing(v) else v for v in record])
+    for index, (_, _, number_format) in enumerate(present, start=1):
+        for cell in rows.iter_rows(min_row=2, min_col=index, max_col=index):
+            cell[0].number_format = number_format
+    rows.freeze_panes = "C2"
+    audit = book.create_sheet(t("report.sheet.audit", lang))
+    for row in audit_rows(summary, lang):
+        audit.append(list(row))
+    for warning in summary.get("warnings", []):
+        audit.append([t("warning.prefix", lang), warning])
+    path = out / "report.xlsx"
+    book.save(path)
+    return path
+
+
+def _html(summary: dict, communes: pd.DataFrame, out: Path, lang: str | None) -> Path:
+    esc = lambda v: "—" if _missing(v) else html.escape(  # noqa: E731
+        f"{v:.1f}" if isinstance(v, float) else str(v))
+    province = "".join(f"<tr><td>{esc(a)}</td><td>{esc(b)}</td><td>{esc(c)} – {esc(d)}</td>"
+                       f"<td>{esc(e)}</td></tr>" for a, b, c, d, e in province_rows(summary, lang))
+    present = [c for c in COMMUNE_COLUMNS if c[0] in communes]
+    head = "".join(f"<th>{html.escape(t(key, lang))}</th>" for _, key, _ in present)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(v, fmt)}</td>" for v, (_, _, fmt) in
+                                    zip(record, present)) + "</tr>"
+                   for record in communes[[c for c, _, _ in present]].itertuples(index=False))
+    audit = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>"
+                    for k, v in audit_rows(summary, lang))
+    page = f"""<!DOCTYPE html><html lang="{lang or 'vi'}"><head><meta charset="utf-8">
+<meta name="phusong-run-id" content="{esc(summary.get('run_id'))}">
+<title>{esc(_title(summary, lang))}</title><style>
+@page {{ size: A4; margin: 15mm; }} body {{ font: 10pt sans-serif; }}
+table {{ border-collapse: collapse; width: 100%; }} td, th {{ border: 1px solid #999;
+padding: 2px 4px; }} thead {{ display: table-header-group; }} tr {{ break-inside: avoid; }}
+.banner {{ color: #d7191c; font-weight: bold; }}</style></head><body>
+<h1>{esc(_title(summary, lang))}</h1>
+{f'<p class="banner">{esc(t("map.synthetic", lang))}</p>' if summary.get("synthetic") else ""}
+<p>{esc(t("report.date", lang))}: {date.today().isoformat()}</p>
+<h2>{esc(t("report.sheet.province", lang))}</h2><table><tr><th>{esc(t("report.col.figure", lang))}
+</th><th>%</th><th>{esc(t("report.col.interval", lang))}</th><th>{esc(t("report.col.status", lang))}
+</th></tr>{province}</table>
+<h2>{esc(t("report.chart", lang))}</h2>{_chart(communes, summary)}
+<h2>{esc(t("report.sheet.communes", lang))}</h2><table><thead><tr>{head}</tr></thead>{body}</table>
+<h2>{esc(t("report.sheet.audit", lang))}</h2><table>{audit}</table></body></html>"""
+    path = out / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def _cell(value, number_format: str) -> str:
+    """A table cell as the Excel sheet shows it (counts without decimals, P as percent)."""
+    if _missing(value):
+        return "—"
+    if number_format == "#,##0":
+        return f"{value:,.0f}"
+    if number_format == "0%":
+        return f"{100 * value:.0f} %"
+    if number_format == "0.0":
+        return f"{value:.1f}"
+    return html.escape(str(value))
+
+
+def _chart(communes: pd.DataFrame, summary: dict) -> str:
+    """An SVG bar chart of each commune's share (and interval) against the target line."""
+    width, bar, top = 680, 6, 10
+    shares = communes["share_5g_model_pct"] if "share_5g_model_pct" in communes \
+        else communes["share_5g_pop_pct"]
+    target = float(summary.get("target_5g_pct", 60))
+    height = top + bar * len(communes) + 20
+    scale = (width - 40) / 100
+    bars = []
+    for i, (share, low, high, status) in enumerate(zip(
+            shares, communes["share_5g_low_pct"], communes["share_5g_high_pct"],
+            communes["status"])):
+        if _missing(share):
+            continue
+        y = top + i * bar
+        colour = {"met": "#2c7fb8", "not_met": "#d7191c", "uncertain": "#fdae61"}.get(
+            status, "#bdbdbd")
+        bars.append(f'<rect x="20" y="{y}" width="{share * scale:.1f}" height="{bar - 1}" '
+                    f'fill="{colour}"/>')
+        if not _missing(low) and not _missing(high):
+            bars.append(f'<line x1="{20 + low * scale:.1f}" x2="{20 + high * scale:.1f}" '
+                        f'y1="{y + bar / 2}" y2="{y + bar / 2}" stroke="#333"/>')
+    line = f'<line x1="{20 + target * scale:.1f}" x2="{20 + target * scale:.1f}" y1="0" ' \
+           f'y2="{height - 15}" stroke="#000" stroke-dasharray="4 2"/>'
+    axis = "".join(f'<text x="{20 + v * scale:.0f}" y="{height - 3}" font-size="8">{v}%</text>'
+                   for v in range(0, 101, 20))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+            + "".join(bars) + line + axis + "</svg>")
