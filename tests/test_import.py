@@ -416,3 +416,29 @@ def test_fuzzed_logs_never_crash_or_half_write(tmp_path_factory, data):
         assert rows == summary.imported
         assert store.count(QUARANTINE_TABLE) == summary.quarantined
         assert store._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+SPEED_PARSERS = [(speedtests.parse_speedtest_cli, "loopback_cli_json.json"),
+                 (speedtests.parse_murakami, "ookla-speedtest-example.jsonl"),
+                 (speedtests.parse_ookla, "ookla-speedtest-example.jsonl"),
+                 (speedtests.parse_iperf3, "iperf3_tcp_loopback.json"),
+                 (networksurvey.parse, "../networksurvey/lte_constructed.csv")]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(SPEED_PARSERS), st.integers(0, 4000), st.binary(max_size=60))
+def test_fuzzed_results_never_crash_or_half_write(tmp_path_factory, case, cut, noise):
+    """Truncated files with random bytes spliced in, for the other formats."""
+    parser, name = case
+    data = (SPEED / name).read_bytes()
+    folder = tmp_path_factory.mktemp("fuzz")
+    path = folder / Path(name).name
+    path.write_bytes(data[:cut] + noise + data[cut:cut + 200])
+    with store_anywhere(folder / "s.gpkg") as store:
+        try:
+            summary = import_file(store, parser, path, "fuzz", ImportOptions())
+        except InputFormatError:
+            assert store.count(SIGNAL_LAYER) + store.count(SPEED_LAYER) == 0
+            return
+        assert store.count(SIGNAL_LAYER) + store.count(SPEED_LAYER) == summary.imported
+        assert store.count(QUARANTINE_TABLE) == summary.quarantined
