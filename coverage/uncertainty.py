@@ -67,7 +67,7 @@ def simulate_coverage(
              for op in operators]
     for r in range(n_realisations):
         for op, field in zip(operators, local):
-            value = op.mean + op.std * field.sample(1.0, rng).ravel()[cells]
+            value = op.mean + op.std * field.draw(rng).ravel()[cells]
             if model_std_db > 0:
                 value += coarse.field(model_std_db, rng)
             value += global_std_db * rng.standard_normal()
@@ -160,4 +160,4 @@ class _Coarse:
         self.index = (rows // factor) * shape[1] + cols // factor
 
     def field(self, std: float, rng: np.random.Generator) -> np.ndarray:
-        return self.sampler.sample(std, rng).ravel()[self.index]
+        return std * self.sampler.draw(rng).ravel()[self.index]
