@@ -83,7 +83,9 @@ def test_shares_and_intervals_with_the_site_list(demo_dir):
     # reaches 96-100 %, the shadowing far from every route being unknowable.
     assert scores["within5"] >= 0.97
     assert scores["within10"] == 1.0
-    assert 0.85 <= scores["coverage"] <= 0.95
+    # one campaign's ~82 dense communes: a 90 % coverage lies within about ±8 pp of 90 %;
+    # benchmarks/calibration.py holds all communes to 85-95 % over five campaigns
+    assert 0.80 <= scores["coverage"] <= 0.98
     assert table["share_5g_low_pct"].notna().all()  # intervals even where data are insufficient
 
 
@@ -100,7 +102,7 @@ def test_shares_and_intervals_from_readings_alone(demo_dir):
     assert result.summary["share_basis"].startswith("cells within")
     assert scores["within5"] >= 0.65
     assert scores["within10"] >= 0.9
-    assert 0.85 <= scores["coverage"] <= 0.95
+    assert 0.80 <= scores["coverage"] <= 0.98  # one campaign: see the test above
 
 
 def test_gap_in_people(demo_dir):
