@@ -226,22 +226,24 @@ def available_memory() -> float | None:
         return None
 
 
-def reading_filter(since: datetime | None = None, until: datetime | None = None,
-                   max_position_error_m: float | None = None) -> str | None:
-    """SQL condition selecting readings by time and position error."""
-    clauses: list[str] = []
+def reading_filter(since: datetime | None = None, until: datetime | None = None) -> str | None:
+    """SQL condition selecting readings by time."""
+    if since is not None and until is not None and since >= until:
+        raise ConfigError(f"--since {since:%Y-%m-%d} is not before --until {until:%Y-%m-%d}")
+    clauses = []
     if since is not None:
         clauses.append(f"time_utc >= '{format_utc(_aware(since))}'")
     if until is not None:
         clauses.append(f"time_utc < '{format_utc(_aware(until))}'")
-    if max_position_error_m is not None:
-        if not (np.isfinite(max_position_error_m) and max_position_error_m > 0):
-            raise ConfigError(f"maximum position error {max_position_error_m:g} m must be > 0")
-        clauses.append(f"(position_accuracy_m IS NULL OR position_accuracy_m <= "
-                       f"{float(max_position_error_m)!r})")
-    if since is not None and until is not None and since >= until:
-        raise ConfigError(f"--since {since:%Y-%m-%d} is not before --until {until:%Y-%m-%d}")
     return " AND ".join(clauses) or None
+
+
+def check_position_error(max_position_error_m: float | None) -> float | None:
+    """A maximum position error that is a positive number of metres (or none)."""
+    if max_position_error_m is not None and not (
+            np.isfinite(max_position_error_m) and max_position_error_m > 0):
+        raise ConfigError(f"maximum position error {max_position_error_m:g} m must be > 0")
+    return max_position_error_m
 
 
 def _aware(value: datetime) -> datetime:
@@ -333,9 +335,8 @@ def estimate_coverage(
     grid = grid_for(units, resolution)
     member = membership(grid, units)
     report("readings", 0.3)
-    reading_filter(since, until, max_position_error_m)  # checks the values
     readings = load_signal_xy(store_path, crs, where=reading_filter(since, until),
-                              max_position_error_m=max_position_error_m)
+                              max_position_error_m=check_position_error(max_position_error_m))
     evidence = evidence_for(readings, technology)
     if evidence.empty:
         raise EstimationError(f"{Path(store_path).name}: none of its {len(readings)} readings "
@@ -426,7 +427,8 @@ def estimate_coverage(
                                        for op in per_operator if op.off_air_sites}
     summary["synthetic"] = bool(evidence["synthetic"].fillna(False).astype(bool).any())
     summary["readings_period_utc"] = _period(evidence)
-    summary["readings_filter"] = reading_filter(since, until, max_position_error_m)
+    summary["readings_filter"] = reading_filter(since, until)
+    summary["max_position_error_m"] = max_position_error_m
     summary["n_realisations"] = n_realisations
     summary["technology"] = technology
     summary["crs"] = crs

@@ -38,14 +38,8 @@ def nr_evidence(readings: pd.DataFrame) -> pd.DataFrame:
     """
     measured = readings["technology"].isin(NR_TECHNOLOGIES) & readings["nr_ss_rsrp_dbm"].notna()
     capable = readings["device_5g_capable"].fillna(False).astype(bool)
-    active = readings["device_state"].eq("data").fillna(False).astype(bool)
-    absent = ~readings["technology"].isin(NR_TECHNOLOGIES) & capable & active
-    evidence = readings[measured | absent].copy()
-    evidence["value"] = np.where(
-        measured[measured | absent], evidence["nr_ss_rsrp_dbm"].astype(float), NO_NR_DBM
-    )
-    evidence["nr_measured"] = measured[measured | absent].to_numpy()
-    return evidence
+    absent = ~readings["technology"].isin(NR_TECHNOLOGIES) & capable & _active(readings)
+    return _evidence(readings, measured, absent, "nr_ss_rsrp_dbm", NO_NR_DBM)
 
 
 def lte_evidence(readings: pd.DataFrame) -> pd.DataFrame:
@@ -56,12 +50,21 @@ def lte_evidence(readings: pd.DataFrame) -> pd.DataFrame:
     the name of "the technology's value was measured" for the models and scores.
     """
     measured = readings["technology"].isin(LTE_TECHNOLOGIES) & readings["lte_rsrp_dbm"].notna()
-    active = readings["device_state"].eq("data").fillna(False).astype(bool)
-    absent = readings["technology"].isin(FALLBACK_TECHNOLOGIES) & active
-    evidence = readings[measured | absent].copy()
-    evidence["value"] = np.where(measured[measured | absent],
-                                 evidence["lte_rsrp_dbm"].astype(float), NO_LTE_DBM)
-    evidence["nr_measured"] = measured[measured | absent].to_numpy()
+    absent = readings["technology"].isin(FALLBACK_TECHNOLOGIES) & _active(readings)
+    return _evidence(readings, measured, absent, "lte_rsrp_dbm", NO_LTE_DBM)
+
+
+def _active(readings: pd.DataFrame) -> pd.Series:
+    return readings["device_state"].eq("data").fillna(False).astype(bool)
+
+
+def _evidence(readings: pd.DataFrame, measured: pd.Series, absent: pd.Series, column: str,
+              below: float) -> pd.DataFrame:
+    """The rows measured or absent, ``value`` the measured ``column`` or ``below``."""
+    kept = measured | absent
+    evidence = readings[kept].copy()
+    evidence["value"] = np.where(measured[kept], evidence[column].astype(float), below)
+    evidence["nr_measured"] = measured[kept].to_numpy()
     return evidence
 
 

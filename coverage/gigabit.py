@@ -117,8 +117,7 @@ def declarations_from_store(store_path: str | Path) -> pd.DataFrame | None:
     from phusong.probes.schema import DECLARATIONS_LAYER
 
     with ReadingStore(store_path, readonly=True) as store:
-        if DECLARATIONS_LAYER not in {row[0] for row in store._conn.execute(
-                "SELECT table_name FROM gpkg_contents")}:
+        if DECLARATIONS_LAYER not in store.layers():
             return None
         frame = store.read_table(DECLARATIONS_LAYER, columns=list(COLUMNS[:4]) + [
             "commune_code", "households", "as_of"])

@@ -17,6 +17,8 @@ from scipy.spatial import cKDTree
 
 from phusong.config import COUNTRY_BOUNDS
 from phusong.errors import InputFormatError
+from phusong.probes.cells import OPERATOR_CODES
+from phusong.probes.records import OPERATOR_PATTERN
 
 from .grid import lonlat_from
 
@@ -204,10 +206,7 @@ def known_sites(xy: np.ndarray) -> LocatedSites:
 
 
 SITE_COLUMNS = ("operator", "technology", "lon", "lat")
-# Vietnamese mobile network codes (MCC 452), for site lists that name the operator.
-OPERATOR_CODES = {"mobifone": "452-01", "vinaphone": "452-02", "vnpt": "452-02",
-                  "viettel": "452-04", "vietnamobile": "452-05", "gmobile": "452-07"}
-MCC_MNC = r"^\d{3}-\d{2,3}$"
+MCC_MNC = OPERATOR_PATTERN.pattern
 
 
 def operator_code(name: pd.Series) -> pd.Series:

@@ -126,8 +126,7 @@ def _swap(staging: Path, out: Path, run_id: str) -> None:
 def atomic_file(path: str | Path) -> Iterator[Path]:
     """A temporary path beside ``path``, moved onto it once written."""
     path = Path(path).absolute()
-    if path.is_dir():
-        raise OutputError(f"{path} is a folder; give a file name")
+    check_output_file(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.parent / f".{path.name}.partial-{uuid.uuid4().hex[:8]}"

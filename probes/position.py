@@ -138,6 +138,14 @@ def fixed_site(lon: float, lat: float, accuracy_m: float | None = None) -> Fix:
     return Fix(None, lon, lat, accuracy_m, "manual")
 
 
+def metres_between(lon_a, lat_a, lon_b, lat_b):
+    """Approximate ground distance (m) between positions a few km apart (equirectangular);
+    works on numbers and numpy arrays."""
+    lat = np.radians((np.asarray(lat_a) + np.asarray(lat_b)) / 2)
+    return 111_320 * np.hypot((np.asarray(lon_b) - lon_a) * np.cos(lat),
+                              np.asarray(lat_b) - lat_a)
+
+
 def interpolate(track: list[Fix], when: datetime) -> Fix | None:
     """The position at ``when`` between the two fixes around it (``None`` outside the
     track or across a gap longer than ``MAX_INTERPOLATION_GAP``); see
@@ -173,8 +181,7 @@ def interpolate_track(fix_s: np.ndarray, fix_lon: np.ndarray, fix_lat: np.ndarra
     share = np.where(ok, (at_s - fix_s[before]) / np.where(span > 0, span, 1), np.nan)
     lon = fix_lon[before] + share * (fix_lon[after] - fix_lon[before])
     lat = fix_lat[before] + share * (fix_lat[after] - fix_lat[before])
-    gap_m = 111_320 * np.hypot((fix_lon[after] - fix_lon[before]) * np.cos(np.radians(lat)),
-                               fix_lat[after] - fix_lat[before])
+    gap_m = metres_between(fix_lon[before], fix_lat[before], fix_lon[after], fix_lat[after])
     worse = np.fmax(np.nan_to_num(fix_accuracy_m[before], nan=UERE_M),
                     np.nan_to_num(fix_accuracy_m[after], nan=UERE_M))
     return (np.where(ok, lon, np.nan), np.where(ok, lat, np.nan),

@@ -23,7 +23,7 @@ from typing import Any, Callable
 from phusong.errors import ConfigError, StoreError
 
 from .modem import ModemReading, parse_at_log, parse_mmcli
-from .position import Fix, fixed_site, gpsd_fix, mmcli_location, nmea_fixes
+from .position import Fix, fixed_site, gpsd_fix, metres_between, mmcli_location, nmea_fixes
 from .records import stable_reading_id
 from .speed import run_speed_test
 from .store import ReadingStore
@@ -219,11 +219,6 @@ def next_gap_s(config: ProbeConfig, rng: random.Random) -> float | None:
     return None
 
 
-def metres(a: Fix, b: Fix) -> float:
-    lat = math.radians((a.lat + b.lat) / 2)
-    return 111_320 * math.hypot((a.lon - b.lon) * math.cos(lat), a.lat - b.lat)
-
-
 def run(store_path: Path, config: ProbeConfig, status: Callable[[dict], None],
         duration_s: float | None = None, seed: int | None = None) -> dict[str, int]:
     """Measure until stopped (Ctrl-C) or ``duration_s``: signal at its interval, speed
@@ -250,7 +245,8 @@ def run(store_path: Path, config: ProbeConfig, status: Callable[[dict], None],
                     last_rsrp = readings[-1].values.get("nr_ss_rsrp_dbm") or \
                         readings[-1].values.get("lte_rsrp_dbm")
                 moved = fix is not None and last_test_fix is not None and \
-                    config.speed_every_metres and metres(fix, last_test_fix) >= \
+                    config.speed_every_metres and metres_between(fix.lon, fix.lat, last_test_fix.lon,
+                                                     last_test_fix.lat) >= \
                     config.speed_every_metres
                 if tick >= next_speed or moved:
                     record = speed_record(run_speed_test(config.server_url, config.server_id,

@@ -258,7 +258,7 @@ def run_iperf3(server: str, port: int = 5201, reverse: bool = True, seconds: int
     import subprocess
 
     from .importing import ImportOptions
-    from .speedtests import _iperf3, _json_documents
+    from .speedtests import iperf3_result, json_documents
 
     started = datetime.now(timezone.utc)
     name, kind, link = interface_towards(server, port)
@@ -275,9 +275,9 @@ def run_iperf3(server: str, port: int = 5201, reverse: bool = True, seconds: int
                 "failure_reason": "iperf3 is not installed (or not on PATH)"}
     except subprocess.TimeoutExpired:
         return {**record, "status": "failed", "failure_reason": f"timeout after {timeout} s"}
-    documents = _json_documents(answer.stdout)
+    documents = json_documents(answer.stdout)
     try:
-        result = _iperf3(documents[0], ImportOptions()) if documents else None
+        result = iperf3_result(documents[0], ImportOptions()) if documents else None
     except (KeyError, ValueError, TypeError) as exc:
         error = documents[0].get("error") if documents else None
         return {**record, "status": "failed", "failure_reason": f"iperf3: {error or exc}"}

@@ -53,7 +53,7 @@ def _record(options: ImportOptions, tool: str, identity: tuple, **values: Any) -
     return record
 
 
-def _json_documents(text: str) -> list[Any]:
+def json_documents(text: str) -> list[Any]:
     """Every JSON document in ``text`` (several when a program printed its JSON twice),
     ignoring lines around them; ``nan`` read as NaN."""
     decoder = json.JSONDecoder()
@@ -166,7 +166,7 @@ def _lines_or_documents(path: Path) -> Iterator[tuple[str, Any]]:
                 except json.JSONDecodeError:
                     yield f"line {number}", line
         return
-    documents = _json_documents(text)
+    documents = json_documents(text)
     if not documents:
         yield "file", text[:2000]
     for index, document in enumerate(documents, start=1):
@@ -225,7 +225,7 @@ def parse_iperf3(path: Path, options: ImportOptions) -> Iterator[Row]:
     """iperf3 ``-J`` output: one speed test per run (download when the server sent, as
     with ``-R``; otherwise upload), from ``end.sum_received``."""
     text = read_text(path)
-    documents = _json_documents(text)
+    documents = json_documents(text)
     if not documents:
         yield Row(SPEED_LAYER, "file", text[:2000], reason="no iperf3 JSON found")
         return
@@ -235,10 +235,10 @@ def parse_iperf3(path: Path, options: ImportOptions) -> Iterator[Row]:
         if text in printed:  # iperf3 3.16/3.17 print the same JSON twice
             continue
         printed.add(text)
-        yield _guarded(text[:20000], f"document {index}", lambda d=document: _iperf3(d, options))
+        yield _guarded(text[:20000], f"document {index}", lambda d=document: iperf3_result(d, options))
 
 
-def _iperf3(data: dict, options: ImportOptions) -> dict:
+def iperf3_result(data: dict, options: ImportOptions) -> dict:
     if data.get("error") and not data.get("end"):
         raise ValueError(f"iperf3 reported: {data['error']}")
     start, end = data["start"], data["end"]

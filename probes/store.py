@@ -379,6 +379,10 @@ class ReadingStore:
                              f'({", ".join("?" * len(NEIGHBOUR_COLUMNS))})', rows)
         return len(rows)
 
+    def layers(self) -> set[str]:
+        """The tables the store's GeoPackage declares."""
+        return {row[0] for row in self._conn.execute("SELECT table_name FROM gpkg_contents")}
+
     def read_neighbours(self) -> pd.DataFrame:
         """The neighbour cells, with the reading each belongs to."""
         return pd.read_sql_query(f'SELECT * FROM "{NEIGHBOUR_TABLE}" ORDER BY fid', self._conn)
@@ -403,16 +407,9 @@ class ReadingStore:
         locator: str | None = None,
     ) -> None:
         """Keep an input row an importer could not parse, with the reason."""
-        row = {
-            "target_layer": layer,
-            "received_utc": _now_utc(),
-            "source_kind": source_kind,
-            "source_file": source_file,
-            "record_locator": locator,
-            "raw_record": raw_record,
-            "reason": reason,
-        }
-        row["record_key"] = _record_key(source_file, locator, raw_record)
+        row = self._refused_row(layer, {"raw_record": raw_record, "reason": reason,
+                                        "record_locator": locator},
+                                source_kind, source_file, _now_utc())
         self._require_writable()
         with self._transaction() as conn:
             self._insert_quarantine(conn, [row])
