@@ -124,6 +124,12 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         from every known site, whose readings are much stronger than the listed
         sites explain, is added as a site missing from the list (``None``: never). Listed
         sites whose close readings mostly saw no NR are dropped as off air.
+    calibrate
+        Learn, by spatial cross-validation on the training readings, how much of
+        the trend's variation to keep, a shift of its level and a factor and floor
+        on the standard deviation (:mod:`~phusong.coverage.calibration`), with the
+        sites' positions as the full fit found them. A located trend that does not
+        predict away from the roads is then shrunk towards plain kriging.
 
     Attributes
     ----------
@@ -136,12 +142,16 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
     n_off_air_ : int
         Listed sites dropped because the readings close to them saw no NR.
     variogram_ : ExponentialVariogram
+    calibration_ : TrendCalibration
+        The trend weight, offset and spread learnt when ``calibrate`` is set.
     """
 
     def __init__(self, sites=None, slope: float | None = None, n_neighbors: int = 12,
                  block_size: float = 50.0, censor_dbm: float = -140.0,
-                 unlisted_distance_m: float | None = 800.0, site_prior_readings: float = 10.0):
+                 unlisted_distance_m: float | None = 800.0, site_prior_readings: float = 10.0,
+                 calibrate: bool = True):
         self.sites = sites
+        self.calibrate = calibrate
         self.site_prior_readings = site_prior_readings
         self.slope = slope
         self.n_neighbors = n_neighbors
@@ -149,41 +159,69 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         self.censor_dbm = censor_dbm
         self.unlisted_distance_m = unlisted_distance_m
 
-    def _trend(self, X: np.ndarray) -> np.ndarray:
+    def raw_trend(self, X: np.ndarray) -> np.ndarray:
+        """The fitted path-loss trend at ``X``, before calibration."""
         if self.sites_ is None:
             return np.full(len(X), self.trend_fit_.intercept)
         return self.sites_.trend(X)
 
+    def trend(self, X: np.ndarray) -> np.ndarray:
+        """The trend the prediction builds on: :meth:`raw_trend` as calibrated."""
+        return self.calibration_.apply(self.raw_trend(X), self.trend_mean_)
+
     def fit(self, X: np.ndarray, y: np.ndarray, cell_ids=None) -> "PathLossKriging":
-        from .kriging import fit_variogram, scaled_to_variance
-        from .pathloss import attach_level, censored_residual_mean, fit_censored_log_distance
+        from sklearn.base import clone
+
+        from .calibration import NONE, cross_validated_calibration
 
         X, y = check_X_y(X, y, dtype=float)
         self.n_features_in_ = X.shape[1]
+        cell_ids = None if cell_ids is None else np.asarray(cell_ids)
+        self._fit_trend(X, y, cell_ids)
+        self.calibration_ = NONE
+        if self.calibrate:
+            known = None if self.sites_ is None else self.sites_.xy
+            template = clone(self).set_params(calibrate=False, sites=known,
+                                              unlisted_distance_m=None)
+            self.calibration_ = cross_validated_calibration(template, X, y)
+        self._fit_residuals(X, y)
+        return self
+
+    def _fit_trend(self, X: np.ndarray, y: np.ndarray, cell_ids) -> None:
+        from .pathloss import attach_level, fit_censored_log_distance
+
         silent = y <= self.censor_dbm
         Xm, ym, Xs = X[~silent], y[~silent], X[silent]
         if len(ym) == 0:
             raise ValueError("no uncensored value to fit")
         self.censor_level_ = attach_level(ym)
-        served_by = None if cell_ids is None else np.asarray(cell_ids)[~silent]
+        served_by = None if cell_ids is None else cell_ids[~silent]
         self.sites_ = self._find_sites(Xm, ym, Xs, served_by)
         if self.sites_ is None:
             self.trend_fit_ = fit_censored_log_distance(
                 np.zeros(len(ym)), ym, np.zeros(len(Xs)), self.censor_level_, slope=0.0)
-            trend_m, trend_s = self._trend(Xm), self._trend(Xs)
-        else:
-            near_m, near_s = self.sites_.neighbours(Xm), self.sites_.neighbours(Xs)
-            self.trend_fit_ = fit_censored_log_distance(
-                near_m[0][:, 0], ym, near_s[0][:, 0], self.censor_level_, self.slope)
-            self.sites_ = self._site_intercepts(self.sites_.with_trend(self.trend_fit_),
-                                                ym, near_m, near_s)
-            trend_m, trend_s = self.sites_.trend_at(*near_m), self.sites_.trend_at(*near_s)
+            return
+        near_m, near_s = self.sites_.neighbours(Xm), self.sites_.neighbours(Xs)
+        self.trend_fit_ = fit_censored_log_distance(
+            near_m[0][:, 0], ym, near_s[0][:, 0], self.censor_level_, self.slope)
+        self.sites_ = self._site_intercepts(self.sites_.with_trend(self.trend_fit_),
+                                            ym, near_m, near_s)
+
+    def _fit_residuals(self, X: np.ndarray, y: np.ndarray) -> None:
+        """Krige what the (calibrated) trend leaves; censored readings enter at their
+        expected residual below the attach level."""
+        from .kriging import fit_variogram, scaled_to_variance
+        from .pathloss import censored_residual_mean
+
+        raw = self.raw_trend(X)
+        self.trend_mean_ = float(raw.mean())
+        trend = self.calibration_.apply(raw, self.trend_mean_)
+        silent = y <= self.censor_dbm
         sigma = self.trend_fit_.sigma
-        residual = np.concatenate([
-            ym - trend_m, censored_residual_mean(trend_s, self.censor_level_, sigma)])
-        self.X_, self.residual_, _ = block_reduce(np.vstack([Xm, Xs]), residual, self.block_size)
+        residual = np.where(silent, 0.0, y - trend)
+        residual[silent] = censored_residual_mean(trend[silent], self.censor_level_, sigma)
+        self.X_, self.residual_, _ = block_reduce(X, residual, self.block_size)
         self.variogram_ = scaled_to_variance(fit_variogram(self.X_, self.residual_), sigma**2)
-        return self
 
     def _site_intercepts(self, sites, ym: np.ndarray, near_m: tuple, near_s: tuple):
         """Per-site intercepts by EM: censored readings enter at their expected value.
@@ -231,8 +269,8 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         X = check_array(X, dtype=float)
         residual, std = local_kriging(self.X_, self.residual_, X, self.variogram_,
                                       self.n_neighbors)
-        mean = self._trend(X) + residual
-        return (mean, std) if return_std else mean
+        mean = self.trend(X) + residual
+        return (mean, self.calibration_.std(std)) if return_std else mean
 
 
 def default_interpolator() -> PathLossKriging:

@@ -294,3 +294,49 @@ def test_listed_site_off_air_is_dropped():
     silent_everywhere = np.where(distance < 1000, NO_NR_DBM, y)
     alone = PathLossKriging(sites=on_air[None]).fit(X, silent_everywhere)
     assert alone.n_off_air_ == 1 and alone.sites_ is None
+
+
+def _roads_campaign(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Readings along a grid of roads in an 8 km square served by jittered sites:
+    strongest log-distance signal plus a smooth clutter field and noise."""
+    rng = np.random.default_rng(seed)
+    lattice = np.stack(np.meshgrid(np.arange(600, 8000, 1400.0),
+                                   np.arange(600, 8000, 1400.0)), -1).reshape(-1, 2)
+    sites = lattice + rng.normal(0, 250, lattice.shape)
+    along = rng.uniform(0, 8000, 6000)
+    across = rng.choice(np.arange(350, 8000, 700.0), 6000)
+    X = np.where(rng.random(6000)[:, None] < 0.5, np.c_[along, across], np.c_[across, along])
+    d = np.hypot(*(X[:, None, :] - sites[None]).transpose(2, 0, 1))
+    path = (-15 - 35 * np.log10(np.hypot(d, 23.5))).max(axis=1)
+    k, phase = rng.normal(0, 1 / 600, (20, 2)), rng.uniform(0, 2 * np.pi, 20)
+    clutter = 5 * np.sqrt(2 / 20) * np.cos(X @ k.T + phase).sum(axis=1)
+    return X, path + clutter + rng.normal(0, 3, len(X)), sites
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_calibration_keeps_a_right_trend_and_shrinks_a_wrong_one(seed):
+    X, y, sites = _roads_campaign(seed)
+    right = PathLossKriging(sites=sites, unlisted_distance_m=None).fit(X, y).calibration_
+    wrong_sites = np.random.default_rng(seed + 100).uniform(0, 8000, sites.shape)
+    wrong = PathLossKriging(sites=wrong_sites, unlisted_distance_m=None).fit(X, y).calibration_
+    print(f"seed {seed}: right sites {right}\n        wrong sites {wrong}")
+    assert right.weight >= 0.75 and right.n_held_out > 1000
+    assert wrong.weight <= right.weight - 0.3
+    assert 0.7 <= right.spread <= 1.6
+
+
+def test_calibrated_trend_predicts_held_out_roads_better_when_the_sites_are_wrong():
+    gains = []
+    for seed in (4, 5, 6):
+        X, y, sites = _roads_campaign(seed)
+        held_out = X[:, 0] > 6000
+        wrong_sites = np.random.default_rng(seed).uniform(0, 8000, sites.shape)
+        errors = {}
+        for calibrate in (False, True):
+            model = PathLossKriging(sites=wrong_sites, unlisted_distance_m=None,
+                                    calibrate=calibrate).fit(X[~held_out], y[~held_out])
+            errors[calibrate] = np.sqrt(np.mean((model.predict(X[held_out]) - y[held_out]) ** 2))
+        gains.append(errors[False] - errors[True])
+        print(f"seed {seed}: held-out RMSE {errors[False]:.2f} dB uncalibrated, "
+              f"{errors[True]:.2f} dB calibrated")
+    assert np.mean(gains) > 0.3 and min(gains) > -0.2

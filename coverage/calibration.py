@@ -1,0 +1,171 @@
+"""How far to trust the trend and the kriging spread, learnt by spatial cross-validation.
+
+A located-site trend is only as good as the site positions the readings give,
+and a variogram fitted to the readings says little about how wrong a
+prediction 1 km from the nearest road is. Both are judged where they are used:
+the training readings are split into whole 1 km blocks, the model is refitted
+without each block, and on the held-out readings a censored (Tobit) likelihood
+picks
+
+- ``weight``: how much of the trend's variation to keep (0 = plain simple
+  kriging around the mean trend, 1 = the trend as fitted);
+- ``offset``: a shift of the trend (dB), where it is biased away from the data;
+- ``spread``: a factor on the kriging standard deviation, so the probability of
+  coverage is reliable where the model is over- or under-confident.
+
+The sites stay where the full fit placed them (located from every reading, or
+listed): refitting without a block loses the sites only that block's readings
+name, and the held-out error would then measure sites no reading saw, which the
+estimate handles apart (extrapolation spread, small-area fill), rather than how
+well the trend predicts between the roads around the sites it knows.
+
+Kriging is linear in the data, so every weight and offset is scored from three
+kriging passes per fold (the data, the trend and a constant).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import log_ndtr
+
+from .kriging import local_kriging
+
+BLOCK_M = 1000.0
+N_FOLDS = 3
+MAX_TEST_PER_FOLD = 6000
+WEIGHT_BOUNDS = (0.0, 1.0)
+OFFSET_BOUNDS_DB = (-10.0, 10.0)
+SPREAD_BOUNDS = (0.7, 3.0)
+FLOOR_BOUNDS_DB = (0.0, 10.0)
+MIN_HELD_OUT = 200
+
+
+@dataclass(frozen=True)
+class TrendCalibration:
+    """``prediction = mean + offset + weight · (trend − mean) + kriged residual``;
+    the standard deviation is ``spread`` times the kriging one."""
+
+    weight: float = 1.0
+    offset: float = 0.0
+    spread: float = 1.0
+    floor_db: float = 0.0
+    n_held_out: int = 0
+
+    def apply(self, trend: np.ndarray, mean: float) -> np.ndarray:
+        return mean + self.offset + self.weight * (np.asarray(trend) - mean)
+
+    def std(self, kriging_std: np.ndarray) -> np.ndarray:
+        return np.hypot(self.spread * np.asarray(kriging_std), self.floor_db)
+
+
+NONE = TrendCalibration()
+
+
+def spatial_folds(X: np.ndarray, block_size: float, n_folds: int,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Fold number of each point: whole ``block_size`` squares go to one fold."""
+    keys = np.floor(X / block_size).astype(np.int64)
+    _, block = np.unique(keys, axis=0, return_inverse=True)
+    fold_of_block = rng.permutation(block.max() + 1) % n_folds
+    return fold_of_block[block.ravel()]
+
+
+@dataclass
+class HeldOut:
+    """One fold's held-out readings and the linear pieces of their prediction."""
+
+    value: np.ndarray
+    censored: np.ndarray
+    mean: np.ndarray  # the trend's mean over the training readings
+    kriged_value: np.ndarray  # kriged (value − mean)
+    trend: np.ndarray  # trend − mean
+    kriged_trend: np.ndarray  # kriged (trend − mean)
+    kriged_one: np.ndarray  # kriged 1
+    std: np.ndarray
+
+    def prediction(self, weight: float, offset: float) -> np.ndarray:
+        """The held-out prediction with the trend calibrated by ``weight`` and ``offset``."""
+        residual = self.kriged_value - weight * self.kriged_trend - offset * self.kriged_one
+        return self.mean + offset + weight * self.trend + residual
+
+
+def held_out_pieces(model, Xtr: np.ndarray, ytr: np.ndarray, Xt: np.ndarray, yt: np.ndarray,
+                    censor_dbm: float) -> HeldOut:
+    """Pieces of the prediction of ``Xt`` by ``model``, a fitted, uncalibrated
+    :class:`~phusong.coverage.interpolate.PathLossKriging` trained on ``Xtr``, ``ytr``."""
+    from .interpolate import block_reduce
+    from .pathloss import censored_residual_mean
+
+    trend = model.raw_trend(Xtr)
+    silent = ytr <= censor_dbm
+    effective = ytr.copy()
+    effective[silent] = trend[silent] + censored_residual_mean(
+        trend[silent], model.censor_level_, model.trend_fit_.sigma)
+    mean = float(trend.mean())
+    Xb, yb, _ = block_reduce(Xtr, effective - mean, model.block_size, "mean")
+    _, tb, _ = block_reduce(Xtr, trend - mean, model.block_size, "mean")
+    kriged_y, std = local_kriging(Xb, yb, Xt, model.variogram_, model.n_neighbors)
+    kriged_t, _ = local_kriging(Xb, tb, Xt, model.variogram_, model.n_neighbors)
+    kriged_1, _ = local_kriging(Xb, np.ones(len(Xb)), Xt, model.variogram_, model.n_neighbors)
+    return HeldOut(yt, yt <= censor_dbm, np.full(len(yt), mean), kriged_y,
+                   model.raw_trend(Xt) - mean, kriged_t, kriged_1, std)
+
+
+def fit_calibration(parts: list[HeldOut], level: float, with_trend: bool) -> TrendCalibration:
+    """Weight, offset and spread maximising the censored likelihood of the held-out
+    readings (those at or below the censoring value count as "below ``level``")."""
+    held = HeldOut(*(np.concatenate([getattr(p, f.name) for p in parts])
+                     for f in fields(HeldOut)))
+    value, censored = held.value, held.censored
+    if len(value) < MIN_HELD_OUT or censored.all():
+        return NONE
+    std = np.maximum(held.std, 0.5)
+
+    def negative_log_likelihood(theta: np.ndarray) -> float:
+        weight, offset, log_spread, floor = theta
+        mean = held.prediction(weight, offset)
+        s = np.hypot(np.exp(log_spread) * std, floor)
+        z = (value - mean) / s
+        zc = (level - mean[censored]) / s[censored]
+        measured = ~censored
+        return float(0.5 * (z[measured] ** 2).sum() + np.log(s[measured]).sum()
+                     - log_ndtr(zc).sum())
+
+    weight_bounds = WEIGHT_BOUNDS if with_trend else (1.0, 1.0)
+    result = minimize(negative_log_likelihood, np.array([1.0, 0.0, 0.0, 2.0]),
+                      method="L-BFGS-B",
+                      bounds=[weight_bounds, OFFSET_BOUNDS_DB,
+                              tuple(np.log(SPREAD_BOUNDS)), FLOOR_BOUNDS_DB])
+    weight, offset, log_spread, floor = result.x
+    return TrendCalibration(float(weight), float(offset),
+                            float(np.exp(log_spread)), float(floor), len(value))
+
+
+def cross_validated_calibration(template, X: np.ndarray, y: np.ndarray,
+                                random_state: int = 0) -> TrendCalibration:
+    """Calibrate ``template`` (an unfitted, uncalibrated PathLossKriging) on ``X``, ``y``
+    by :data:`N_FOLDS`-fold cross-validation over :data:`BLOCK_M` blocks."""
+    from sklearn.base import clone
+
+    rng = np.random.default_rng(random_state)
+    folds = spatial_folds(X, BLOCK_M, N_FOLDS, rng)
+    if len(np.unique(folds)) < 2:
+        return NONE
+    parts, level, with_trend = [], None, False
+    for fold in range(N_FOLDS):
+        test = folds == fold
+        if not test.any() or test.all() or (y[~test] > template.censor_dbm).sum() < 10:
+            continue
+        model = clone(template).fit(X[~test], y[~test])
+        with_trend |= model.sites_ is not None
+        level = model.censor_level_ if level is None else level
+        chosen = np.flatnonzero(test)
+        if len(chosen) > MAX_TEST_PER_FOLD:
+            chosen = rng.choice(chosen, MAX_TEST_PER_FOLD, replace=False)
+        parts.append(held_out_pieces(model, X[~test], y[~test], X[chosen], y[chosen],
+                                     template.censor_dbm))
+    if not parts:
+        return NONE
+    return fit_calibration(parts, level, with_trend)
