@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from phusong.coverage import SimulationConfig, load_boundaries, simulate
+from phusong.coverage import load_boundaries
 from phusong.coverage.evaluate import evaluate_store, scores_table
-from phusong.coverage.simulate import SITES_DECLARED_CSV
+from phusong.sim import SITES_DECLARED_CSV, SimulationConfig, simulate
 
 ESTIMATE = """
 import resource, sys, time

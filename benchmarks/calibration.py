@@ -25,9 +25,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from phusong.coverage import SimulationConfig, estimate_coverage, load_boundaries, simulate
+from phusong.coverage import estimate_coverage, load_boundaries
 from phusong.coverage.gigabit import read_declarations
-from phusong.coverage.simulate import DECLARATIONS_CSV, SITES_DECLARED_CSV, TRUTH_TABLE
+from phusong.sim import (DECLARATIONS_CSV, SITES_DECLARED_CSV, TRUTH_TABLE, SimulationConfig,
+                         simulate)
 from phusong.coverage.sites import read_sites
 
 TARGET = 60.0

@@ -14,7 +14,8 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from phusong.coverage import SimulationConfig, load_boundaries, simulate
+from phusong.coverage import load_boundaries
+from phusong.sim import SimulationConfig, simulate
 from phusong.probes import SIGNAL_LAYER, ReadingStore
 
 OUT = Path(__file__).resolve().parents[1] / "data" / "sample"

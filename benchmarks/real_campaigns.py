@@ -10,7 +10,8 @@ repeat values between modem reports), and cross-validates every method on the sa
 spatial blocks (5 folds), each operator fitted on its own. Prints, per operator and
 overall: RMSE, MAE and bias (dB), the Brier score and the error of the expected covered
 share (mean P(covered) minus the observed share) at the threshold, the reliability of
-P(covered) (observed frequency per decile of predicted probability) and the time.
+P(covered) (observed frequency per decile of predicted probability) and the time; then
+the correlation of the operators' held-out residuals on the 10 m cells they share.
 """
 from __future__ import annotations
 
@@ -74,6 +75,14 @@ def scores(part: pd.DataFrame, predicted: np.ndarray, spread: np.ndarray,
             "worst_decile_pp": 100 * worst, "n": int(ok.sum())}
 
 
+def residual_correlation(evidence: pd.DataFrame, predicted: np.ndarray) -> pd.DataFrame:
+    """Correlation of the operators' held-out residuals on the 10 m cells they share."""
+    residual = pd.DataFrame({"cell": evidence["cell"], "operator": evidence["operator"],
+                             "r": evidence["value"].to_numpy() - predicted})
+    wide = residual.dropna().pivot_table(index="cell", columns="operator", values="r")
+    return wide.corr(min_periods=100)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("drives", type=Path)
@@ -94,6 +103,8 @@ def main() -> None:
             rows.append({"method": method, "operator": operator,
                          **scores(part, predicted[index], spread[index], args.threshold_dbm),
                          "seconds": seconds if operator == "all" else np.nan})
+        if method == "pathloss":
+            correlation = residual_correlation(evidence, predicted)
         ok = ~np.isnan(predicted)
         deciles[method] = reliability(
             probability_above(predicted[ok], spread[ok], args.threshold_dbm),
@@ -101,6 +112,11 @@ def main() -> None:
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 200, "display.float_format", "{:.3f}".format):
         print(table.to_string(index=False))
+    if "pathloss" in deciles:
+        pairs = correlation.where(np.triu(np.ones(correlation.shape, bool), 1)).stack()
+        print("\noperators' held-out residuals (pathloss) on shared 10 m cells, correlation:\n"
+              + correlation.round(2).to_string()
+              + f"\nmean over pairs: {pairs.mean():.2f}")
     for method, bins in deciles.items():
         print(f"\n{method}: reliability (mean predicted → observed, n) " + "; ".join(
             f"{m:.2f}→{f:.2f} ({n})" for m, f, n in bins))

@@ -4,7 +4,6 @@ from .estimate import Estimate, estimate_coverage
 from .outputs import check_estimate_folder, write_estimate
 from .grid import Grid, Membership, grid_for, membership
 from .interpolate import InverseDistance, PathLossKriging, block_reduce, default_interpolator
-from .simulate import Simulation, SimulationConfig, simulate
 from .targets import Targets, load_targets
 
 __all__ = [
@@ -13,8 +12,6 @@ __all__ = [
     "InverseDistance",
     "Membership",
     "PathLossKriging",
-    "Simulation",
-    "SimulationConfig",
     "Targets",
     "block_reduce",
     "check_estimate_folder",
@@ -25,6 +22,5 @@ __all__ = [
     "load_targets",
     "membership",
     "normalise_name",
-    "simulate",
     "write_estimate",
 ]

@@ -30,6 +30,7 @@ from .evidence import NO_NR_DBM, evidence_for, load_signal_xy
 from .gigabit import add_gigabit
 from .grid import Grid, Membership, grid_for, membership, wgs84_to
 from .interpolate import default_interpolator
+from .union import p_any_covers
 from .population import population_on_grid
 from .small_area import synthetic_draws
 from .speed_basis import add_speed_basis
@@ -108,12 +109,12 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
     each operator's prediction.
 
     Operators are modelled separately; a place is covered when any operator
-    covers it, with operators' errors taken as independent. ``sites`` (columns
+    covers it, with the operators' errors correlated through shared clutter
+    (:mod:`~phusong.coverage.union`). ``sites`` (columns
     ``operator``, ``x``, ``y`` in the evidence CRS) are given to models that take them.
     """
     best = np.full(len(cells_xy), -np.inf)
     best_std = np.zeros(len(cells_xy))
-    not_covered = np.ones(len(cells_xy))
     per_operator = []
     for operator, rows in evidence.groupby(evidence["operator"].fillna("unknown")):
         if rows["nr_measured"].any():
@@ -121,12 +122,13 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
                                        interpolator, sites)
         else:
             prediction = _no_nr_operator(str(operator), len(rows), len(cells_xy))
-        not_covered *= 1 - prediction.p_covered
         better = prediction.mean > best
         best = np.where(better, prediction.mean, best)
         best_std = np.where(better, prediction.std, best_std)
         per_operator.append(prediction)
-    return best, best_std, 1 - not_covered, per_operator
+    p_any = p_any_covers([p.mean for p in per_operator], [p.std for p in per_operator],
+                         threshold)
+    return best, best_std, p_any, per_operator
 
 
 def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, threshold: float,

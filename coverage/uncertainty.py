@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .grid import Membership
-from .radio import GaussianField
+from .fields import GaussianField
+from .union import OPERATOR_ERROR_CORRELATION
 
 
 @dataclass
@@ -57,7 +58,8 @@ def simulate_coverage(
 
     ``global_std_db`` is the standard deviation of an offset shared by every cell of an
     operator (a bias of its whole trend), which no spatial average removes: it is what
-    keeps a province figure's interval honest.
+    keeps a province figure's interval honest. The operators' local errors share a
+    component, as their residuals do on real drives (:mod:`~phusong.coverage.union`).
     """
     rng = np.random.default_rng(seed)
     covered = np.zeros((n_realisations, len(cells)), dtype=bool)
@@ -65,9 +67,13 @@ def simulate_coverage(
     grid = member.grid
     local = [GaussianField(grid.shape, grid.resolution, max(op.correlation_m, grid.resolution))
              for op in operators]
+    shared_field = GaussianField(grid.shape, grid.resolution, max(
+        float(np.median([op.correlation_m for op in operators])), grid.resolution))
+    shared, own = np.sqrt(OPERATOR_ERROR_CORRELATION), np.sqrt(1 - OPERATOR_ERROR_CORRELATION)
     for r in range(n_realisations):
+        clutter = shared * shared_field.draw(rng).ravel()[cells]
         for op, field in zip(operators, local):
-            value = op.mean + op.std * field.draw(rng).ravel()[cells]
+            value = op.mean + op.std * (clutter + own * field.draw(rng).ravel()[cells])
             if model_std_db > 0:
                 value += coarse.field(model_std_db, rng)
             value += global_std_db * rng.standard_normal()

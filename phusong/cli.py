@@ -87,7 +87,8 @@ def _load_units(boundaries, id_field, name_field, population_field, report, enco
 
 
 def _run_simulate(out: Path, seed: int, readings: int, report) -> Path:
-    from phusong.coverage import SimulationConfig, load_boundaries, simulate
+    from phusong.coverage import load_boundaries
+    from phusong.sim import SimulationConfig, simulate
 
     units = load_boundaries()
     result = simulate(out, units, SimulationConfig(seed=seed, n_readings=readings),
@@ -622,7 +623,7 @@ def demo(
 ) -> None:
     """Simulate a campaign on the shipped province, estimate, map and report."""
     from phusong.coverage.outputs import write_estimate_files
-    from phusong.coverage.simulate import DECLARATIONS_CSV, SITES_DECLARED_CSV
+    from phusong.sim import DECLARATIONS_CSV, SITES_DECLARED_CSV
     from phusong.maps import write_map
 
     check_output_folder(out, "demo", force)

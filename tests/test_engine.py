@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from phusong.coverage import (InverseDistance, PathLossKriging, SimulationConfig,
-                              default_interpolator, load_boundaries, simulate)
+from phusong.coverage import (InverseDistance, PathLossKriging, default_interpolator,
+                              load_boundaries)
 from phusong.coverage.evaluate import best_method, evaluate_store, scores_table
 from phusong.coverage.evidence import NO_NR_DBM, nr_evidence
-from phusong.coverage.simulate import SITES_DECLARED_CSV
+from phusong.sim import SITES_DECLARED_CSV, SimulationConfig, simulate
 
 from helpers import run_cli
 
@@ -340,3 +340,22 @@ def test_calibrated_trend_predicts_held_out_roads_better_when_the_sites_are_wron
         print(f"seed {seed}: held-out RMSE {errors[False]:.2f} dB uncalibrated, "
               f"{errors[True]:.2f} dB calibrated")
     assert np.mean(gains) > 0.3 and min(gains) > -0.2
+
+
+@pytest.mark.parametrize("correlation", [0.0, 0.15, 0.6])
+def test_union_of_correlated_operators_matches_a_monte_carlo(correlation):
+    from phusong.coverage.union import p_any_covers
+
+    rng = np.random.default_rng(int(correlation * 100))
+    means = [rng.uniform(-120, -90, 50) for _ in range(3)]
+    stds = [rng.uniform(2, 10, 50) for _ in range(3)]
+    n = 200_000
+    shared = rng.standard_normal((n, 1))
+    hits = np.zeros((n, 50), bool)
+    for mean, std in zip(means, stds):
+        error = np.sqrt(correlation) * shared + np.sqrt(1 - correlation) * rng.standard_normal((n, 50))
+        hits |= mean + std * error >= -105
+    assert np.allclose(p_any_covers(means, stds, -105, correlation), hits.mean(axis=0), atol=0.006)
+    if correlation > 0:
+        assert np.all(p_any_covers(means, stds, -105, correlation)
+                      <= p_any_covers(means, stds, -105, 0.0) + 1e-12)

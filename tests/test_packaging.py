@@ -25,7 +25,7 @@ def test_import_coverage_is_not_ours(tmp_path):
 
 @pytest.mark.parametrize("folder, forbidden", [
     ("probes", ("phusong.coverage", "phusong.maps")),
-    ("coverage", ("phusong.maps",)),
+    ("coverage", ("phusong.maps", "phusong.sim")),
 ])
 def test_data_flows_one_way(folder, forbidden):
     for path in (ROOT / folder).rglob("*.py"):
@@ -46,6 +46,7 @@ def test_wheel_contents(tmp_path):
     wheel = next(tmp_path.glob("phusong-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     for needed in ("phusong/cli.py", "phusong/coverage/__init__.py", "phusong/probes/store.py",
+                   "phusong/sim/campaign.py",
                    "phusong/maps/assets/leaflet.js", "phusong/data/targets.toml",
                    "phusong/data/boundaries/bacninh_2025_communes.geojson",
                    "phusong/data/README.md"):

@@ -5,8 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from phusong.coverage import SimulationConfig, load_boundaries, simulate
-from phusong.coverage.radio import correlated_shadowing, uma_nlos_path_loss_db
+from phusong.coverage import load_boundaries
+from phusong.sim import SimulationConfig, simulate
+from phusong.sim.radio import correlated_shadowing, uma_nlos_path_loss_db
 from phusong.coverage.rasters import read_band
 from phusong.probes import SIGNAL_LAYER, SPEED_LAYER, ReadingStore
 
