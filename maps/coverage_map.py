@@ -7,17 +7,23 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
+import pandas as pd
 import shapely
 from branca.element import Element
 
 from phusong.i18n import t
 
+from .layers import (CHALLENGE_COLOUR, GAP_PALETTE, GAP_BREAKS, RSRP_PALETTE, add_measurements,
+                     add_point_layer, add_script, add_search, challenged_points, colour_bar,
+                     failed_tests, gap_colour, people_uncovered, raster_overlay, ramp, safe_json)
 from .offline import inline_assets
 
 # Sequential palette (ColorBrewer YlGnBu, 5 classes) for 0–20–40–60–80–100 %.
 PALETTE = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
 NO_DATA_COLOUR = "#bdbdbd"
 GAP_COLOUR = "#d7191c"
+# ColorBrewer Blues for the probability of coverage.
+PROBABILITY_PALETTE = ("#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
 SIMPLIFY_TOLERANCE_M = 30.0
 
 
@@ -50,6 +56,11 @@ def _tooltip_html(row, lang: str | None) -> str:
         fields.append((t("map.field.interval", lang),
                        f"{_format_pct(row['share_5g_low_pct'], lang)} – "
                        f"{_format_pct(row['share_5g_high_pct'], lang)}"))
+    if "population" in row and not _missing(row["population"]):
+        fields.append((t("map.field.population", lang), f"{row['population']:,.0f}".replace(",", ".")))
+    if "gap_people" in row and not _missing(row["gap_people"]):
+        fields.append((t("map.field.people_uncovered", lang),
+                       f"{row['gap_people']:,.0f}".replace(",", ".")))
     fields += [
         (t("map.field.readings", lang), f"{int(row['n_readings'])}"),
         (t("map.field.status", lang), t(f"status.{row['status']}", lang)),
@@ -64,7 +75,7 @@ def _tooltip_html(row, lang: str | None) -> str:
     return "<br>".join(f"<b>{html.escape(k)}</b>: {html.escape(str(v))}" for k, v in fields)
 
 
-def _legend(lang: str | None, synthetic: bool) -> str:
+def _legend(lang: str | None, synthetic: bool, bars: str = "") -> str:
     rows = "".join(
         f'<div><span style="background:{c};display:inline-block;width:14px;height:10px"></span>'
         f" {20 * i}–{20 * (i + 1)}</div>" for i, c in enumerate(PALETTE)
@@ -80,39 +91,112 @@ def _legend(lang: str | None, synthetic: bool) -> str:
         f'<div><span style="border:2px solid {GAP_COLOUR};display:inline-block;width:10px;'
         f'height:8px"></span> {html.escape(t("map.layer.gaps", lang))}</div>'
         f'<div><span style="border:2px dashed {GAP_COLOUR};display:inline-block;width:10px;'
-        f'height:8px"></span> {html.escape(t("status.uncertain", lang))}</div></div>'
+        f'height:8px"></span> {html.escape(t("status.uncertain", lang))}</div>'
+        f'<div style="margin-top:6px"><b>{html.escape(t("map.layer.people_uncovered", lang))}'
+        f'</b></div>' + "".join(
+            f'<div><span style="background:{c};display:inline-block;width:14px;height:10px">'
+            f'</span> {label}</div>' for c, label in zip(GAP_PALETTE, _gap_labels()))
+        + f"{bars}</div>"
     )
 
 
-def _add_share_layer(fmap: folium.Map, frame: gpd.GeoDataFrame, share: str, status: str,
-                     name: str, show: bool) -> None:
-    """One indicator as a base layer (a radio button): the choropleth of ``share`` with
-    the units whose ``status`` is not met outlined, so each indicator shows its own gaps."""
-    group = folium.FeatureGroup(name=name, overlay=False, show=show)
-    layer = frame[["code", "tooltip", "geometry"]].copy()
-    layer["fill"] = [share_colour(v) for v in frame[share]]
-    folium.GeoJson(
-        layer,
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.75,
-                                  "color": "#555555", "weight": 0.6},
-        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
-    ).add_to(group)
-    for value, dash in (("not_met", None), ("uncertain", "6 4")):
-        gaps = frame[frame[status] == value]
-        if len(gaps):
-            folium.GeoJson(
-                gaps[["code", "geometry"]], interactive=False,
-                style_function=lambda f, dash=dash: {"fill": False, "color": GAP_COLOUR,
-                                                     "weight": 3, "dashArray": dash},
-            ).add_to(group)
-    group.add_to(fmap)
+def _gap_labels() -> list[str]:
+    edges = [0, *GAP_BREAKS]
+    return [f"{a:,}–{b:,}".replace(",", ".") for a, b in zip(edges, edges[1:])] + [
+        f"≥ {GAP_BREAKS[-1]:,}".replace(",", ".")]
+
+
+def _commune_layers(fmap: folium.Map, control: folium.LayerControl, frame: gpd.GeoDataFrame,
+                    layers: list[tuple[str, list[str], list[str]]]) -> str:
+    """The indicators as base layers (radio buttons) drawn from one copy of the
+    communes' geometry: each fills the communes with its colours, with the tooltip and
+    popup, and outlines those whose status is not met (solid) or uncertain (dashed), so
+    each indicator shows its own gaps.
+
+    ``layers``: (name, fill colour per commune, status per commune). Returns the JS
+    name of the array of every layer's shapes (for the search).
+    """
+    features = [{"type": "Feature", "geometry": shapely.geometry.mapping(geom),
+                 "properties": {"code": str(code), "name": str(name), "tooltip": tip,
+                                "fills": [fills[i] for _, fills, _ in layers],
+                                "statuses": [statuses[i] for _, _, statuses in layers]}}
+                for i, (code, name, tip, geom) in enumerate(
+                    zip(frame["code"], frame["name"], frame["tooltip"], frame.geometry))]
+    data = {"communes": {"type": "FeatureCollection", "features": features},
+            "names": [name for name, _, _ in layers], "gap": GAP_COLOUR}
+    add_script(fmap, f"""
+var phusong_communes = (function() {{
+  var d = {safe_json(data)}, map = {fmap.get_name()}, control = {control.get_name()}, all = [];
+  d.names.forEach(function(name, i) {{
+    var group = L.featureGroup();
+    var shapes = L.geoJSON(d.communes, {{
+      style: function(f) {{ return {{fillColor: f.properties.fills[i], fillOpacity: 0.75,
+                                     color: '#555555', weight: 0.6}}; }},
+      onEachFeature: function(f, l) {{
+        l.bindTooltip(f.properties.tooltip, {{sticky: true}});
+        l.bindPopup(f.properties.tooltip);
+      }}}});
+    group.addLayer(shapes);
+    group.addLayer(L.geoJSON(d.communes, {{interactive: false,
+      filter: function(f) {{ var s = f.properties.statuses[i];
+                             return s === 'not_met' || s === 'uncertain'; }},
+      style: function(f) {{ return {{fill: false, color: d.gap, weight: 3,
+        dashArray: f.properties.statuses[i] === 'uncertain' ? '6 4' : null}}; }}}}));
+    control.addBaseLayer(group, name);
+    if (i === 0) group.addTo(map);
+    all.push(shapes);
+  }});
+  return all;
+}})();
+""")
+    return "phusong_communes"
+
+
+def _statuses(frame: pd.DataFrame, column: str | None) -> list[str]:
+    if column is None or column not in frame:
+        return [""] * len(frame)
+    return frame[column].fillna("").astype(str).tolist()
+
+
+def _title(lang: str | None, summary: dict, synthetic: bool) -> str:
+    period = summary.get("readings_period_utc") or []
+    dates = " – ".join(str(p)[:10] for p in period) if period else t("map.no_data", lang)
+    target = summary.get("target_5g_pct")
+    plan = t("map.plan", lang, target="—" if target is None else f"{target:g}")
+    banner = (f' <span style="color:{GAP_COLOUR}">{html.escape(t("map.synthetic", lang))}</span>'
+              if synthetic else "")
+    return ('<div id="phusong-title" style="position:fixed;top:8px;left:60px;z-index:1000;'
+            'background:white;padding:4px 10px;border:1px solid #999;font:13px sans-serif">'
+            f'<b>{html.escape(t("map.title", lang))}</b>{banner}<br>{html.escape(plan)} · '
+            f'{html.escape(t("map.data_period", lang))}: {html.escape(dates)}</div>')
+
+
+BASEMAP_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+BASEMAP_PROBE = "https://tile.openstreetmap.org/0/0/0.png"
+
+
+def _add_basemap_when_online(fmap: folium.Map) -> None:
+    """OpenStreetMap tiles under the layers, added only once a tile is seen to load."""
+    add_script(fmap, f"""
+(function() {{
+  var probe = new Image();
+  probe.onload = function() {{
+    L.tileLayer({safe_json(BASEMAP_URL)}, {{maxZoom: 19,
+      attribution: '&copy; OpenStreetMap contributors'}}).addTo({fmap.get_name()}).bringToBack();
+  }};
+  probe.src = {safe_json(BASEMAP_PROBE)};
+}})();
+""")
 
 
 def coverage_map(communes: gpd.GeoDataFrame, lang: str | None = None,
-                 synthetic: bool = False) -> folium.Map:
-    """A Folium map of per-commune 5G shares with the communes below target outlined,
-    and, when the estimate has them, the gigabit shares and their gaps as the other
-    choice of a radio button.
+                 synthetic: bool = False, estimates_dir: str | Path | None = None,
+                 readings: pd.DataFrame | None = None, speed: pd.DataFrame | None = None,
+                 summary: dict | None = None) -> folium.Map:
+    """The planner's map: communes by 5G share (population and area basis, each
+    operator), by gigabit share and by people left uncovered, each with its gaps
+    outlined; the probability-of-coverage and signal rasters; the measurements, failed
+    speed tests and challenged declarations; a search by commune name.
 
     Parameters
     ----------
@@ -122,41 +206,114 @@ def coverage_map(communes: gpd.GeoDataFrame, lang: str | None = None,
         ``vi`` or ``en``; the current language when omitted.
     synthetic
         Label the map as made from synthetic data.
+    estimates_dir
+        The estimate's folder, for its rasters (left out when omitted).
+    readings, speed
+        Signal readings (``lat``, ``lon``, ``rsrp_dbm``, ``technology``, ``operator``,
+        ``time_utc``) and speed tests from a store, for the measurement layers.
+    summary
+        The estimate's ``summary.json``, for the title (plan and data period).
     """
     frame = communes.copy()
-    frame["geometry"] = shapely.coverage_simplify(
-        frame.geometry.to_numpy(), SIMPLIFY_TOLERANCE_M) if frame.crs.is_projected else frame.geometry
+    if frame.crs.is_projected:
+        frame["geometry"] = shapely.coverage_simplify(frame.geometry.to_numpy(),
+                                                      SIMPLIFY_TOLERANCE_M)
     frame = frame.to_crs("EPSG:4326")
+    # 1e-5 degrees is about 1 m: far below the display simplification, and shared
+    # vertices snap alike, so shared edges stay shared.
+    frame["geometry"] = shapely.set_precision(frame.geometry.to_numpy(), 1e-5)
+    if "gap_people" not in frame and "population" in frame:
+        frame["gap_people"] = people_uncovered(frame)
     frame["tooltip"] = [_tooltip_html(row, lang) for _, row in frame.iterrows()]
     west, south, east, north = frame.total_bounds
     fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles=None,
-                      zoom_start=10, max_zoom=18, control_scale=True)
-    _add_share_layer(fmap, frame, "share_5g_pop_pct", "status", t("map.layer.share", lang),
-                     show=True)
+                      zoom_start=10, max_zoom=18, control_scale=True, prefer_canvas=False)
+    layers = [(t("map.layer.share", lang), [share_colour(v) for v in frame["share_5g_pop_pct"]],
+               _statuses(frame, "status"))]
+    if "share_5g_area_pct" in frame:
+        layers.append((t("map.layer.share_area", lang),
+                       [share_colour(v) for v in frame["share_5g_area_pct"]],
+                       _statuses(frame, "status")))
+    for column in sorted(c for c in frame.columns
+                         if c.startswith("share_5g_4") and c.endswith("_pct")):
+        operator = column[len("share_5g_"):-len("_pct")]
+        layers.append((t("map.layer.operator", lang, operator=operator),
+                       [share_colour(v) for v in frame[column]], _statuses(frame, None)))
     if "gigabit_share_pct" in frame and frame["gigabit_share_pct"].notna().any():
-        _add_share_layer(fmap, frame, "gigabit_share_pct", "gigabit_status",
-                         t("map.layer.gigabit", lang), show=False)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.get_root().html.add_child(Element(_legend(lang, synthetic)))
+        layers.append((t("map.layer.gigabit", lang),
+                       [share_colour(v) for v in frame["gigabit_share_pct"]],
+                       _statuses(frame, "gigabit_status")))
+    if "gap_people" in frame:
+        layers.append((t("map.layer.people_uncovered", lang),
+                       [gap_colour(v) for v in frame["gap_people"]], _statuses(frame, "status")))
+    bars = _add_rasters(fmap, estimates_dir, lang)
+    control = folium.LayerControl(collapsed=False).add_to(fmap)
+    main = _commune_layers(fmap, control, frame, layers)
+    if readings is not None:
+        add_measurements(fmap, control, readings, lang)
+    if speed is not None:
+        add_point_layer(fmap, control, failed_tests(speed, lang),
+                        t("map.layer.failed_tests", lang), GAP_COLOUR)
+    add_point_layer(fmap, control, challenged_points(frame, lang),
+                    t("map.layer.challenged", lang), CHALLENGE_COLOUR)
+    add_search(fmap, main, lang)
+    _add_basemap_when_online(fmap)
+    fmap.get_root().html.add_child(Element(_legend(lang, synthetic, bars)))
+    fmap.get_root().html.add_child(Element(_title(lang, summary or {}, synthetic)))
     fmap.get_root().header.add_child(Element(
         f"<title>{html.escape(t('map.title', lang))}</title>"))
     fmap.fit_bounds([[south, west], [north, east]])
     return fmap
 
 
+def _add_rasters(fmap: folium.Map, estimates_dir: str | Path | None, lang: str | None) -> str:
+    """The probability-of-coverage and predicted-signal overlays; their colour bars."""
+    if estimates_dir is None:
+        return ""
+    folder = Path(estimates_dir)
+    bars = ""
+    for name, low, high, palette, title, ends in (
+            ("p_covered.tif", 0.0, 1.0, PROBABILITY_PALETTE, "map.layer.p_covered",
+             ("0 %", "100 %")),
+            ("rsrp.tif", -130.0, -70.0, RSRP_PALETTE, "map.layer.rsrp",
+             ("−130 dBm", "−70 dBm"))):
+        overlay = raster_overlay(folder / name, ramp(low, high, palette), t(title, lang))
+        if overlay is not None:
+            overlay.add_to(fmap)
+            bars += colour_bar(t(title, lang), *ends, palette)
+    return bars
+
+
 def write_map(communes: gpd.GeoDataFrame, out: str | Path, lang: str | None = None,
-              synthetic: bool = False, run_id: str | None = None) -> Path:
-    """Write the coverage map as one self-contained HTML file that works offline,
-    carrying the estimate's run id."""
+              synthetic: bool = False, run_id: str | None = None,
+              estimates_dir: str | Path | None = None, readings: pd.DataFrame | None = None,
+              speed: pd.DataFrame | None = None, summary: dict | None = None) -> Path:
+    """Write the map (:func:`coverage_map`) as one self-contained HTML file that works
+    offline, carrying the estimate's run id."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fmap = coverage_map(communes, lang, synthetic)
+    fmap = coverage_map(communes, lang, synthetic, estimates_dir, readings, speed, summary)
     if run_id:
         fmap.get_root().header.add_child(Element(
             f'<meta name="phusong-run-id" content="{html.escape(run_id)}">'))
     page = fmap.get_root().render()
     out.write_text(inline_assets(page), encoding="utf-8")
     return out
+
+
+def read_store_layers(store: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Signal readings (with the RSRP of their technology) and speed tests of a store,
+    for the measurement layers."""
+    from phusong.probes import ReadingStore
+    from phusong.probes.schema import SIGNAL_LAYER, SPEED_LAYER
+
+    with ReadingStore(store, readonly=True) as opened:
+        signal = opened.read_table(SIGNAL_LAYER, columns=(
+            "time_utc", "technology", "operator", "nr_ss_rsrp_dbm", "lte_rsrp_dbm"))
+        speed = opened.read_table(SPEED_LAYER, columns=("time_utc", "status", "failure_reason"))
+    signal["rsrp_dbm"] = signal["nr_ss_rsrp_dbm"].fillna(signal["lte_rsrp_dbm"])
+    signal = signal[signal["lat"].notna() & signal["rsrp_dbm"].notna()]
+    return signal, speed
 
 
 def read_estimates(estimates_dir: str | Path) -> gpd.GeoDataFrame:

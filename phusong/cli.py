@@ -135,15 +135,17 @@ def _run_estimate(store: Path, units, options: dict, report):
         progress=_stage(report, "step.interpolate"))
 
 
-def _run_map(estimates: Path, out: Path, report) -> Path:
+def _run_map(estimates: Path, out: Path, report, store: Optional[Path] = None) -> Path:
     from phusong.coverage import check_estimate_folder
-    from phusong.maps import read_estimates, write_map
+    from phusong.maps import read_estimates, read_store_layers, write_map
 
     report("step.map", 0.0)
     summary = check_estimate_folder(estimates)
+    readings, speed = read_store_layers(store) if store is not None else (None, None)
     with atomic_file(out) as partial:
         write_map(read_estimates(estimates), partial,
-                  synthetic=bool(summary.get("synthetic", False)), run_id=summary.get("run_id"))
+                  synthetic=bool(summary.get("synthetic", False)), run_id=summary.get("run_id"),
+                  estimates_dir=estimates, readings=readings, speed=speed, summary=summary)
     report("step.map", 1.0)
     return out
 
@@ -313,11 +315,14 @@ def reaggregate(
 def map_command(
     estimates: Path = typer.Option(..., "--estimates", help="Folder written by phusong estimate."),
     out: Path = typer.Option(..., "--out", help="HTML file to write."),
+    store: Optional[Path] = typer.Option(
+        None, "--store", help="Readings store whose measurements and failed speed tests "
+                              "are drawn as layers."),
 ) -> None:
     """Draw the coverage and gap map of an estimate."""
     check_output_file(out)
     with _progress() as report:
-        path = _run_map(estimates, out, report)
+        path = _run_map(estimates, out, report, store)
     console.print(t("done.map", path=path))
 
 
@@ -624,7 +629,7 @@ def demo(
     """Simulate a campaign on the shipped province, estimate, map and report."""
     from phusong.coverage.outputs import write_estimate_files
     from phusong.sim import DECLARATIONS_CSV, SITES_DECLARED_CSV
-    from phusong.maps import write_map
+    from phusong.maps import read_store_layers, write_map
 
     check_output_folder(out, "demo", force)
     with _progress() as report, staged_folder(out, "demo", force=force) as (staging, run_id):
@@ -637,7 +642,9 @@ def demo(
         write_estimate_files(result, staging, run_id)
         report("step.report", 1.0)
         report("step.map", 0.0)
-        write_map(result.communes, staging / "map.html", synthetic=True, run_id=run_id)
+        signal, speed = read_store_layers(store)
+        write_map(result.communes, staging / "map.html", synthetic=True, run_id=run_id,
+                  estimates_dir=staging, readings=signal, speed=speed, summary=result.summary)
         report("step.map", 1.0)
         from phusong.maps.report import write_report
 
