@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -75,8 +76,16 @@ def test_stages_one_by_one(tmp_path):
     assert (sim / "truth" / "communes_truth.csv").exists()
     proc = run_cli("--lang", "en", "estimate", "--store", str(sim / "campaign.gpkg"),
                    "--out", str(est), "--method", "auto")
-    assert "Best method (RMSE): pathloss" in proc.stdout.decode()
-    assert json.loads((est / "summary.json").read_text())["method"] == "PathLossKriging"
+    chosen = re.search(r"Best method \(Brier score\): (\w+)", proc.stdout.decode()).group(1)
+    run_cli("evaluate", "--store", str(sim / "campaign.gpkg"), "--methods", "pathloss,kriging,idw",
+            "--json", str(tmp_path / "cv.json"))
+    cv = json.loads((tmp_path / "cv.json").read_text())
+    brier = {s["method"]: round(s["brier"], 3) for s in cv["scores"]}
+    assert chosen == cv["best"] and brier[chosen] == min(brier.values())
+    summary = json.loads((est / "summary.json").read_text())
+    assert summary["method"] == {"pathloss": "PathLossKriging", "kriging": "OrdinaryKriging",
+                                 "idw": "InverseDistance"}[chosen]
+    assert any(w.startswith("no site list") for w in summary["warnings"])
     for name in ("communes.csv", "communes.gpkg", "rsrp.tif", "rsrp_std.tif", "p_covered.tif",
                  "summary.json"):
         assert (est / name).exists(), name
