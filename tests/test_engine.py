@@ -157,8 +157,10 @@ def test_per_operator_shares_and_their_union(demo_dir):
     known = table[table["status"] != "insufficient_data"]
     operators = [c for c in table.columns if c.startswith("share_5g_452-")]
     assert len(operators) == 3
-    best_single = known[operators].max(axis=1)
-    assert (known["share_5g_area_pct"] >= best_single - 1e-6).all()
+    # the union of correlated operators is neither inflated nor deflated against the truth
+    bias = (known["share_5g_area_pct"] - known["true_share_5g_area_pct"]).mean()
+    print(f"\nany operator: mean error {bias:+.2f} pp over {len(known)} communes")
+    assert abs(bias) < 3
     for column in operators:
         op = column.removeprefix("share_5g_").removesuffix("_pct")
         truth = known[f"true_share_5g_area_pct_{op}"]
@@ -181,10 +183,18 @@ def test_speed_based_definition(demo_dir):
 def test_wilson_interval():
     from phusong.coverage.speed_basis import wilson_interval
 
-    low, high = wilson_interval(np.array([0, 5, 10]), np.array([10, 10, 10]))
-    assert low[0] == pytest.approx(0, abs=1e-9) and 0 < high[0] < 30
-    assert low[1] < 50 < high[1] and high[2] == pytest.approx(100)
+    # Worked values of the Wilson score interval at z = 1.645 (Brown, Cai & DasGupta 2001)
+    low, high = wilson_interval(np.array([0, 5, 3]), np.array([10, 10, 30]))
+    np.testing.assert_allclose(low, [0.0, 26.93, 4.07], atol=0.01)
+    np.testing.assert_allclose(high, [21.30, 73.07, 22.55], atol=0.01)
     assert np.isnan(wilson_interval(np.array([0]), np.array([0]))[0][0])
+    # and it holds its 90 % on repeated samples
+    rng = np.random.default_rng(0)
+    for p, n in ((0.3, 30), (0.8, 50)):
+        hits = rng.binomial(n, p, 20_000)
+        low, high = wilson_interval(hits, np.full(len(hits), n))
+        coverage = np.mean((low <= 100 * p) & (100 * p <= high))
+        assert 0.86 <= coverage <= 0.95, (p, n, coverage)
 
 
 def commune_error(result, truth_csv) -> pd.Series:
