@@ -80,11 +80,16 @@ def add_measurements(fmap: folium.Map, control: folium.LayerControl,
         readings = readings.sample(MAX_MEASUREMENTS, random_state=0).sort_index()
     operators = sorted(readings["operator"].fillna("?").astype(str).unique())
     technologies = sorted(readings["technology"].fillna("?").astype(str).unique())
-    rows = np.column_stack([
-        readings["lat"].round(5), readings["lon"].round(5), readings["rsrp_dbm"].round(0),
-        readings["operator"].fillna("?").astype(str).map(operators.index),
-        readings["technology"].fillna("?").astype(str).map(technologies.index)]).tolist()
-    data = {"rows": [[r[0], r[1], int(r[2]), int(r[3]), int(r[4])] for r in rows],
+    # Columns of integers: positions as 1e-5 degree (about 1 m) steps from the south-west
+    # corner, so 100,000 readings take about 2 MB.
+    lat0, lon0 = float(readings["lat"].min()), float(readings["lon"].min())
+    columns = {
+        "lat": np.round((readings["lat"].to_numpy(float) - lat0) * 1e5).astype(int).tolist(),
+        "lon": np.round((readings["lon"].to_numpy(float) - lon0) * 1e5).astype(int).tolist(),
+        "rsrp": np.round(readings["rsrp_dbm"].to_numpy(float)).astype(int).tolist(),
+        "op": readings["operator"].fillna("?").astype(str).map(operators.index).tolist(),
+        "tech": readings["technology"].fillna("?").astype(str).map(technologies.index).tolist()}
+    data = {"origin": [lat0, lon0], **columns,
             "operators": operators, "technologies": technologies,
             "palette": list(RSRP_PALETTE), "breaks": list(RSRP_BREAKS),
             "name": t("map.layer.measurements", lang)}
@@ -107,12 +112,13 @@ def add_measurements(fmap: folium.Map, control: folium.LayerControl,
       return L.divIcon({{html: div.outerHTML, className: '', iconSize: [30, 30]}});
     }}}});
   var markers = [];
-  d.rows.forEach(function(r) {{
-    var m = L.circleMarker([r[0], r[1]], {{renderer: renderer, radius: 4, weight: 0,
-      fillOpacity: 0.85, fillColor: colour(r[2]), rsrp: r[2]}});
+  d.rsrp.forEach(function(v, i) {{
+    var m = L.circleMarker([d.origin[0] + d.lat[i] / 1e5, d.origin[1] + d.lon[i] / 1e5], {{
+      renderer: renderer, radius: 4, weight: 0, fillOpacity: 0.85, fillColor: colour(v),
+      rsrp: v}});
     m.bindTooltip(function() {{
       var e = document.createElement('span');
-      e.textContent = d.technologies[r[4]] + ' ' + d.operators[r[3]] + ': ' + r[2] + ' dBm';
+      e.textContent = d.technologies[d.tech[i]] + ' ' + d.operators[d.op[i]] + ': ' + v + ' dBm';
       return e;
     }});
     markers.push(m);
