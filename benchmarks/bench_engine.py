@@ -67,7 +67,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         end_to_end(args.readings, Path(tmp))
-        against_peers(args.cv_readings, Path(tmp))
+        if args.cv_readings:
+            against_peers(args.cv_readings, Path(tmp))
     print(f"\nbenchmark process peak RSS "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GB")
 

@@ -144,10 +144,17 @@ def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, thres
     model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(), **fit_kwargs(model, rows))
     mean, std = model.predict(cells_xy, return_std=True)
     variogram = getattr(model, "variogram_", None)
+    calibration = getattr(model, "calibration_", None)
     return OperatorPrediction(
         operator, mean, std, probability_above(mean, std, threshold),
         variogram.range_m if variogram is not None else 250.0,
-        int(getattr(model, "n_unlisted_", 0)), int(getattr(model, "n_off_air_", 0)))
+        int(getattr(model, "n_unlisted_", 0)), int(getattr(model, "n_off_air_", 0)),
+        calibration=None if calibration is None else {
+            "trend_weight": round(calibration.weight, 3),
+            "offset_db": round(calibration.offset, 2),
+            "spread_factor": round(calibration.spread, 3),
+            "spread_floor_db": round(calibration.floor_db, 2),
+            "held_out_readings": calibration.n_held_out})
 
 
 def _no_nr_operator(operator: str, n_readings: int, n_cells: int) -> OperatorPrediction:
@@ -443,6 +450,8 @@ def estimate_coverage(
     summary["crs"] = crs
     summary["boundaries"] = units.attrs.get("source")
     summary["operators"] = sorted(op.operator for op in per_operator)
+    summary["trend_calibration"] = {op.operator: op.calibration for op in per_operator
+                                    if op.calibration is not None}
     if not everywhere:
         warnings.append(WITHOUT_SITE_LIST_WARNING)
     summary["warnings"] = warnings

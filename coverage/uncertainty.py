@@ -40,6 +40,7 @@ class OperatorPrediction:
     unlisted_sites: int = 0
     off_air_sites: int = 0
     note: str = ""
+    calibration: dict | None = None
 
 
 def simulate_coverage(

@@ -69,6 +69,23 @@ def province_rows(summary: dict, lang: str | None) -> list[tuple[str, object, ob
     ]
 
 
+def _cross_validation(summary: dict, lang: str | None) -> str:
+    """The methods' spatial-block scores when the estimate chose its method by them."""
+    cv = summary.get("cross_validation")
+    if not cv:
+        return t("report.audit.cv_none", lang)
+    return "; ".join(f"{s['method']}: RMSE {s['rmse_db']:.2f} dB, Brier {s['brier']:.3f}, "
+                     f"{s['share_error_pp']:+.1f} pp" for s in cv["scores"])
+
+
+def _trend_calibration(summary: dict) -> str:
+    """Each operator's trend weight and spread, as the model's own cross-validation set them."""
+    calibration = summary.get("trend_calibration") or {}
+    return "; ".join(f"{op}: {c['trend_weight']:.2f} × trend, {c['offset_db']:+.1f} dB, "
+                     f"σ × {c['spread_factor']:.2f} ⊕ {c['spread_floor_db']:.1f} dB "
+                     f"({c['held_out_readings']})" for op, c in calibration.items()) or "—"
+
+
 def audit_rows(summary: dict, lang: str | None) -> list[tuple[str, object]]:
     period = summary.get("readings_period_utc") or ["—", "—"]
     from phusong import __version__
@@ -79,6 +96,8 @@ def audit_rows(summary: dict, lang: str | None) -> list[tuple[str, object]]:
         (t("report.audit.operators", lang), ", ".join(summary.get("operators", [])) or "—"),
         (t("report.audit.method", lang), f"{summary.get('method')} "
          f"({summary.get('share_basis')})"),
+        (t("report.audit.cv", lang), _cross_validation(summary, lang)),
+        (t("report.audit.calibration", lang), _trend_calibration(summary)),
         (t("report.audit.threshold", lang), f"{summary.get('threshold_dbm')} dBm "
          f"({summary.get('technology', 'nr').upper()})"),
         (t("report.audit.resolution", lang), f"{summary.get('resolution_m')} m, "

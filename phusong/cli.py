@@ -115,15 +115,16 @@ def _run_estimate(store: Path, units, options: dict, report):
     site_list = read_sites(sites, crs=crs) if sites else None
     method = options.get("method", "pathloss")
     threshold = options.get("threshold")
+    scores = None
     if method == "auto":
         report("step.evaluate", 0.0)
-        method, _ = choose_method(store, units.crs.to_string(),
-                                  threshold=threshold or targets_used.threshold_dbm,
-                                  sites=site_list)
+        method, scores = choose_method(store, units.crs.to_string(),
+                                       threshold=threshold or targets_used.threshold_dbm,
+                                       sites=site_list)
         report("step.evaluate", 1.0)
         console.print(t("evaluate.best", method=method))
     declarations = options.get("declarations")
-    return estimate_coverage(
+    result = estimate_coverage(
         store, units, resolution=options.get("resolution", DEFAULT_RESOLUTION_M),
         targets=targets_used, threshold_dbm=threshold, interpolator=make_interpolator(method),
         declarations=read_declarations(declarations, crs=crs) if declarations
@@ -133,6 +134,13 @@ def _run_estimate(store: Path, units, options: dict, report):
         max_position_error_m=options.get("max_position_error"),
         technology=options.get("technology", "nr"),
         progress=_stage(report, "step.interpolate"))
+    if scores is not None:
+        from phusong.coverage.evaluate import scores_table
+
+        result.summary["cross_validation"] = {
+            "block_size_m": 1000.0, "chosen": method,
+            "scores": scores_table(scores).round(4).to_dict(orient="records")}
+    return result
 
 
 def _run_map(estimates: Path, out: Path, report, store: Optional[Path] = None) -> Path:

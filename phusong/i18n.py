@@ -189,6 +189,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report.audit.period": ("Thời gian đo (UTC)", "Measurement period (UTC)"),
     "report.audit.operators": ("Nhà mạng", "Operators"),
     "report.audit.method": ("Phương pháp", "Method"),
+    "report.audit.cv": ("Kiểm định chéo theo ô 1 km (RMSE, điểm Brier, sai số tỷ lệ)",
+                        "Cross-validation over 1 km blocks (RMSE, Brier score, share error)"),
+    "report.audit.cv_none": ("không chạy (dùng phusong estimate --method auto hoặc phusong "
+                             "evaluate)", "not run (use phusong estimate --method auto or "
+                                          "phusong evaluate)"),
+    "report.audit.calibration": ("Hiệu chỉnh xu hướng bằng kiểm định chéo (theo nhà mạng)",
+                                 "Trend calibrated by cross-validation (per operator)"),
     "report.audit.threshold": ("Ngưỡng phủ sóng", "Coverage threshold"),
     "report.audit.resolution": ("Lưới và hệ toạ độ", "Grid and CRS"),
     "report.audit.boundaries": ("Bộ ranh giới", "Boundary set"),

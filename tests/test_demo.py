@@ -86,6 +86,11 @@ def test_stages_one_by_one(tmp_path):
     assert summary["method"] == {"pathloss": "PathLossKriging", "kriging": "OrdinaryKriging",
                                  "idw": "InverseDistance"}[chosen]
     assert any(w.startswith("no site list") for w in summary["warnings"])
+    assert summary["cross_validation"]["chosen"] == chosen
+    run_cli("--lang", "en", "report", "--estimates", str(est), "--out", str(tmp_path / "r"),
+            "--format", "html")
+    page = next((tmp_path / "r").glob("*.html")).read_text(encoding="utf-8")
+    assert f"{chosen}: RMSE" in page and "Trend calibrated by cross-validation" in page
     for name in ("communes.csv", "communes.gpkg", "rsrp.tif", "rsrp_std.tif", "p_covered.tif",
                  "summary.json"):
         assert (est / name).exists(), name
