@@ -3,7 +3,8 @@ from .boundaries import load_boundaries, normalise_name
 from .estimate import Estimate, estimate_coverage
 from .outputs import check_estimate_folder, write_estimate
 from .grid import Grid, Membership, grid_for, membership
-from .interpolate import InverseDistance, PathLossKriging, block_reduce, default_interpolator
+from .baselines import InverseDistance
+from .interpolate import PathLossKriging, block_reduce, default_interpolator
 from .targets import Targets, load_targets
 
 __all__ = [

@@ -35,9 +35,9 @@ from .kriging import local_kriging
 BLOCK_M = 1000.0
 N_FOLDS = 3
 MAX_TEST_PER_FOLD = 6000
-# Four numbers are learnt: a random 100,000 of a larger campaign's readings are plenty, and
+# Four numbers are learnt: a random 50,000 of a larger campaign's readings are plenty, and
 # keep the refits of a 1,000,000-reading estimate within its time budget.
-MAX_READINGS = 100_000
+MAX_READINGS = 50_000
 WEIGHT_BOUNDS = (0.0, 1.0)
 OFFSET_BOUNDS_DB = (-10.0, 10.0)
 SPREAD_BOUNDS = (0.7, 3.0)

@@ -19,6 +19,8 @@ give the province's.
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +45,9 @@ class OperatorPrediction:
     calibration: dict | None = None
 
 
+STREAMS = 4
+
+
 def simulate_coverage(
     member: Membership,
     cells: np.ndarray,
@@ -62,7 +67,6 @@ def simulate_coverage(
     keeps a province figure's interval honest. The operators' local errors share a
     component, as their residuals do on real drives (:mod:`~phusong.coverage.union`).
     """
-    rng = np.random.default_rng(seed)
     covered = np.zeros((n_realisations, len(cells)), dtype=bool)
     coarse = _Coarse(member, cells, model_correlation_m)
     grid = member.grid
@@ -71,14 +75,24 @@ def simulate_coverage(
     shared_field = GaussianField(grid.shape, grid.resolution, max(
         float(np.median([op.correlation_m for op in operators])), grid.resolution))
     shared, own = np.sqrt(OPERATOR_ERROR_CORRELATION), np.sqrt(1 - OPERATOR_ERROR_CORRELATION)
-    for r in range(n_realisations):
-        clutter = shared * shared_field.draw(rng).ravel()[cells]
-        for op, field in zip(operators, local):
-            value = op.mean + op.std * (clutter + own * field.draw(rng).ravel()[cells])
-            if model_std_db > 0:
-                value += coarse.field(model_std_db, rng)
-            value += global_std_db * rng.standard_normal()
-            covered[r] |= value >= threshold
+
+    def realise(part: tuple[range, np.random.Generator]) -> None:
+        realisations, rng = part
+        for r in realisations:
+            clutter = shared * shared_field.draw(rng).ravel()[cells]
+            for op, field in zip(operators, local):
+                value = op.mean + op.std * (clutter + own * field.draw(rng).ravel()[cells])
+                if model_std_db > 0:
+                    value += coarse.field(model_std_db, rng)
+                value += global_std_db * rng.standard_normal()
+                covered[r] |= value >= threshold
+
+    # A fixed number of independent streams (NumPy's SeedSequence), so the draws depend on
+    # the seed alone, run on every core (the FFTs and array work release the GIL).
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(STREAMS)]
+    parts = [(range(w, n_realisations, STREAMS), rng) for w, rng in enumerate(streams)]
+    with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, STREAMS)) as pool:
+        list(pool.map(realise, parts))
     return covered
 
 

@@ -242,11 +242,11 @@ def estimate(
 
 
 def _check_method(method: str) -> str:
-    from phusong.coverage.interpolate import METHODS
+    from phusong.coverage.interpolate import METHOD_NAMES
 
-    if method != "auto" and method not in METHODS:
+    if method != "auto" and method not in METHOD_NAMES:
         raise typer.BadParameter(t("error.bad_choice", value=method,
-                                   choices=", ".join((*METHODS, "auto"))),
+                                   choices=", ".join((*METHOD_NAMES, "auto"))),
                                  param_hint="--method")
     return method
 
