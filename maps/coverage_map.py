@@ -189,6 +189,20 @@ def _add_basemap_when_online(fmap: folium.Map) -> None:
 """)
 
 
+def display_geometry(communes: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """The communes' outlines for display, in WGS 84: simplified as one coverage
+    (:data:`SIMPLIFY_TOLERANCE_M`, shared edges stay shared) and rounded to 1e-5 degrees
+    (about 1 m; shared vertices snap alike). Figures are never computed from these."""
+    geometry = communes.geometry
+    if communes.crs is not None and communes.crs.is_projected:
+        geometry = gpd.GeoSeries(shapely.coverage_simplify(geometry.to_numpy(),
+                                                           SIMPLIFY_TOLERANCE_M),
+                                 index=communes.index, crs=communes.crs)
+    geometry = geometry.to_crs("EPSG:4326")
+    return gpd.GeoSeries(shapely.set_precision(geometry.to_numpy(), 1e-5),
+                         index=communes.index, crs="EPSG:4326")
+
+
 def coverage_map(communes: gpd.GeoDataFrame, lang: str | None = None,
                  synthetic: bool = False, estimates_dir: str | Path | None = None,
                  readings: pd.DataFrame | None = None, speed: pd.DataFrame | None = None,
@@ -215,13 +229,8 @@ def coverage_map(communes: gpd.GeoDataFrame, lang: str | None = None,
         The estimate's ``summary.json``, for the title (plan and data period).
     """
     frame = communes.copy()
-    if frame.crs.is_projected:
-        frame["geometry"] = shapely.coverage_simplify(frame.geometry.to_numpy(),
-                                                      SIMPLIFY_TOLERANCE_M)
-    frame = frame.to_crs("EPSG:4326")
-    # 1e-5 degrees is about 1 m: far below the display simplification, and shared
-    # vertices snap alike, so shared edges stay shared.
-    frame["geometry"] = shapely.set_precision(frame.geometry.to_numpy(), 1e-5)
+    frame["geometry"] = display_geometry(communes)
+    frame = frame.set_crs("EPSG:4326", allow_override=True)
     if "gap_people" not in frame and "population" in frame:
         frame["gap_people"] = people_uncovered(frame)
     frame["tooltip"] = [_tooltip_html(row, lang) for _, row in frame.iterrows()]

@@ -136,12 +136,12 @@ def test_gigabit_shares_follow_declarations(demo_dir):
 @pytest.fixture(scope="module")
 def cv_store(tmp_path_factory):
     sim = simulate(tmp_path_factory.mktemp("cv"), load_boundaries(),
-                   SimulationConfig(seed=3, n_readings=60_000))
+                   SimulationConfig(seed=3, n_readings=40_000))
     return sim.store_path
 
 
 def test_spatial_block_cv_default_beats_peers(cv_store):
-    scores = evaluate_store(cv_store, "EPSG:9214", ("pathloss", "pykrige", "gp", "idw"))
+    scores = evaluate_store(cv_store, "EPSG:9214", ("pathloss", "pykrige", "gp", "idw"), n_folds=3)
     table = scores_table(scores).set_index("method")
     print("\n" + table.round(3).to_string())
     assert table.loc["pathloss", "rmse_db"] <= table.loc["pykrige", "rmse_db"]

@@ -1,0 +1,36 @@
+"""Display geometry of the map: simplified topologically, never for computation."""
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from phusong.coverage import load_boundaries
+from phusong.maps.coverage_map import display_geometry
+
+
+def test_display_simplification_keeps_shared_edges_shared():
+    units = load_boundaries()
+    original = units.to_crs("EPSG:9214")
+    simplified = display_geometry(original).to_crs("EPSG:9214")
+    before = shapely.get_num_coordinates(original.geometry.to_numpy()).sum()
+    after = shapely.get_num_coordinates(simplified.to_numpy()).sum()
+    print(f"\nvertices {before:,} → {after:,}")
+    assert after < 0.8 * before
+    geoms = simplified.to_numpy()
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    pairs = left < right
+    overlap = shapely.area(shapely.intersection(geoms[left[pairs]], geoms[right[pairs]]))
+    # neighbours share their edge: no slivers between them, no overlap
+    assert overlap.max() < 100.0  # m², from the 1 m rounding only
+    union = shapely.union_all(geoms)
+    assert abs(union.area - shapely.area(geoms).sum()) / union.area < 1e-4
+    holes = shapely.get_num_interior_rings(union) if union.geom_type == "Polygon" else sum(
+        shapely.get_num_interior_rings(p) for p in union.geoms)
+    original_union = shapely.union_all(original.geometry.to_numpy())
+    original_holes = shapely.get_num_interior_rings(original_union) \
+        if original_union.geom_type == "Polygon" else sum(
+            shapely.get_num_interior_rings(p) for p in original_union.geoms)
+    assert holes <= original_holes
+    # each commune moves little: the areas stay within 2 %
+    assert np.allclose(shapely.area(geoms), original.area.to_numpy(), rtol=0.02)
