@@ -90,3 +90,33 @@ def test_sites_follow_population(small_campaign):
     density = sim.units["population"] / sim.units.area
     dense = density > density.median()
     assert per_unit[dense].mean() > 2 * per_unit[~dense].mean()
+
+
+def test_sector_pattern_follows_tr38901():
+    from phusong.sim.radio import sector_gain_db
+
+    # boresight, half the 65° beamwidth (−3 dB), between two of three sectors (60° off)
+    gains = sector_gain_db(np.array([10.0, 42.5, 70.0, 190.0]), np.full(4, 10.0), 3)
+    np.testing.assert_allclose(gains, [0.0, -3.0, -12 * (60 / 65) ** 2, -12 * (60 / 65) ** 2])
+    assert sector_gain_db(np.array([190.0]), np.array([10.0]), 1)[0] == -30.0  # back lobe
+
+
+def test_sectorised_campaign_differs_only_where_sectors_matter():
+    units = load_boundaries()
+    plain = simulate_small(units, sectors=1)
+    sectorised = simulate_small(units, sectors=3)
+    # same sites and shadowing, lower signal off boresight: the share can only fall
+    assert (sectorised.truth["true_share_5g_area_pct"]
+            <= plain.truth["true_share_5g_area_pct"] + 1e-9).all()
+    assert (sectorised.truth["true_share_5g_area_pct"]
+            < plain.truth["true_share_5g_area_pct"] - 0.5).mean() > 0.3
+    pd.testing.assert_frame_equal(plain.sites.drop(columns="azimuth_deg"),
+                                  sectorised.sites.drop(columns="azimuth_deg"))
+
+
+def simulate_small(units, **options):
+    import tempfile
+    from pathlib import Path
+
+    return simulate(Path(tempfile.mkdtemp()), units,
+                    SimulationConfig(seed=4, n_readings=300, **options))

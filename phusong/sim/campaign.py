@@ -41,7 +41,8 @@ from phusong.probes import ReadingStore, stable_reading_id
 from phusong.coverage.grid import Grid, Membership, grid_for, membership
 from phusong.coverage.rasters import write_cog
 
-from .radio import UMA_NLOS_SHADOW_STD_DB, correlated_shadowing, uma_nlos_path_loss_db
+from .radio import (UMA_NLOS_SHADOW_STD_DB, correlated_shadowing, sector_gain_db,
+                    uma_nlos_path_loss_db)
 
 OPERATORS = {"452-04": "Viettel", "452-02": "VinaPhone", "452-01": "MobiFone"}
 VIETNAM_TZ = timezone(timedelta(hours=7))
@@ -95,6 +96,9 @@ class SimulationConfig:
     # device (standard deviation across probes).
     car_loss_db: float = 0.0
     device_offset_std_db: float = 0.0
+    # Sectors per site (3 for the usual tri-sector macro; 1: omnidirectional, as the
+    # estimator's trend assumes).
+    sectors: int = 1
     idle_phone_share: float = 0.15
     no_fix_share: float = 0.02
     unsampled_commune_share: float = 0.08
@@ -169,17 +173,37 @@ def place_sites(units: gpd.GeoDataFrame, cfg: SimulationConfig,
     sites["site_id"] = [f"{op}-{tech}-{i:05d}" for i, (op, tech) in
                         enumerate(zip(sites.operator, sites.technology))]
     sites["pci"] = rng.integers(0, 1008, len(sites))
+    # Azimuth of the first of each site's sectors, from a stream of its own so that
+    # campaigns without sectors stay as they were.
+    sites["azimuth_deg"] = np.random.default_rng([cfg.seed, 38901]).uniform(0, 360, len(sites))
     return sites
 
 
 def _server_field(sites: pd.DataFrame, xy: np.ndarray, fc_ghz: float, eirp: float,
-                  shadow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Received power from the nearest site and that site's row index."""
+                  shadow: np.ndarray, sectors: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Received power from the best server and that site's row index.
+
+    Omnidirectional sites (``sectors`` ≤ 1): the nearest. Sectorised: the best of the
+    three nearest sites, each through the sector pointing closest to the point, with the
+    TR 38.901 horizontal antenna pattern (:func:`~phusong.sim.radio.sector_gain_db`).
+    """
     if len(sites) == 0:
         return np.full(len(xy), -np.inf), np.full(len(xy), -1)
-    distance, nearest = cKDTree(sites[["x", "y"]].to_numpy()).query(xy, k=1)
-    rsrp = eirp - uma_nlos_path_loss_db(distance, fc_ghz) + shadow
-    return rsrp, sites.index.to_numpy()[nearest]
+    if sectors <= 1:
+        distance, nearest = cKDTree(sites[["x", "y"]].to_numpy()).query(xy, k=1)
+        rsrp = eirp - uma_nlos_path_loss_db(distance, fc_ghz) + shadow
+        return rsrp, sites.index.to_numpy()[nearest]
+    k = min(3, len(sites))
+    site_xy = sites[["x", "y"]].to_numpy()
+    distance, nearest = cKDTree(site_xy).query(xy, k=k)
+    distance, nearest = distance.reshape(len(xy), k), nearest.reshape(len(xy), k)
+    offset = xy[:, None, :] - site_xy[nearest]
+    bearing = np.degrees(np.arctan2(offset[..., 0], offset[..., 1]))  # from north, clockwise
+    gain = sector_gain_db(bearing, sites["azimuth_deg"].to_numpy()[nearest], sectors)
+    candidates = eirp - uma_nlos_path_loss_db(distance, fc_ghz) + gain
+    best = np.argmax(candidates, axis=1)
+    rows = np.arange(len(xy))
+    return candidates[rows, best] + shadow, sites.index.to_numpy()[nearest[rows, best]]
 
 
 class _Radio:
@@ -204,7 +228,8 @@ class _Radio:
         chosen = self.sites[(self.sites.operator == op) & (self.sites.technology == tech)]
         fc, eirp = ((self.cfg.nr_fc_ghz, self.cfg.nr_eirp_re_dbm) if tech == "NR"
                     else (self.cfg.lte_fc_ghz, self.cfg.lte_eirp_re_dbm))
-        return _server_field(chosen, xy, fc, eirp, self.shadow[(op, tech)][cells])
+        return _server_field(chosen, xy, fc, eirp, self.shadow[(op, tech)][cells],
+                             self.cfg.sectors)
 
 
 def _walks(units: gpd.GeoDataFrame, member: Membership, n_positions: int,

@@ -33,3 +33,14 @@ def correlated_shadowing(
 ) -> np.ndarray:
     """A Gaussian field with exponential autocorrelation, zero mean, std ``std_db``."""
     return GaussianField(shape, resolution_m, correlation_m).sample(std_db, rng)
+
+
+def sector_gain_db(bearing_deg: np.ndarray, azimuth_deg: np.ndarray, sectors: int = 3,
+                   beamwidth_deg: float = 65.0, max_attenuation_db: float = 30.0) -> np.ndarray:
+    """Gain (dB, 0 at boresight) towards ``bearing_deg`` of the best of a site's
+    ``sectors`` evenly spaced sectors, the first pointing at ``azimuth_deg``: the
+    horizontal pattern of TR 38.901 Table 7.3-1, ``-min(12 (φ/φ3dB)², Am)``."""
+    spacing = 360.0 / sectors
+    off = (np.asarray(bearing_deg) - np.asarray(azimuth_deg)) % spacing
+    off = np.minimum(off, spacing - off)  # to the nearest sector's boresight
+    return -np.minimum(12 * (off / beamwidth_deg) ** 2, max_attenuation_db)
