@@ -172,21 +172,14 @@ def _title(lang: str | None, summary: dict, synthetic: bool) -> str:
 
 
 BASEMAP_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-BASEMAP_PROBE = "https://tile.openstreetmap.org/0/0/0.png"
 
 
-def _add_basemap_when_online(fmap: folium.Map) -> None:
-    """OpenStreetMap tiles under the layers, added only once a tile is seen to load."""
-    add_script(fmap, f"""
-(function() {{
-  var probe = new Image();
-  probe.onload = function() {{
-    L.tileLayer({safe_json(BASEMAP_URL)}, {{maxZoom: 19,
-      attribution: '&copy; OpenStreetMap contributors'}}).addTo({fmap.get_name()}).bringToBack();
-  }};
-  probe.src = {safe_json(BASEMAP_PROBE)};
-}})();
-""")
+def _add_basemap_choice(fmap: folium.Map, lang: str | None) -> None:
+    """OpenStreetMap tiles as an overlay a planner turns on when online: off by default,
+    so an offline map requests nothing and logs no error."""
+    folium.TileLayer(BASEMAP_URL, attr="&copy; OpenStreetMap contributors",
+                     name=t("map.layer.basemap", lang), overlay=True, show=False,
+                     control=True, max_zoom=19).add_to(fmap)
 
 
 def display_geometry(communes: gpd.GeoDataFrame) -> gpd.GeoSeries:
@@ -255,6 +248,7 @@ def coverage_map(communes: gpd.GeoDataFrame, lang: str | None = None,
     if "gap_people" in frame:
         layers.append((t("map.layer.people_uncovered", lang),
                        [gap_colour(v) for v in frame["gap_people"]], _statuses(frame, "status")))
+    _add_basemap_choice(fmap, lang)
     bars = _add_rasters(fmap, estimates_dir, lang)
     control = folium.LayerControl(collapsed=False).add_to(fmap)
     main = _commune_layers(fmap, control, frame, layers)
@@ -266,7 +260,6 @@ def coverage_map(communes: gpd.GeoDataFrame, lang: str | None = None,
     add_point_layer(fmap, control, challenged_points(frame, lang),
                     t("map.layer.challenged", lang), CHALLENGE_COLOUR)
     add_search(fmap, main, lang)
-    _add_basemap_when_online(fmap)
     fmap.get_root().html.add_child(Element(_legend(lang, synthetic, bars)))
     fmap.get_root().html.add_child(Element(_title(lang, summary or {}, synthetic)))
     fmap.get_root().header.add_child(Element(

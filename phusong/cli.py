@@ -133,6 +133,7 @@ def _run_estimate(store: Path, units, options: dict, report):
         since=options.get("since"), until=options.get("until"),
         max_position_error_m=options.get("max_position_error"),
         technology=options.get("technology", "nr"),
+        vehicle_loss_db=options.get("vehicle_loss", 0.0),
         progress=_stage(report, "step.interpolate"))
     if scores is not None:
         from phusong.coverage.evaluate import scores_table
@@ -221,6 +222,7 @@ def estimate(
     max_position_error: Optional[float] = typer.Option(None, "--max-position-error", help="Leave out readings whose stated position error exceeds this (metres)."),
     method: str = typer.Option("pathloss", "--method", help="Interpolator: pathloss (default), kriging, idw, gp, pykrige, or auto (best by spatial-block cross-validation)."),
     technology: str = typer.Option("nr", "--technology", help="nr (5G, the targets' figure) or lte (4G coverage)."),
+    vehicle_loss: float = typer.Option(0.0, "--vehicle-loss-db", help="Penetration loss of the vehicle the readings were taken in (0 with a roof antenna; about 9 dB for a phone or modem inside a car), added back to every reading."),
 ) -> None:
     """Estimate per-commune 5G coverage and gigabit availability from a readings store."""
     from phusong.coverage import write_estimate
@@ -229,7 +231,8 @@ def estimate(
                "declarations": declarations, "population": population, "sites": sites,
                "crs": crs, "method": _check_method(method),
                "since": _parse_date(since, "--since"), "until": _parse_date(until, "--until"),
-               "max_position_error": max_position_error, "technology": technology}
+               "max_position_error": max_position_error, "technology": technology,
+               "vehicle_loss": vehicle_loss}
     check_output_folder(out, "estimate")
     with _progress() as report:
         units = _load_units(boundaries, id_field, name_field, population_field, report, encoding)

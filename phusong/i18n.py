@@ -144,6 +144,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "gigabit.challenged": ("nghi vấn: đo thực tế thấp hơn nhiều", "challenged: tests far below"),
     "gigabit.no_declarations": ("không có khai báo", "no declarations"),
     "map.synthetic": ("DỮ LIỆU MÔ PHỎNG", "SYNTHETIC DATA"),
+    "map.layer.basemap": ("Bản đồ nền OpenStreetMap (cần Internet)",
+                          "OpenStreetMap basemap (needs the Internet)"),
     "map.layer.share_area": ("Tỷ lệ phủ sóng 5G theo diện tích", "5G coverage share by area"),
     "map.layer.operator": ("Phủ sóng 5G của nhà mạng {operator}", "5G coverage of operator {operator}"),
     "map.layer.people_uncovered": ("Số người chưa được phủ sóng 5G", "People without 5G coverage"),

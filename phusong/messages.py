@@ -9,6 +9,7 @@ from __future__ import annotations
 
 VIETNAMESE: tuple[tuple[str, str], ...] = (
     # estimate
+    ("vehicle loss {a} dB is outside 0–30 dB", "suy hao do xe {a} dB nằm ngoài khoảng 0–30 dB"),
     ("no site list: sites that no reading names are missing from the model, so shares away "
      "from the measured roads tend to be too low (on simulated campaigns the province figure "
      "came out 1 to 7 points below the truth); give the operators' site list with --sites",

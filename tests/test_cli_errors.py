@@ -67,6 +67,7 @@ def bad_invocations(root):
         "since garbage": [*estimate, "--since", "yesterday"],
         "until before since": [*estimate, "--since", "2025-10-02", "--until", "2025-10-01"],
         "position error negative": [*estimate, "--max-position-error", "-5"],
+        "vehicle loss negative": [*estimate, "--vehicle-loss-db", "-9"],
         "method unknown": [*estimate, "--method", "magic"],
         "crs unknown": [*estimate, "--sites", str(root / "header.csv"), "--crs", "EPSG:99999"],
         "out is a file": ["estimate", "--store", store, "--out", str(root / "empty.csv")],
