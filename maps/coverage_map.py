@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import html
-import math
 from pathlib import Path
 
 import folium
@@ -15,7 +14,8 @@ from phusong.i18n import t
 
 from .layers import (CHALLENGE_COLOUR, GAP_PALETTE, GAP_BREAKS, RSRP_PALETTE, add_measurements,
                      add_point_layer, add_script, add_search, challenged_points, colour_bar,
-                     failed_tests, gap_colour, people_uncovered, raster_overlay, ramp, safe_json)
+                     failed_tests, gap_colour, missing, people_uncovered, raster_overlay, ramp,
+                     safe_json)
 from .offline import inline_assets
 
 # Sequential palette (ColorBrewer YlGnBu, 5 classes) for 0–20–40–60–80–100 %.
@@ -29,17 +29,13 @@ SIMPLIFY_TOLERANCE_M = 30.0
 
 def share_colour(share_pct: float) -> str:
     """Fill colour for a coverage share in percent (grey when unknown)."""
-    if share_pct is None or (isinstance(share_pct, float) and math.isnan(share_pct)):
+    if missing(share_pct):
         return NO_DATA_COLOUR
     return PALETTE[min(int(share_pct // 20), len(PALETTE) - 1)]
 
 
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def _format_pct(value: float, lang: str | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if missing(value):
         return t("map.no_data", lang)
     return f"{value:.1f} %"
 
@@ -56,16 +52,16 @@ def _tooltip_html(row, lang: str | None) -> str:
         fields.append((t("map.field.interval", lang),
                        f"{_format_pct(row['share_5g_low_pct'], lang)} – "
                        f"{_format_pct(row['share_5g_high_pct'], lang)}"))
-    if "population" in row and not _missing(row["population"]):
+    if "population" in row and not missing(row["population"]):
         fields.append((t("map.field.population", lang), f"{row['population']:,.0f}".replace(",", ".")))
-    if "gap_people" in row and not _missing(row["gap_people"]):
+    if "people_uncovered" in row and not missing(row["people_uncovered"]):
         fields.append((t("map.field.people_uncovered", lang),
-                       f"{row['gap_people']:,.0f}".replace(",", ".")))
+                       f"{row['people_uncovered']:,.0f}".replace(",", ".")))
     fields += [
         (t("map.field.readings", lang), f"{int(row['n_readings'])}"),
         (t("map.field.status", lang), t(f"status.{row['status']}", lang)),
     ]
-    if "p_target_met" in row and not _missing(row["p_target_met"]):
+    if "p_target_met" in row and not missing(row["p_target_met"]):
         fields.append((t("map.field.p_target_met", lang), f"{100 * row['p_target_met']:.0f} %"))
     if "gigabit_share_pct" in row:
         fields += [
@@ -224,8 +220,8 @@ def coverage_map(communes: gpd.GeoDataFrame, lang: str | None = None,
     frame = communes.copy()
     frame["geometry"] = display_geometry(communes)
     frame = frame.set_crs("EPSG:4326", allow_override=True)
-    if "gap_people" not in frame and "population" in frame:
-        frame["gap_people"] = people_uncovered(frame)
+    if "population" in frame:
+        frame["people_uncovered"] = people_uncovered(frame)
     frame["tooltip"] = [_tooltip_html(row, lang) for _, row in frame.iterrows()]
     west, south, east, north = frame.total_bounds
     fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles=None,
@@ -245,9 +241,10 @@ def coverage_map(communes: gpd.GeoDataFrame, lang: str | None = None,
         layers.append((t("map.layer.gigabit", lang),
                        [share_colour(v) for v in frame["gigabit_share_pct"]],
                        _statuses(frame, "gigabit_status")))
-    if "gap_people" in frame:
+    if "people_uncovered" in frame:
         layers.append((t("map.layer.people_uncovered", lang),
-                       [gap_colour(v) for v in frame["gap_people"]], _statuses(frame, "status")))
+                       [gap_colour(v) for v in frame["people_uncovered"]],
+                       _statuses(frame, "status")))
     _add_basemap_choice(fmap, lang)
     bars = _add_rasters(fmap, estimates_dir, lang)
     control = folium.LayerControl(collapsed=False).add_to(fmap)

@@ -38,13 +38,18 @@ def safe_json(value) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
+def missing(value) -> bool:
+    """Whether a table value is absent (None or NaN)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def people_uncovered(frame: pd.DataFrame) -> pd.Series:
     """People in each commune outside 5G coverage (NaN where the share is unknown)."""
     return frame["population"] * (1 - frame["share_5g_pop_pct"] / 100)
 
 
 def gap_colour(people: float) -> str:
-    if people is None or (isinstance(people, float) and math.isnan(people)):
+    if missing(people):
         return "#bdbdbd"
     return GAP_PALETTE[int(np.searchsorted(GAP_BREAKS, people, side="right"))]
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import csv
 import html
 import json
-import math
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from phusong.i18n import t
+
+from .layers import missing
 
 PROVINCE = "Bắc Ninh"
 FORMATS = ("xlsx", "html", "csv")
@@ -38,10 +39,6 @@ COMMUNE_COLUMNS = (
     ("gigabit_share_pct", "report.col.gigabit", "0.0"),
     ("gigabit_status_label", "report.col.gigabit_status", "@"),
 )
-
-
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def read_report_data(estimates: Path) -> tuple[dict, pd.DataFrame]:
@@ -164,7 +161,7 @@ def _xlsx(summary: dict, communes: pd.DataFrame, out: Path, lang: str | None) ->
     for cell in rows[1]:
         cell.font = Font(bold=True)
     for record in communes[[c for c, _, _ in present]].itertuples(index=False):
-        rows.append([None if _missing(v) else v for v in record])
+        rows.append([None if missing(v) else v for v in record])
     for index, (_, _, number_format) in enumerate(present, start=1):
         for cell in rows.iter_rows(min_row=2, min_col=index, max_col=index):
             cell[0].number_format = number_format
@@ -180,7 +177,7 @@ def _xlsx(summary: dict, communes: pd.DataFrame, out: Path, lang: str | None) ->
 
 
 def _html(summary: dict, communes: pd.DataFrame, out: Path, lang: str | None) -> Path:
-    esc = lambda v: "—" if _missing(v) else html.escape(  # noqa: E731
+    esc = lambda v: "—" if missing(v) else html.escape(  # noqa: E731
         f"{v:.1f}" if isinstance(v, float) else str(v))
     province = "".join(f"<tr><td>{esc(a)}</td><td>{esc(b)}</td><td>{esc(c)} – {esc(d)}</td>"
                        f"<td>{esc(e)}</td></tr>" for a, b, c, d, e in province_rows(summary, lang))
@@ -214,7 +211,7 @@ padding: 2px 4px; }} thead {{ display: table-header-group; }} tr {{ break-inside
 
 def _cell(value, number_format: str) -> str:
     """A table cell as the Excel sheet shows it (counts without decimals, P as percent)."""
-    if _missing(value):
+    if missing(value):
         return "—"
     if number_format == "#,##0":
         return f"{value:,.0f}"
@@ -237,14 +234,14 @@ def _chart(communes: pd.DataFrame, summary: dict) -> str:
     for i, (share, low, high, status) in enumerate(zip(
             shares, communes["share_5g_low_pct"], communes["share_5g_high_pct"],
             communes["status"])):
-        if _missing(share):
+        if missing(share):
             continue
         y = top + i * bar
         colour = {"met": "#2c7fb8", "not_met": "#d7191c", "uncertain": "#fdae61"}.get(
             status, "#bdbdbd")
         bars.append(f'<rect x="20" y="{y}" width="{share * scale:.1f}" height="{bar - 1}" '
                     f'fill="{colour}"/>')
-        if not _missing(low) and not _missing(high):
+        if not missing(low) and not missing(high):
             bars.append(f'<line x1="{20 + low * scale:.1f}" x2="{20 + high * scale:.1f}" '
                         f'y1="{y + bar / 2}" y2="{y + bar / 2}" stroke="#333"/>')
     line = f'<line x1="{20 + target * scale:.1f}" x2="{20 + target * scale:.1f}" y1="0" ' \

@@ -34,3 +34,19 @@ def test_display_simplification_keeps_shared_edges_shared():
     assert holes <= original_holes
     # each commune moves little: the areas stay within 2 %
     assert np.allclose(shapely.area(geoms), original.area.to_numpy(), rtol=0.02)
+
+
+def test_gap_layer_counts_people_without_5g_not_the_gap_to_target(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from phusong.maps import write_map
+
+    frame = gpd.GeoDataFrame({
+        "code": ["1"], "name": ["Xã Một"], "population": [1000.0], "n_readings": [50],
+        "share_5g_area_pct": [40.0], "share_5g_pop_pct": [40.0], "status": ["not_met"],
+        "gap_pp": [20.0], "gap_people": [200.0],  # short of the 60 % target by 200 people
+    }, geometry=[box(106.0, 21.0, 106.1, 21.1)], crs="EPSG:4326")
+    page = write_map(frame, tmp_path / "m.html", lang="vi").read_text(encoding="utf-8")
+    assert "Số người chưa có sóng 5G\\u003c/b\\u003e: 600" in page
+    assert "#fee5d9" in page  # 600 people: the first class of the gap palette
