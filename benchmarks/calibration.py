@@ -10,13 +10,14 @@ from the readings alone, and compare with the truth:
 * the province figure, its interval, and whether the interval holds the truth.
 
 Run:  python benchmarks/calibration.py [--seeds 1,2,3,4,5] [--readings 20000]
-      [--modes list,readings] [--variant default|misspecified|sectorised]
+      [--modes list,readings] [--variant default|misspecified|sectorised|traffic|hysteresis|device-offsets]
 
 The ``misspecified`` variant drives the campaign with what the estimator does not model:
 6 dB car penetration loss, per-device offsets of 3 dB, NR released 5 dB below its attach
 level and added only with traffic (70 % of readings); the car loss is declared to the
 estimate (``--vehicle-loss-db 6``) unless ``--undeclared-car-loss``; ``sectorised`` gives every site three
-65° sectors (TR 38.901 antenna pattern). The simulator is otherwise built on
+65° sectors (TR 38.901 antenna pattern); ``traffic``, ``hysteresis`` and ``device-offsets``
+take the mis-specifications one at a time. The simulator is otherwise built on
 the estimator's own assumptions: these figures are in-model, not evidence that the
 intervals are honest on real networks.
 """
@@ -63,6 +64,10 @@ VARIANTS = {
     "misspecified": {"car_loss_db": 6.0, "device_offset_std_db": 3.0,
                      "nr_release_hysteresis_db": 5.0, "nr_traffic_share": 0.7},
     "sectorised": {"sectors": 3},
+    # the mis-specifications one at a time
+    "traffic": {"nr_traffic_share": 0.7},
+    "hysteresis": {"nr_release_hysteresis_db": 5.0},
+    "device-offsets": {"device_offset_std_db": 3.0},
 }
 
 

@@ -62,6 +62,12 @@ class TrendCalibration:
     def std(self, kriging_std: np.ndarray) -> np.ndarray:
         return np.hypot(self.spread * np.asarray(kriging_std), self.floor_db)
 
+    def summary(self) -> dict:
+        """The calibration as ``summary.json`` reports it."""
+        return {"trend_weight": round(self.weight, 3), "offset_db": round(self.offset, 2),
+                "spread_factor": round(self.spread, 3),
+                "spread_floor_db": round(self.floor_db, 2), "held_out_readings": self.n_held_out}
+
 
 NONE = TrendCalibration()
 

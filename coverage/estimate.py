@@ -156,12 +156,7 @@ def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, thres
         operator, mean, std, probability_above(mean, std, threshold),
         variogram.range_m if variogram is not None else 250.0,
         int(getattr(model, "n_unlisted_", 0)), int(getattr(model, "n_off_air_", 0)),
-        calibration=None if calibration is None else {
-            "trend_weight": round(calibration.weight, 3),
-            "offset_db": round(calibration.offset, 2),
-            "spread_factor": round(calibration.spread, 3),
-            "spread_floor_db": round(calibration.floor_db, 2),
-            "held_out_readings": calibration.n_held_out})
+        calibration=None if calibration is None else calibration.summary())
 
 
 def _no_nr_operator(operator: str, n_readings: int, n_cells: int) -> OperatorPrediction:

@@ -129,17 +129,18 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         X, y = check_X_y(X, y, dtype=float)
         self.n_features_in_ = X.shape[1]
         cell_ids = None if cell_ids is None else np.asarray(cell_ids)
-        self._fit_trend(X, y, cell_ids)
+        raw_trend = self._fit_trend(X, y, cell_ids)
         self.calibration_ = NONE
         if self.calibrate:
             known = None if self.sites_ is None else self.sites_.xy
             template = clone(self).set_params(calibrate=False, sites=known,
                                               unlisted_distance_m=None)
             self.calibration_ = cross_validated_calibration(template, X, y)
-        self._fit_residuals(X, y)
+        self._fit_residuals(X, y, raw_trend)
         return self
 
-    def _fit_trend(self, X: np.ndarray, y: np.ndarray, cell_ids) -> None:
+    def _fit_trend(self, X: np.ndarray, y: np.ndarray, cell_ids) -> np.ndarray:
+        """Fit the sites and the path-loss trend; the (uncalibrated) trend at ``X``."""
         from .pathloss import attach_level, fit_censored_log_distance
 
         silent = y <= self.censor_dbm
@@ -152,20 +153,22 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         if self.sites_ is None:
             self.trend_fit_ = fit_censored_log_distance(
                 np.zeros(len(ym)), ym, np.zeros(len(Xs)), self.censor_level_, slope=0.0)
-            return
+            return self.raw_trend(X)
         near_m, near_s = self.sites_.neighbours(Xm), self.sites_.neighbours(Xs)
         self.trend_fit_ = fit_censored_log_distance(
             near_m[0][:, 0], ym, near_s[0][:, 0], self.censor_level_, self.slope)
         self.sites_ = self._site_intercepts(self.sites_.with_trend(self.trend_fit_),
                                             ym, near_m, near_s)
+        trend = np.empty(len(X))
+        trend[~silent], trend[silent] = self.sites_.trend_at(*near_m), self.sites_.trend_at(*near_s)
+        return trend
 
-    def _fit_residuals(self, X: np.ndarray, y: np.ndarray) -> None:
-        """Krige what the (calibrated) trend leaves; censored readings enter at their
-        expected residual below the attach level."""
+    def _fit_residuals(self, X: np.ndarray, y: np.ndarray, raw: np.ndarray) -> None:
+        """Krige what the trend (``raw`` at ``X``, calibrated here) leaves; censored
+        readings enter at their expected residual below the attach level."""
         from .kriging import fit_variogram, scaled_to_variance
         from .pathloss import censored_residual_mean
 
-        raw = self.raw_trend(X)
         self.trend_mean_ = float(raw.mean())
         trend = self.calibration_.apply(raw, self.trend_mean_)
         silent = y <= self.censor_dbm
