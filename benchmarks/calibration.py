@@ -10,7 +10,7 @@ from the readings alone, and compare with the truth:
 * the province figure, its interval, and whether the interval holds the truth.
 
 Run:  python benchmarks/calibration.py [--seeds 1,2,3,4,5] [--readings 20000]
-      [--modes list,readings] [--variant default|misspecified|sectorised|traffic|hysteresis|device-offsets]
+      [--modes list,readings] [--workdir DIR] [--variant default|misspecified|sectorised|traffic|hysteresis|device-offsets]
 
 The ``misspecified`` variant drives the campaign with what the estimator does not model:
 6 dB car penetration loss, per-device offsets of 3 dB, NR released 5 dB below its attach
@@ -77,7 +77,7 @@ def calibrate(seed: int, readings: int, mode: str, units, workdir: Path,
     """One campaign, one mode (``list`` or ``readings``), compared with its truth; the
     car loss of a variant is declared to the estimate (``--vehicle-loss-db``) unless
     ``declared_loss`` is false."""
-    sim_dir = workdir / f"seed{seed}-{variant}"
+    sim_dir = workdir / f"seed{seed}-{variant}-{readings}"
     if not (sim_dir / "campaign.gpkg").exists():
         simulate(sim_dir, units, SimulationConfig(seed=seed, n_readings=readings,
                                                   **VARIANTS[variant]))
@@ -111,14 +111,16 @@ def calibrate(seed: int, readings: int, mode: str, units, workdir: Path,
 
 def run(seeds: list[int], readings: int, modes: list[str],
         n_realisations: int = 100, variant: str = "default",
-        declared_loss: bool = True) -> pd.DataFrame:
+        declared_loss: bool = True, workdir: Path | None = None) -> pd.DataFrame:
+    """The study's rows; campaigns are simulated in ``workdir`` (kept, and reused by a
+    later run) or in a temporary directory."""
     units = load_boundaries()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
             for mode in modes:
-                rows.append(calibrate(seed, readings, mode, units, Path(tmp), n_realisations,
-                                      variant, declared_loss))
+                rows.append(calibrate(seed, readings, mode, units, Path(workdir or tmp),
+                                      n_realisations, variant, declared_loss))
     return pd.DataFrame([vars(r) for r in rows])
 
 
@@ -130,9 +132,12 @@ def main() -> None:
     parser.add_argument("--variant", choices=tuple(VARIANTS), default="default")
     parser.add_argument("--undeclared-car-loss", action="store_true",
                         help="Do not tell the estimate the variant's car loss.")
+    parser.add_argument("--workdir", type=Path,
+                        help="Keep the simulated campaigns here and reuse them on later runs.")
     args = parser.parse_args()
     frame = run([int(s) for s in args.seeds.split(",")], args.readings, args.modes.split(","),
-                variant=args.variant, declared_loss=not args.undeclared_car_loss)
+                variant=args.variant, declared_loss=not args.undeclared_car_loss,
+                workdir=args.workdir)
     frame["province_inside"] = (frame["province_low"] <= frame["province_truth"]) & \
         (frame["province_truth"] <= frame["province_high"])
     with pd.option_context("display.width", 200, "display.max_columns", 30,
