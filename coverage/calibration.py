@@ -111,7 +111,7 @@ def held_out_pieces(model, Xtr: np.ndarray, ytr: np.ndarray, Xt: np.ndarray, yt:
     silent = ytr <= censor_dbm
     effective = ytr.copy()
     effective[silent] = trend[silent] + censored_residual_mean(
-        trend[silent], model.censor_level_, model.trend_fit_.sigma)
+        trend[silent], model.censor_level_, model.trend_fit_.sigma, model.trend_fit_.miss_rate)
     mean = float(trend.mean())
     Xb, yb, _ = block_reduce(Xtr, effective - mean, model.block_size, "mean")
     _, tb, _ = block_reduce(Xtr, trend - mean, model.block_size, "mean")
@@ -122,9 +122,13 @@ def held_out_pieces(model, Xtr: np.ndarray, ytr: np.ndarray, Xt: np.ndarray, yt:
                    model.raw_trend(Xt) - mean, kriged_t, kriged_1, std)
 
 
-def fit_calibration(parts: list[HeldOut], level: float, with_trend: bool) -> TrendCalibration:
+def fit_calibration(parts: list[HeldOut], level: float, with_trend: bool,
+                    miss_rate: float = 0.0) -> TrendCalibration:
     """Weight, offset and spread maximising the censored likelihood of the held-out
-    readings (those at or below the censoring value count as "below ``level``")."""
+    readings (those at or below the censoring value count as "below ``level``", or
+    as misses with probability ``miss_rate``)."""
+    from .pathloss import log_no_nr
+
     held = HeldOut(*(np.concatenate([getattr(p, f.name) for p in parts])
                      for f in fields(HeldOut)))
     value, censored = held.value, held.censored
@@ -140,7 +144,7 @@ def fit_calibration(parts: list[HeldOut], level: float, with_trend: bool) -> Tre
         zc = (level - mean[censored]) / s[censored]
         measured = ~censored
         return float(0.5 * (z[measured] ** 2).sum() + np.log(s[measured]).sum()
-                     - log_ndtr(zc).sum())
+                     - log_no_nr(log_ndtr(zc), miss_rate).sum())
 
     weight_bounds = WEIGHT_BOUNDS if with_trend else (1.0, 1.0)
     result = minimize(negative_log_likelihood, np.array([1.0, 0.0, 0.0, 2.0]),
@@ -166,7 +170,7 @@ def cross_validated_calibration(template, X: np.ndarray, y: np.ndarray,
     folds = spatial_folds(X, BLOCK_M, N_FOLDS, rng)
     if len(np.unique(folds)) < 2:
         return NONE
-    parts, level, with_trend = [], None, False
+    parts, level, with_trend, miss_rates = [], None, False, []
     for fold in range(N_FOLDS):
         test = folds == fold
         if not test.any() or test.all() or (y[~test] > template.censor_dbm).sum() < 10:
@@ -174,6 +178,7 @@ def cross_validated_calibration(template, X: np.ndarray, y: np.ndarray,
         model = clone(template).fit(X[~test], y[~test])
         with_trend |= model.sites_ is not None
         level = model.censor_level_ if level is None else level
+        miss_rates.append(model.trend_fit_.miss_rate)
         chosen = np.flatnonzero(test)
         if len(chosen) > MAX_TEST_PER_FOLD:
             chosen = rng.choice(chosen, MAX_TEST_PER_FOLD, replace=False)
@@ -181,4 +186,4 @@ def cross_validated_calibration(template, X: np.ndarray, y: np.ndarray,
                                      template.censor_dbm))
     if not parts:
         return NONE
-    return fit_calibration(parts, level, with_trend)
+    return fit_calibration(parts, level, with_trend, float(np.mean(miss_rates)))

@@ -27,7 +27,7 @@ from phusong.config import (
 from phusong.errors import ConfigError, EstimationError
 from phusong.probes.records import format_utc
 
-from .evidence import NO_NR_DBM, evidence_for, load_signal_xy
+from .evidence import NO_NR_DBM, evidence_for, load_signal_xy, miss_rate_on_tracks
 from .gigabit import add_gigabit
 from .grid import Grid, Membership, grid_for, membership, wgs84_to
 from .interpolate import default_interpolator
@@ -110,6 +110,18 @@ def with_operator_sites(model, sites: pd.DataFrame | None, operator: str):
     return model
 
 
+def with_track_miss_rate(model, rows: pd.DataFrame):
+    """``model`` told the share of readings that missed NR along the tracks, if it takes
+    one and the tracks show it (:func:`~phusong.coverage.evidence.miss_rate_on_tracks`)."""
+    from .pathloss import attach_level
+
+    measured = rows["nr_measured"].to_numpy(bool)
+    if "miss_rate" in model.get_params() and model.miss_rate is None and measured.any():
+        level = attach_level(rows["value"].to_numpy(float)[measured])
+        model.set_params(miss_rate=miss_rate_on_tracks(rows, level))
+    return model
+
+
 def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: float,
                       interpolator, sites: pd.DataFrame | None = None,
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
@@ -147,16 +159,18 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
 
 def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, threshold: float,
                   interpolator, sites: pd.DataFrame | None) -> OperatorPrediction:
-    model = with_operator_sites(clone(interpolator), sites, operator)
+    model = with_track_miss_rate(with_operator_sites(clone(interpolator), sites, operator), rows)
     model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(), **fit_kwargs(model, rows))
     mean, std = model.predict(cells_xy, return_std=True)
     variogram = getattr(model, "variogram_", None)
     calibration = getattr(model, "calibration_", None)
+    trend_fit = getattr(model, "trend_fit_", None)
     return OperatorPrediction(
         operator, mean, std, probability_above(mean, std, threshold),
         variogram.range_m if variogram is not None else 250.0,
         int(getattr(model, "n_unlisted_", 0)), int(getattr(model, "n_off_air_", 0)),
-        calibration=None if calibration is None else calibration.summary())
+        calibration=None if calibration is None else calibration.summary(),
+        miss_rate=None if trend_fit is None else trend_fit.miss_rate)
 
 
 def _no_nr_operator(operator: str, n_readings: int, n_cells: int) -> OperatorPrediction:
@@ -470,6 +484,8 @@ def estimate_coverage(
     summary["operators"] = sorted(op.operator for op in per_operator)
     summary["trend_calibration"] = {op.operator: op.calibration for op in per_operator
                                     if op.calibration is not None}
+    summary["nr_miss_rate"] = {op.operator: round(op.miss_rate, 3) for op in per_operator
+                               if op.miss_rate is not None}
     if not everywhere:
         warnings.append(WITHOUT_SITE_LIST_WARNING)
     summary["warnings"] = warnings

@@ -68,6 +68,38 @@ def _evidence(readings: pd.DataFrame, measured: pd.Series, absent: pd.Series, co
     return evidence
 
 
+def miss_rate_on_tracks(evidence: pd.DataFrame, level: float, margin_db: float = 10.0,
+                        max_gap_s: float = 30.0, min_bracketed: int = 100) -> float | None:
+    """The share of readings that miss a signal they could have had, from the tracks.
+
+    A reading whose previous and next readings by the same probe (each at most
+    ``max_gap_s`` away) both measured at least ``margin_db`` above the attach ``level``
+    was almost surely above it too: if it has no value, the device missed it (no
+    traffic to add the NR leg, a dropped leg). The share of such bracketed readings
+    without a value is the miss rate; ``None`` below ``min_bracketed`` of them.
+    Misses in bursts longer than one reading are partly hidden, so this is a lower bound.
+    """
+    needed = {"probe_id", "time_utc", "operator", "value", "nr_measured"}
+    if not needed <= set(evidence.columns) or evidence["time_utc"].isna().all():
+        return None
+    frame = evidence.assign(t=pd.to_datetime(evidence["time_utc"], utc=True, errors="coerce"))
+    frame = frame.dropna(subset=["t"]).sort_values(["operator", "probe_id", "t"], kind="stable")
+    track = frame["operator"].astype(str) + "\x1f" + frame["probe_id"].astype(str)
+    strong = frame["nr_measured"].to_numpy(bool) & (frame["value"].to_numpy(float)
+                                                     >= level + margin_db)
+    seconds = (frame["t"] - frame["t"].min()).dt.total_seconds().to_numpy()
+    same = track.to_numpy()
+    ok_before = np.zeros(len(frame), bool)
+    ok_after = np.zeros(len(frame), bool)
+    joined = (same[1:] == same[:-1]) & (np.diff(seconds) <= max_gap_s)
+    ok_before[1:] = joined & strong[:-1]
+    ok_after[:-1] = joined & strong[1:]
+    bracketed = ok_before & ok_after
+    if bracketed.sum() < min_bracketed:
+        return None
+    return float((~frame["nr_measured"].to_numpy(bool)[bracketed]).mean())
+
+
 def evidence_for(readings: pd.DataFrame, technology: str = "nr") -> pd.DataFrame:
     """The evidence about ``technology`` (``nr`` or ``lte``) in the readings."""
     if technology not in TECHNOLOGY_CHOICES:
@@ -111,8 +143,9 @@ def place_on_track(frame: pd.DataFrame) -> None:
         return
     from phusong.probes.position import interpolate_track
 
-    seconds = pd.to_datetime(frame["time_utc"], utc=True, format="ISO8601").astype(
-        "int64").to_numpy() / 1e9
+    time = pd.to_datetime(frame["time_utc"], utc=True, format="ISO8601")
+    # seconds from the first reading (pandas 3 may hold times in µs, not ns)
+    seconds = (time - time.min()).dt.total_seconds().to_numpy()
     for _, rows in frame.groupby(frame["probe_id"].fillna("")):
         fixes = rows[rows["lon"].notna()].sort_values("time_utc")
         holes = rows.index[missing[rows.index]]

@@ -52,9 +52,9 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
     serving cell ids (``cell_ids`` passed to :meth:`fit`), else the trend is the
     mean of the data and the model is plain simple kriging.
     Values at or below ``censor_dbm`` mean "no NR seen by an active, capable
-    device": they are left-censored at the attach level, and the slope, the common
-    intercept and the spread are fitted by censored maximum likelihood
-    (:mod:`~phusong.coverage.pathloss`). Each site's intercept is then the mean of
+    device": they are left-censored at the attach level, or misses whatever the
+    signal, and the slope, the common intercept, the spread and the miss rate are
+    fitted by censored maximum likelihood (:mod:`~phusong.coverage.pathloss`). Each site's intercept is then the mean of
     the readings nearest to it (censored ones at their expected value), shrunk
     towards the common one. The residuals' variogram shape is fitted to the data
     and its sill set to the fitted spread.
@@ -101,8 +101,9 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
     def __init__(self, sites=None, slope: float | None = None, n_neighbors: int = 12,
                  block_size: float = 50.0, censor_dbm: float = -140.0,
                  unlisted_distance_m: float | None = 800.0, site_prior_readings: float = 10.0,
-                 calibrate: bool = True):
+                 calibrate: bool = True, miss_rate: float | None = None):
         self.sites = sites
+        self.miss_rate = miss_rate
         self.calibrate = calibrate
         self.site_prior_readings = site_prior_readings
         self.slope = slope
@@ -134,7 +135,8 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         if self.calibrate:
             known = None if self.sites_ is None else self.sites_.xy
             template = clone(self).set_params(calibrate=False, sites=known,
-                                              unlisted_distance_m=None)
+                                              unlisted_distance_m=None,
+                                              miss_rate=self.trend_fit_.miss_rate)
             self.calibration_ = cross_validated_calibration(template, X, y)
         self._fit_residuals(X, y, raw_trend)
         return self
@@ -151,12 +153,16 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         served_by = None if cell_ids is None else cell_ids[~silent]
         self.sites_ = self._find_sites(Xm, ym, Xs, served_by)
         if self.sites_ is None:
+            # without distances a miss cannot be told from a weak signal
             self.trend_fit_ = fit_censored_log_distance(
-                np.zeros(len(ym)), ym, np.zeros(len(Xs)), self.censor_level_, slope=0.0)
+                np.zeros(len(ym)), ym, np.zeros(len(Xs)), self.censor_level_, slope=0.0,
+                fit_miss_rate=False, miss_rate=self.miss_rate or 0.0)
             return self.raw_trend(X)
         near_m, near_s = self.sites_.neighbours(Xm), self.sites_.neighbours(Xs)
+        listed = self.sites is not None and len(self.sites) > 0
         self.trend_fit_ = fit_censored_log_distance(
-            near_m[0][:, 0], ym, near_s[0][:, 0], self.censor_level_, self.slope)
+            near_m[0][:, 0], ym, near_s[0][:, 0], self.censor_level_, self.slope,
+            fit_miss_rate=listed, miss_rate=self.miss_rate or 0.0)
         self.sites_ = self._site_intercepts(self.sites_.with_trend(self.trend_fit_),
                                             ym, near_m, near_s)
         trend = np.empty(len(X))
@@ -174,7 +180,8 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         silent = y <= self.censor_dbm
         sigma = self.trend_fit_.sigma
         residual = np.where(silent, 0.0, y - trend)
-        residual[silent] = censored_residual_mean(trend[silent], self.censor_level_, sigma)
+        residual[silent] = censored_residual_mean(trend[silent], self.censor_level_, sigma,
+                                                  self.trend_fit_.miss_rate)
         self.X_, self.residual_, _ = block_reduce(X, residual, self.block_size)
         self.variogram_ = scaled_to_variance(fit_variogram(self.X_, self.residual_), sigma**2)
 
@@ -190,7 +197,8 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         for _ in range(3):
             trend = sites.trend_at(*near_s)
             imputed = trend + censored_residual_mean(trend, self.censor_level_,
-                                                     self.trend_fit_.sigma)
+                                                     self.trend_fit_.sigma,
+                                                     self.trend_fit_.miss_rate)
             sites = sites.with_site_intercepts(np.concatenate([ym, imputed]), nearest,
                                                self.trend_fit_.intercept,
                                                self.site_prior_readings)
@@ -204,7 +212,8 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         located = None
         if served_by is not None:
             named = served_by != None  # noqa: E711 (object arrays)
-            located = locate_sites(Xm[named], ym[named], served_by[named], Xs, self.slope)
+            located = locate_sites(Xm[named], ym[named], served_by[named], Xs, self.slope,
+                                   miss_rate=self.miss_rate or 0.0)
         if not listed:
             return located if located is not None and len(located.xy) else None
         sites, self.n_off_air_ = known_sites(

@@ -27,6 +27,10 @@ from .pathloss import LogDistanceFit
 # 3GPP TR 38.901 UMa NLOS: 39.08 dB per decade of 3D distance; site height 25 m, UE 1.5 m.
 DEFAULT_SLOPE_DB_PER_DECADE = 39.08
 HEIGHT_OFFSET_M = 23.5
+# A reading without NR counts against a candidate position by the square of the signal
+# predicted above the attach level; with a miss rate, no more than a miss's cost at this
+# spread, so misses beside a site (no traffic, a dropped leg) cannot push it away.
+LOCATE_SPREAD_DB = 8.0
 
 
 @dataclass
@@ -128,15 +132,26 @@ def _log_d(points: np.ndarray, candidates: np.ndarray) -> np.ndarray:
 
 
 def _misfit(points: np.ndarray, values: np.ndarray, silent: np.ndarray, slope: float,
-            silent_level: float, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            silent_level: float, candidates: np.ndarray,
+            miss_rate: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Squared misfit and intercept of a site at each candidate position."""
     logd = _log_d(points, candidates)
     intercept = (values[None, :] + slope * logd).mean(axis=1)
     misfit = ((values[None, :] + slope * logd - intercept[:, None]) ** 2).sum(axis=1)
     if len(silent):
         predicted = intercept[:, None] - slope * _log_d(silent, candidates)
-        misfit += (np.maximum(predicted - silent_level, 0) ** 2).sum(axis=1)
+        misfit += _silent_misfit(predicted - silent_level, miss_rate).sum(axis=1)
     return misfit, intercept
+
+
+def _silent_misfit(above_level_db: np.ndarray, miss_rate: float) -> np.ndarray:
+    """The squared excess of a reading without NR predicted ``above_level_db`` over the
+    attach level, capped where a miss (``miss_rate``) explains it better:
+    ``min(excess², -2 s² log miss_rate)``."""
+    excess = np.maximum(above_level_db, 0.0) ** 2
+    if miss_rate <= 0:
+        return excess
+    return np.minimum(excess, -2 * LOCATE_SPREAD_DB**2 * np.log(miss_rate))
 
 
 def _square(centre: np.ndarray, half: float, step: float) -> np.ndarray:
@@ -145,15 +160,16 @@ def _square(centre: np.ndarray, half: float, step: float) -> np.ndarray:
 
 
 def _locate_one(points: np.ndarray, values: np.ndarray, silent: np.ndarray, slope: float,
-                silent_level: float, search_m: float, step_m: float) -> tuple[np.ndarray, float]:
+                silent_level: float, search_m: float, step_m: float,
+                miss_rate: float = 0.0) -> tuple[np.ndarray, float]:
     """Coarse-to-fine grid search: steps of 4 × ``step_m``, then ``step_m`` around the best."""
     strongest = np.argsort(values)[-5:]
     weights = 10 ** (values[strongest] / 20)
     centre = (points[strongest] * weights[:, None]).sum(0) / weights.sum()
     coarse = _square(centre, search_m, 4 * step_m)
-    misfit, _ = _misfit(points, values, silent, slope, silent_level, coarse)
+    misfit, _ = _misfit(points, values, silent, slope, silent_level, coarse, miss_rate)
     fine = _square(coarse[int(np.argmin(misfit))], 4 * step_m, step_m)
-    misfit, intercept = _misfit(points, values, silent, slope, silent_level, fine)
+    misfit, intercept = _misfit(points, values, silent, slope, silent_level, fine, miss_rate)
     best = int(np.argmin(misfit))
     return fine[best], float(intercept[best])
 
@@ -161,7 +177,7 @@ def _locate_one(points: np.ndarray, values: np.ndarray, silent: np.ndarray, slop
 def locate_sites(X: np.ndarray, y: np.ndarray, cell_ids: np.ndarray,
                  silent_X: np.ndarray | None = None, slope: float | None = None,
                  min_readings: int = 3, search_m: float = 1500.0,
-                 step_m: float = 50.0) -> LocatedSites:
+                 step_m: float = 50.0, miss_rate: float = 0.0) -> LocatedSites:
     """Estimate a site position and intercept for every cell with enough readings.
 
     Parameters
@@ -175,6 +191,8 @@ def locate_sites(X: np.ndarray, y: np.ndarray, cell_ids: np.ndarray,
     slope
         dB per decade used to place the sites (TR 38.901 UMa NLOS when omitted); the
         models refit it with the intercepts (:mod:`~phusong.coverage.pathloss`).
+    miss_rate
+        The share of readings without NR whatever the signal.
     """
     cell_ids = np.asarray(cell_ids).astype(str)
     silent_X = np.empty((0, 2)) if silent_X is None else np.asarray(silent_X, dtype=float)
@@ -191,7 +209,8 @@ def locate_sites(X: np.ndarray, y: np.ndarray, cell_ids: np.ndarray,
         if silent_tree is not None:
             near = silent_tree.query_ball_point(pts.mean(0), search_m + 1500.0)
             silent = silent_X[near[:300]] if len(near) else silent
-        position, a = _locate_one(pts, vals, silent, first_slope, silent_level, search_m, step_m)
+        position, a = _locate_one(pts, vals, silent, first_slope, silent_level, search_m, step_m,
+                                  miss_rate)
         xy.append(position)
         intercept.append(a)
         kept.append(cell_ids[group[0]])

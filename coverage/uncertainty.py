@@ -43,6 +43,7 @@ class OperatorPrediction:
     off_air_sites: int = 0
     note: str = ""
     calibration: dict | None = None
+    miss_rate: float | None = None  # share of readings that miss NR whatever the signal
 
 
 STREAMS = 4

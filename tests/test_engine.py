@@ -249,6 +249,70 @@ def test_censored_fit_recovers_the_path_loss():
     assert -naive < 36  # what ignoring the censored readings would give
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_censored_fit_tells_misses_from_weak_signal(seed):
+    """Readings that miss NR whatever the signal (no traffic to add the leg) are learnt
+    as a miss rate, not read as weak signal that drags the slope and level down."""
+    from phusong.coverage.pathloss import censored_residual_mean, fit_censored_log_distance
+
+    rng = np.random.default_rng(seed)
+    log_d = np.log10(rng.uniform(30, 3000, 40_000))
+    rsrp = 0.4 - 39.08 * log_d + rng.normal(0, 6, len(log_d))
+    seen = (rsrp >= -125) & (rng.random(len(log_d)) >= 0.3)
+    fit = fit_censored_log_distance(log_d[seen], rsrp[seen], log_d[~seen], -125)
+    assert fit.miss_rate == pytest.approx(0.3, abs=0.02)
+    assert fit.slope == pytest.approx(39.08, abs=1.0)
+    assert fit.sigma == pytest.approx(6, abs=0.3)
+    plain = fit_censored_log_distance(log_d[seen], rsrp[seen], log_d[~seen], -125,
+                                      fit_miss_rate=False)
+    # read as weak signal, the misses flatten the slope or widen the spread
+    assert abs(plain.slope - 39.08) + abs(plain.sigma - 6) > 2.5
+    # without misses the rate is learnt as (about) none
+    seen = rsrp >= -125
+    assert fit_censored_log_distance(log_d[seen], rsrp[seen], log_d[~seen],
+                                     -125).miss_rate < 0.01
+    # a reading without NR where the signal is strong says little once misses happen
+    strong = np.array([-90.0])
+    assert censored_residual_mean(strong, -125, 6, 0.3)[0] > -0.01
+    assert censored_residual_mean(strong, -125, 6, 0.0)[0] < -35
+
+
+def test_miss_rate_is_read_from_the_tracks():
+    """A reading between two strong NR readings of the same probe that has no NR is a
+    miss; the share of such readings is the miss rate, seen without any site."""
+    from phusong.coverage.evidence import miss_rate_on_tracks
+
+    rng = np.random.default_rng(5)
+    n = 6000
+    measured = rng.random(n) >= 0.25
+    time = pd.Timestamp("2025-10-05", tz="UTC") + pd.to_timedelta(np.arange(n) * 10, "s")
+    rows = pd.DataFrame({"probe_id": np.repeat(["a", "b"], n // 2), "operator": "452-04",
+                         "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         "value": np.where(measured, -95.0, -140.0), "nr_measured": measured})
+    assert miss_rate_on_tracks(rows, -125.0) == pytest.approx(0.25, abs=0.03)
+    # readings 10 minutes apart are not neighbours on a track
+    sparse = rows.assign(time_utc=(time + pd.to_timedelta(np.arange(n) * 600, "s"))
+                         .strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert miss_rate_on_tracks(sparse, -125.0) is None
+    # weak neighbours bracket nothing: there the reading may well be below the level
+    assert miss_rate_on_tracks(rows.assign(value=np.where(measured, -120.0, -140.0)),
+                               -125.0) is None
+
+
+def test_readings_without_a_fix_are_placed_only_across_short_gaps():
+    from phusong.coverage.evidence import place_on_track
+
+    frame = pd.DataFrame({
+        "probe_id": "p", "time_utc": ["2025-10-05T00:00:00.000Z", "2025-10-05T00:00:05.000Z",
+                                      "2025-10-05T00:00:10.000Z", "2025-10-05T00:05:00.000Z",
+                                      "2025-10-05T00:10:10.000Z"],
+        "lon": [106.0, None, 106.001, None, 106.1], "lat": [21.0, None, 21.0, None, 21.1],
+        "position_accuracy_m": [5.0, None, 5.0, None, 5.0]})
+    place_on_track(frame)
+    assert frame.at[1, "lon"] == pytest.approx(106.0005)
+    assert np.isnan(frame.at[3, "lon"])  # 10 minutes between its fixes: not a track
+
+
 def test_site_missing_from_the_list_is_added_from_the_readings():
     from phusong.coverage.sites import HEIGHT_OFFSET_M
 
