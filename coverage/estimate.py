@@ -97,10 +97,14 @@ class Estimate:
 
 
 def fit_kwargs(model, rows: pd.DataFrame) -> dict:
-    """Serving cell ids for models whose ``fit`` takes them."""
-    if "cell_ids" in inspect.signature(model.fit).parameters:
-        return {"cell_ids": rows["cell_id"].where(rows["nr_measured"]).to_numpy(dtype=object)}
-    return {}
+    """Serving cell ids and device ids for models whose ``fit`` takes them."""
+    taken = inspect.signature(model.fit).parameters
+    kwargs = {}
+    if "cell_ids" in taken:
+        kwargs["cell_ids"] = rows["cell_id"].where(rows["nr_measured"]).to_numpy(dtype=object)
+    if "device_ids" in taken and "probe_id" in rows:
+        kwargs["device_ids"] = rows["probe_id"].to_numpy(dtype=object)
+    return kwargs
 
 
 def with_operator_sites(model, sites: pd.DataFrame | None, operator: str):
@@ -165,12 +169,15 @@ def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, thres
     variogram = getattr(model, "variogram_", None)
     calibration = getattr(model, "calibration_", None)
     trend_fit = getattr(model, "trend_fit_", None)
+    devices = getattr(model, "device_offsets_", None)
     return OperatorPrediction(
         operator, mean, std, probability_above(mean, std, threshold),
         variogram.range_m if variogram is not None else 250.0,
         int(getattr(model, "n_unlisted_", 0)), int(getattr(model, "n_off_air_", 0)),
         calibration=None if calibration is None else calibration.summary(),
-        miss_rate=None if trend_fit is None else trend_fit.miss_rate)
+        miss_rate=None if trend_fit is None else trend_fit.miss_rate,
+        devices=None if devices is None else devices.summary(),
+        fleet_std_db=0.0 if devices is None else devices.fleet_std_db)
 
 
 def _no_nr_operator(operator: str, n_readings: int, n_cells: int) -> OperatorPrediction:
@@ -486,6 +493,8 @@ def estimate_coverage(
                                     if op.calibration is not None}
     summary["nr_miss_rate"] = {op.operator: round(op.miss_rate, 3) for op in per_operator
                                if op.miss_rate is not None}
+    summary["device_offsets"] = {op.operator: op.devices for op in per_operator
+                                 if op.devices is not None}
     if not everywhere:
         warnings.append(WITHOUT_SITE_LIST_WARNING)
     summary["warnings"] = warnings

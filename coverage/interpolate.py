@@ -96,6 +96,9 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
     variogram_ : ExponentialVariogram
     calibration_ : TrendCalibration
         The trend weight, offset and spread learnt when ``calibrate`` is set.
+    device_offsets_ : DeviceOffsets
+        The devices' level offsets taken out before kriging (none without
+        ``device_ids``).
     """
 
     def __init__(self, sites=None, slope: float | None = None, n_neighbors: int = 12,
@@ -122,7 +125,12 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         """The trend the prediction builds on: :meth:`raw_trend` as calibrated."""
         return self.calibration_.apply(self.raw_trend(X), self.trend_mean_)
 
-    def fit(self, X: np.ndarray, y: np.ndarray, cell_ids=None) -> "PathLossKriging":
+    def fit(self, X: np.ndarray, y: np.ndarray, cell_ids=None,
+            device_ids=None) -> "PathLossKriging":
+        """Fit to readings ``y`` at ``X``; ``cell_ids`` name each reading's serving cell
+        (sites are located from them), ``device_ids`` the device that took it (each
+        device's level offset is estimated and taken out, see
+        :mod:`~phusong.coverage.devices`)."""
         from sklearn.base import clone
 
         from .calibration import NONE, cross_validated_calibration
@@ -130,7 +138,7 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         X, y = check_X_y(X, y, dtype=float)
         self.n_features_in_ = X.shape[1]
         cell_ids = None if cell_ids is None else np.asarray(cell_ids)
-        raw_trend = self._fit_trend(X, y, cell_ids)
+        raw_trend, y = self._fit_trend(X, y, cell_ids, device_ids)
         self.calibration_ = NONE
         if self.calibrate:
             known = None if self.sites_ is None else self.sites_.xy
@@ -141,8 +149,15 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         self._fit_residuals(X, y, raw_trend)
         return self
 
-    def _fit_trend(self, X: np.ndarray, y: np.ndarray, cell_ids) -> np.ndarray:
-        """Fit the sites and the path-loss trend; the (uncalibrated) trend at ``X``."""
+    def _fit_trend(self, X: np.ndarray, y: np.ndarray, cell_ids,
+                   device_ids) -> tuple[np.ndarray, np.ndarray]:
+        """Fit the sites and the path-loss trend; the (uncalibrated) trend at ``X`` and
+        ``y`` without the devices' offsets.
+
+        The offsets are judged against the common trend, before each site's intercept
+        is fitted: a site whose readings came from one probe would otherwise take that
+        probe's offset as its own.
+        """
         from .pathloss import attach_level, fit_censored_log_distance
 
         silent = y <= self.censor_dbm
@@ -157,17 +172,33 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
             self.trend_fit_ = fit_censored_log_distance(
                 np.zeros(len(ym)), ym, np.zeros(len(Xs)), self.censor_level_, slope=0.0,
                 fit_miss_rate=False, miss_rate=self.miss_rate or 0.0)
-            return self.raw_trend(X)
+            trend = self.raw_trend(X)
+            return trend, self._without_device_offsets(X, y, trend, device_ids)
         near_m, near_s = self.sites_.neighbours(Xm), self.sites_.neighbours(Xs)
         listed = self.sites is not None and len(self.sites) > 0
         self.trend_fit_ = fit_censored_log_distance(
             near_m[0][:, 0], ym, near_s[0][:, 0], self.censor_level_, self.slope,
             fit_miss_rate=listed, miss_rate=self.miss_rate or 0.0)
-        self.sites_ = self._site_intercepts(self.sites_.with_trend(self.trend_fit_),
-                                            ym, near_m, near_s)
+        common = self.sites_.with_trend(self.trend_fit_)
         trend = np.empty(len(X))
+        trend[~silent], trend[silent] = common.trend_at(*near_m), common.trend_at(*near_s)
+        y = self._without_device_offsets(X, y, trend, device_ids)
+        self.sites_ = self._site_intercepts(common, y[~silent], near_m, near_s)
         trend[~silent], trend[silent] = self.sites_.trend_at(*near_m), self.sites_.trend_at(*near_s)
-        return trend
+        return trend, y
+
+    def _without_device_offsets(self, X: np.ndarray, y: np.ndarray, trend: np.ndarray,
+                                device_ids) -> np.ndarray:
+        """``y`` with each device's estimated offset taken from its measured values."""
+        from .devices import estimate_device_offsets
+
+        silent = y <= self.censor_dbm
+        self.device_offsets_ = estimate_device_offsets(
+            X, y, trend, silent, self.censor_level_, self.trend_fit_.sigma,
+            self.trend_fit_.miss_rate, device_ids)
+        if not self.device_offsets_.offsets:
+            return y
+        return np.where(silent, y, y - self.device_offsets_.at(device_ids))
 
     def _fit_residuals(self, X: np.ndarray, y: np.ndarray, raw: np.ndarray) -> None:
         """Krige what the trend (``raw`` at ``X``, calibrated here) leaves; censored

@@ -44,6 +44,8 @@ class OperatorPrediction:
     note: str = ""
     calibration: dict | None = None
     miss_rate: float | None = None  # share of readings that miss NR whatever the signal
+    devices: dict | None = None  # the devices' offsets, as summary.json reports them
+    fleet_std_db: float = 0.0  # error of the devices' mean level, shared by the operators
 
 
 STREAMS = 4
@@ -66,7 +68,9 @@ def simulate_coverage(
     ``global_std_db`` is the standard deviation of an offset shared by every cell of an
     operator (a bias of its whole trend), which no spatial average removes: it is what
     keeps a province figure's interval honest. The operators' local errors share a
-    component, as their residuals do on real drives (:mod:`~phusong.coverage.union`).
+    component, as their residuals do on real drives (:mod:`~phusong.coverage.union`),
+    and an offset of the devices' mean level (``fleet_std_db`` of each operator, one draw
+    for all: the same probes measured them).
     """
     covered = np.zeros((n_realisations, len(cells)), dtype=bool)
     coarse = _Coarse(member, cells, model_correlation_m)
@@ -81,8 +85,10 @@ def simulate_coverage(
         realisations, rng = part
         for r in realisations:
             clutter = shared * shared_field.draw(rng).ravel()[cells]
+            fleet = rng.standard_normal()
             for op, field in zip(operators, local):
                 value = op.mean + op.std * (clutter + own * field.draw(rng).ravel()[cells])
+                value += op.fleet_std_db * fleet
                 if model_std_db > 0:
                     value += coarse.field(model_std_db, rng)
                 value += global_std_db * rng.standard_normal()

@@ -303,7 +303,8 @@ def nr_attached(nr_dbm: np.ndarray, walk: np.ndarray, traffic: np.ndarray, attac
 
 def _signal_records(positions: pd.DataFrame, times: np.ndarray, radio: _Radio,
                     to_lonlat: Transformer, cfg: SimulationConfig,
-                    rng: np.random.Generator) -> list[dict]:
+                    rng: np.random.Generator) -> tuple[list[dict], dict[str, float]]:
+    """The signal readings, and each probe's level offset (dB, car loss included)."""
     xy = positions[["x", "y"]].to_numpy()
     n = len(xy)
     accuracy = rng.uniform(3, 12, n)
@@ -350,7 +351,14 @@ def _signal_records(positions: pd.DataFrame, times: np.ndarray, radio: _Radio,
                 "nr_ss_sinr_db": round(float(sinr[i]), 1) if is_nr else None,
                 "synthetic": True,
             })
-    return records
+    offsets = offsets_by_probe(device_offset, probe_of_walk)
+    return records, offsets
+
+
+def offsets_by_probe(device_offset: np.ndarray, probe_of_walk: np.ndarray) -> dict[str, float]:
+    """Each data probe's level offset (dB) as its readings carry it."""
+    first = pd.Series(device_offset).groupby(probe_of_walk).first()
+    return {f"sim-probe-{probe:02d}": round(float(v), 3) for probe, v in first.items()}
 
 
 def _cellular_speed_tests(signal: list[dict], cfg: SimulationConfig,
@@ -546,7 +554,7 @@ def simulate(
     n_positions = max(cfg.n_readings // len(cfg.operators), 1)
     positions = _walks(units, member, n_positions, cfg, rng)
     times = _timestamps(positions, cfg, rng)
-    signal = _signal_records(positions, times, radio, to_lonlat, cfg, rng)
+    signal, device_offsets = _signal_records(positions, times, radio, to_lonlat, cfg, rng)
     speed = _cellular_speed_tests(signal, cfg, rng)
     speed += _wired_speed_tests(units, fixed, to_lonlat, cfg, rng)
 
@@ -570,7 +578,8 @@ def simulate(
     declared_sites(sites, to_lonlat, cfg, rng).to_csv(out_dir / SITES_DECLARED_CSV, index=False)
     (truth_dir / "simulation.json").write_text(json.dumps(
         {"synthetic": True, "config": asdict(cfg), "n_signal_readings": len(signal),
-         "n_speed_tests": len(speed), "path_loss": "3GPP TR 38.901 V17.0.0 UMa NLOS",
+         "n_speed_tests": len(speed), "device_offsets_db": device_offsets,
+         "path_loss": "3GPP TR 38.901 V17.0.0 UMa NLOS",
          "shadowing": "log-normal, exponential autocorrelation (Gudmundson 1991)"},
         default=str, ensure_ascii=False, indent=2), encoding="utf-8")
     report("done", 1.0)
