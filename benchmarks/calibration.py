@@ -10,16 +10,17 @@ from the readings alone, and compare with the truth:
 * the province figure, its interval, and whether the interval holds the truth.
 
 Run:  python benchmarks/calibration.py [--seeds 1,2,3,4,5] [--readings 20000]
-      [--modes list,readings] [--workdir DIR] [--variant default|misspecified|sectorised|traffic|hysteresis|device-offsets]
+      [--modes list,readings] [--workdir DIR] [--variant default|misspecified|sectorised|roads|traffic|hysteresis|device-offsets]
 
 The ``misspecified`` variant drives the campaign with what the estimator does not model:
 6 dB car penetration loss, per-device offsets of 3 dB, NR released 5 dB below its attach
-level and added only with traffic (70 % of readings); the car loss is declared to the
-estimate (``--vehicle-loss-db 6``) unless ``--undeclared-car-loss``; ``sectorised`` gives every site three
-65° sectors (TR 38.901 antenna pattern); ``traffic``, ``hysteresis`` and ``device-offsets``
-take the mis-specifications one at a time. The simulator is otherwise built on
-the estimator's own assumptions: these figures are in-model, not evidence that the
-intervals are honest on real networks.
+level and added only with traffic (70 % of readings), and drives along a road network;
+the car loss is declared to the estimate (``--vehicle-loss-db 6``) unless
+``--undeclared-car-loss``. ``sectorised`` gives every site three 65° sectors (TR 38.901
+antenna pattern); ``roads``, ``traffic``, ``hysteresis`` and ``device-offsets`` take the
+mis-specifications one at a time. The simulator is otherwise built on the estimator's
+own assumptions: these figures are in-model, not evidence that the intervals are honest
+on real networks.
 """
 from __future__ import annotations
 
@@ -62,8 +63,10 @@ class Calibration:
 VARIANTS = {
     "default": {},
     "misspecified": {"car_loss_db": 6.0, "device_offset_std_db": 3.0,
-                     "nr_release_hysteresis_db": 5.0, "nr_traffic_share": 0.7},
+                     "nr_release_hysteresis_db": 5.0, "nr_traffic_share": 0.7,
+                     "routes": "roads"},
     "sectorised": {"sectors": 3},
+    "roads": {"routes": "roads"},
     # the mis-specifications one at a time
     "traffic": {"nr_traffic_share": 0.7},
     "hysteresis": {"nr_release_hysteresis_db": 5.0},

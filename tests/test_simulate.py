@@ -120,3 +120,38 @@ def simulate_small(units, **options):
 
     return simulate(Path(tempfile.mkdtemp()), units,
                     SimulationConfig(seed=4, n_readings=300, **options))
+
+
+def test_road_routes_follow_the_network(tmp_path):
+    """Routes run along the network's roads, every junction can be reached, and a
+    campaign driven on roads stays in the province with 100 m between readings."""
+    import shapely
+
+    from phusong.coverage.evidence import load_signal_xy
+    from phusong.sim.roads import road_network
+
+    units = load_boundaries().to_crs(SimulationConfig().crs)
+    rng = np.random.default_rng(3)
+    network = road_network(units, 3.0, 0.3, rng)
+    roads = shapely.union_all([shapely.LineString(network.nodes[[a, b]])
+                               for a, near in enumerate(network.neighbours) for b in near])
+    route = network.route(0, 30_000, 100.0, rng)
+    assert len(route) == pytest.approx(300, abs=15)
+    assert shapely.distance(shapely.points(route), roads).max() < 1e-6
+    reached, frontier = {0}, [0]
+    while frontier:
+        new = {int(b) for a in frontier for b in network.neighbours[a]} - reached
+        reached |= new
+        frontier = list(new)
+    # junctions cut off only where the province's outline splits them (edges across
+    # outside land are dropped)
+    assert len(reached) > 0.9 * len(network.nodes)
+
+    sim = simulate(tmp_path, load_boundaries(),
+                   SimulationConfig(seed=4, n_readings=9_000, routes="roads"))
+    readings = load_signal_xy(sim.store_path, sim.config.crs)
+    readings = readings[readings["operator"] == readings["operator"].iloc[0]]
+    assert (sim.membership.unit_of(readings[["x", "y"]].to_numpy()) >= 0).mean() > 0.99
+    track = readings.sort_values(["probe_id", "time_utc"])
+    step = np.hypot(np.diff(track["x"]), np.diff(track["y"]))
+    assert np.median(step[step < 150]) == pytest.approx(100, abs=8)

@@ -30,7 +30,6 @@ from typing import Callable
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
@@ -41,6 +40,7 @@ from phusong.probes import ReadingStore, stable_reading_id
 from phusong.coverage.grid import Grid, Membership, grid_for, membership
 from phusong.coverage.rasters import write_cog
 
+from .roads import points_in, road_network, road_routes
 from .radio import (UMA_NLOS_SHADOW_STD_DB, correlated_shadowing, sector_gain_db,
                     uma_nlos_path_loss_db)
 
@@ -102,6 +102,11 @@ class SimulationConfig:
     idle_phone_share: float = 0.15
     no_fix_share: float = 0.02
     unsampled_commune_share: float = 0.08
+    # "walks": random walks inside each commune; "roads": drives along a road network
+    # (phusong.sim.roads) with about one junction per road_km2_per_junction.
+    routes: str = "walks"
+    road_km2_per_junction: float = 3.0
+    road_loop_share: float = 0.3
     walk_step_m: float = 100.0
     walk_turn_std_rad: float = 0.1
     walk_length: int = 300
@@ -135,20 +140,6 @@ class Simulation:
     config: SimulationConfig
 
 
-def _points_in(polygon: shapely.Geometry, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` uniform random points inside ``polygon`` (rejection sampling)."""
-    x0, y0, x1, y1 = polygon.bounds
-    shapely.prepare(polygon)
-    found: list[np.ndarray] = []
-    have = 0
-    while have < n:
-        xy = rng.uniform((x0, y0), (x1, y1), size=(max(2 * (n - have), 16), 2))
-        xy = xy[shapely.contains_xy(polygon, xy[:, 0], xy[:, 1])]
-        found.append(xy)
-        have += len(xy)
-    return np.concatenate(found)[:n]
-
-
 def place_sites(units: gpd.GeoDataFrame, cfg: SimulationConfig,
                 rng: np.random.Generator) -> pd.DataFrame:
     """LTE and NR sites of every operator, denser where population is higher."""
@@ -167,7 +158,7 @@ def place_sites(units: gpd.GeoDataFrame, cfg: SimulationConfig,
             for unit, (polygon, n) in enumerate(zip(units.geometry, counts)):
                 if n == 0:
                     continue
-                xy = _points_in(polygon, int(n), rng)
+                xy = points_in(polygon, int(n), rng)
                 rows.extend((op, tech, unit, x, y) for x, y in xy)
     sites = pd.DataFrame(rows, columns=["operator", "technology", "unit", "x", "y"])
     sites["site_id"] = [f"{op}-{tech}-{i:05d}" for i, (op, tech) in
@@ -234,16 +225,23 @@ class _Radio:
 
 def _walks(units: gpd.GeoDataFrame, member: Membership, n_positions: int,
            cfg: SimulationConfig, rng: np.random.Generator) -> pd.DataFrame:
-    """Drive routes: random walks that stay inside their commune."""
+    """Drive routes: random walks that stay inside their commune, or drives along
+    roads (``cfg.routes``)."""
     n_units = len(units)
     weight = np.sqrt(units.area.to_numpy()) * rng.lognormal(0, 0.5, n_units)
     weight[rng.random(n_units) < cfg.unsampled_commune_share] = 0
     steps_per_unit = np.floor(n_positions * weight / weight.sum()).astype(int)
     walk_length = cfg.walk_length
+    if cfg.routes == "roads":
+        network = road_network(units, cfg.road_km2_per_junction, cfg.road_loop_share, rng)
+        positions = road_routes(units, steps_per_unit, network, walk_length, cfg.walk_step_m,
+                                rng, member.unit_of(network.nodes))
+        positions["walk_key"] = positions["unit"].astype(str) + "-" + positions["walk"].astype(str)
+        return positions
     frames = []
     for unit in np.flatnonzero(steps_per_unit):
         n_walks = int(np.ceil(steps_per_unit[unit] / walk_length))
-        start = _points_in(units.geometry.iloc[unit], n_walks, rng)
+        start = points_in(units.geometry.iloc[unit], n_walks, rng)
         heading = rng.uniform(0, 2 * np.pi, n_walks)
         xy = start.copy()
         path = np.empty((walk_length, n_walks, 2))
@@ -409,7 +407,7 @@ def _wired_speed_tests(units: gpd.GeoDataFrame, fixed: pd.DataFrame, to_lonlat: 
     for unit, polygon in enumerate(units.geometry):
         share = fixed.gigabit_households[unit] / max(fixed.households[unit], 1)
         # Each line is tested twice, as a household re-testing a bad line would.
-        xy = np.repeat(_points_in(polygon, max(cfg.wired_tests_per_commune // 2, 1), rng), 2, axis=0)
+        xy = np.repeat(points_in(polygon, max(cfg.wired_tests_per_commune // 2, 1), rng), 2, axis=0)
         lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
         for k in range(len(xy)):
             if k % 2 == 0:
