@@ -184,10 +184,28 @@ def _unit_membership(grid: Grid, polygon: shapely.Geometry) -> tuple[np.ndarray,
         xy = grid.centres(cells[on_edge])
         half = grid.resolution / 2
         boxes = shapely.box(xy[:, 0] - half, xy[:, 1] - half, xy[:, 0] + half, xy[:, 1] + half)
-        shapely.prepare(polygon)
-        fraction[on_edge] = shapely.area(shapely.intersection(boxes, polygon)) / grid.cell_area
+        pieces = _polygon_by_tile(polygon, rows[on_edge], cols[on_edge], local, grid.resolution)
+        fraction[on_edge] = shapely.area(shapely.intersection(boxes, pieces)) / grid.cell_area
     keep = fraction > 1e-9
     return cells[keep], np.minimum(fraction[keep], 1.0)
+
+
+EDGE_TILE_CELLS = 16
+
+
+def _polygon_by_tile(polygon: shapely.Geometry, rows: np.ndarray, cols: np.ndarray,
+                     transform: Affine, resolution: float) -> np.ndarray:
+    """For each cell (``rows``, ``cols`` under ``transform``), the part of ``polygon``
+    in its tile of :data:`EDGE_TILE_CELLS` cells square: a cell's intersection with
+    it is its intersection with the polygon, at a fraction of the vertices."""
+    tile_rows, tile_cols = rows // EDGE_TILE_CELLS, cols // EDGE_TILE_CELLS
+    keys, inverse = np.unique(np.column_stack([tile_rows, tile_cols]), axis=0,
+                              return_inverse=True)
+    size = EDGE_TILE_CELLS * resolution
+    west = transform.c + keys[:, 1] * size
+    north = transform.f - keys[:, 0] * size
+    tiles = shapely.box(west, north - size, west + size, north)
+    return shapely.intersection(tiles, polygon)[inverse.ravel()]
 
 
 def membership(grid: Grid, units: gpd.GeoDataFrame) -> Membership:

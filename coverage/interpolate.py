@@ -242,7 +242,7 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         listed = self.sites is not None and len(self.sites)
         located = None
         if served_by is not None:
-            named = served_by != None  # noqa: E711 (object arrays)
+            named = pd.notna(served_by)  # None or NaN: no cell named
             located = locate_sites(Xm[named], ym[named], served_by[named], Xs, self.slope,
                                    miss_rate=self.miss_rate or 0.0)
         if not listed:

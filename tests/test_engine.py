@@ -338,6 +338,17 @@ def test_device_offsets_are_recovered(tmp_path):
     assert 0.6 < (results["spread"] / results["true_spread"]).mean() < 1.4
 
 
+def test_readings_without_a_cell_id_locate_no_site():
+    """A missing serving cell (None, or NaN as pandas' string columns give it) names no
+    site: it is not one cell called "nan" located from every such reading."""
+    rng = np.random.default_rng(8)
+    X = rng.uniform(-2000, 2000, (3000, 2))
+    y = -40 - 35 * np.log10(np.hypot(np.hypot(*X.T), 25)) + rng.normal(0, 4, len(X))
+    ids = np.array(["cell-a", np.nan], dtype=object)[(rng.random(len(X)) < 0.5).astype(int)]
+    model = PathLossKriging(calibrate=False).fit(X, y, cell_ids=ids)
+    assert list(model.sites_.cell_ids) == ["cell-a"]
+
+
 def test_readings_without_a_fix_are_placed_only_across_short_gaps():
     from phusong.coverage.evidence import place_on_track
 
