@@ -27,7 +27,8 @@ from phusong.config import (
 from phusong.errors import ConfigError, EstimationError
 from phusong.probes.records import format_utc
 
-from .evidence import NO_NR_DBM, evidence_for, load_signal_xy, miss_rate_on_tracks
+from .evidence import NO_NR_DBM, attach_level_on_tracks, evidence_for, load_signal_xy, \
+    miss_rate_on_tracks
 from .gigabit import add_gigabit
 from .grid import Grid, Membership, grid_for, membership, wgs84_to
 from .interpolate import default_interpolator
@@ -114,14 +115,21 @@ def with_operator_sites(model, sites: pd.DataFrame | None, operator: str):
     return model
 
 
-def with_track_miss_rate(model, rows: pd.DataFrame):
-    """``model`` told the share of readings that missed NR along the tracks, if it takes
-    one and the tracks show it (:func:`~phusong.coverage.evidence.miss_rate_on_tracks`)."""
+def with_track_statistics(model, rows: pd.DataFrame):
+    """``model`` told what the tracks show, if it takes it: the share of readings that
+    missed NR (:func:`~phusong.coverage.evidence.miss_rate_on_tracks`) and the level at
+    which NR is added (:func:`~phusong.coverage.evidence.attach_level_on_tracks`)."""
     from .pathloss import attach_level
 
     measured = rows["nr_measured"].to_numpy(bool)
-    if "miss_rate" in model.get_params() and model.miss_rate is None and measured.any():
-        level = attach_level(rows["value"].to_numpy(float)[measured])
+    params = model.get_params()
+    if not measured.any():
+        return model
+    if "attach_dbm" in params and params["attach_dbm"] is None:
+        model.set_params(attach_dbm=attach_level_on_tracks(rows))
+    if "miss_rate" in params and params["miss_rate"] is None:
+        level = max(attach_level(rows["value"].to_numpy(float)[measured]),
+                    model.get_params().get("attach_dbm") or -np.inf)
         model.set_params(miss_rate=miss_rate_on_tracks(rows, level))
     return model
 
@@ -163,7 +171,7 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
 
 def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, threshold: float,
                   interpolator, sites: pd.DataFrame | None) -> OperatorPrediction:
-    model = with_track_miss_rate(with_operator_sites(clone(interpolator), sites, operator), rows)
+    model = with_track_statistics(with_operator_sites(clone(interpolator), sites, operator), rows)
     model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(), **fit_kwargs(model, rows))
     mean, std = model.predict(cells_xy, return_std=True)
     variogram = getattr(model, "variogram_", None)

@@ -68,8 +68,27 @@ def _evidence(readings: pd.DataFrame, measured: pd.Series, absent: pd.Series, co
     return evidence
 
 
+TRACK_GAP_S = 30.0
+
+
+def _on_tracks(evidence: pd.DataFrame,
+               max_gap_s: float) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """The evidence in track order (operator, probe, time) and, for each reading but
+    the last, whether the next one follows it on the same track within ``max_gap_s``;
+    ``None`` without probes and times."""
+    needed = {"probe_id", "time_utc", "operator", "value", "nr_measured"}
+    if not needed <= set(evidence.columns) or evidence["time_utc"].isna().all():
+        return None
+    frame = evidence.assign(t=pd.to_datetime(evidence["time_utc"], utc=True, errors="coerce"))
+    frame = frame.dropna(subset=["t"]).sort_values(["operator", "probe_id", "t"], kind="stable")
+    track = (frame["operator"].astype(str) + "\x1f" + frame["probe_id"].astype(str)).to_numpy()
+    seconds = (frame["t"] - frame["t"].min()).dt.total_seconds().to_numpy()
+    return frame, (track[1:] == track[:-1]) & (np.diff(seconds) <= max_gap_s)
+
+
 def miss_rate_on_tracks(evidence: pd.DataFrame, level: float, margin_db: float = 10.0,
-                        max_gap_s: float = 30.0, min_bracketed: int = 100) -> float | None:
+                        max_gap_s: float = TRACK_GAP_S,
+                        min_bracketed: int = 100) -> float | None:
     """The share of readings that miss a signal they could have had, from the tracks.
 
     A reading whose previous and next readings by the same probe (each at most
@@ -79,25 +98,39 @@ def miss_rate_on_tracks(evidence: pd.DataFrame, level: float, margin_db: float =
     without a value is the miss rate; ``None`` below ``min_bracketed`` of them.
     Misses in bursts longer than one reading are partly hidden, so this is a lower bound.
     """
-    needed = {"probe_id", "time_utc", "operator", "value", "nr_measured"}
-    if not needed <= set(evidence.columns) or evidence["time_utc"].isna().all():
+    ordered = _on_tracks(evidence, max_gap_s)
+    if ordered is None:
         return None
-    frame = evidence.assign(t=pd.to_datetime(evidence["time_utc"], utc=True, errors="coerce"))
-    frame = frame.dropna(subset=["t"]).sort_values(["operator", "probe_id", "t"], kind="stable")
-    track = frame["operator"].astype(str) + "\x1f" + frame["probe_id"].astype(str)
-    strong = frame["nr_measured"].to_numpy(bool) & (frame["value"].to_numpy(float)
-                                                     >= level + margin_db)
-    seconds = (frame["t"] - frame["t"].min()).dt.total_seconds().to_numpy()
-    same = track.to_numpy()
-    ok_before = np.zeros(len(frame), bool)
-    ok_after = np.zeros(len(frame), bool)
-    joined = (same[1:] == same[:-1]) & (np.diff(seconds) <= max_gap_s)
-    ok_before[1:] = joined & strong[:-1]
-    ok_after[:-1] = joined & strong[1:]
+    frame, joined = ordered
+    measured = frame["nr_measured"].to_numpy(bool)
+    strong = measured & (frame["value"].to_numpy(float) >= level + margin_db)
+    ok_before = np.r_[False, joined & strong[:-1]]
+    ok_after = np.r_[joined & strong[1:], False]
     bracketed = ok_before & ok_after
     if bracketed.sum() < min_bracketed:
         return None
-    return float((~frame["nr_measured"].to_numpy(bool)[bracketed]).mean())
+    return float((~measured[bracketed]).mean())
+
+
+def attach_level_on_tracks(evidence: pd.DataFrame, quantile: float = 0.02,
+                           max_gap_s: float = TRACK_GAP_S, min_events: int = 100) -> float | None:
+    """The level at which the NR leg is added, from the tracks: a low quantile of the
+    first value measured after a reading without one (``None`` below ``min_events``).
+
+    Networks release the leg below the level at which they add it (hysteresis), so
+    the weakest values measured say where NR is dropped, not where it is added; a
+    reading without NR (that is not a miss) lies below the level where it is added.
+    Attaches after a miss come at any level and sit above the low quantile.
+    """
+    ordered = _on_tracks(evidence, max_gap_s)
+    if ordered is None:
+        return None
+    frame, joined = ordered
+    measured = frame["nr_measured"].to_numpy(bool)
+    attach = np.r_[False, joined & ~measured[:-1] & measured[1:]]
+    if attach.sum() < min_events:
+        return None
+    return float(np.quantile(frame["value"].to_numpy(float)[attach], quantile))
 
 
 def evidence_for(readings: pd.DataFrame, technology: str = "nr") -> pd.DataFrame:

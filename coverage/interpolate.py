@@ -88,7 +88,7 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
     sites_ : LocatedSites or None
     trend_fit_ : LogDistanceFit
     censor_level_ : float
-        The attach level estimated from the weakest NR values.
+        The attach level: ``attach_dbm``, or the weakest NR values' level if higher.
     n_unlisted_ : int
         Sites added to a known list from the readings.
     n_off_air_ : int
@@ -104,8 +104,10 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
     def __init__(self, sites=None, slope: float | None = None, n_neighbors: int = 12,
                  block_size: float = 50.0, censor_dbm: float = -140.0,
                  unlisted_distance_m: float | None = 800.0, site_prior_readings: float = 10.0,
-                 calibrate: bool = True, miss_rate: float | None = None):
+                 calibrate: bool = True, miss_rate: float | None = None,
+                 attach_dbm: float | None = None):
         self.sites = sites
+        self.attach_dbm = attach_dbm
         self.miss_rate = miss_rate
         self.calibrate = calibrate
         self.site_prior_readings = site_prior_readings
@@ -164,7 +166,7 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         Xm, ym, Xs = X[~silent], y[~silent], X[silent]
         if len(ym) == 0:
             raise ValueError("no uncensored value to fit")
-        self.censor_level_ = attach_level(ym)
+        self.censor_level_ = max(attach_level(ym), self.attach_dbm or -np.inf)
         served_by = None if cell_ids is None else cell_ids[~silent]
         self.sites_ = self._find_sites(Xm, ym, Xs, served_by)
         if self.sites_ is None:

@@ -302,7 +302,7 @@ def test_miss_rate_is_read_from_the_tracks():
 def recovered_device_offsets(directory, seed: int) -> tuple[float, float, float, float]:
     """Correlation and slope of one simulated campaign's estimated device offsets
     against the true ones, the estimated spread and the true one."""
-    from phusong.coverage.estimate import fit_kwargs, project_sites, with_track_miss_rate
+    from phusong.coverage.estimate import fit_kwargs, project_sites, with_track_statistics
     from phusong.coverage.evidence import evidence_for, load_signal_xy
     from phusong.coverage.sites import read_sites
 
@@ -313,7 +313,7 @@ def recovered_device_offsets(directory, seed: int) -> tuple[float, float, float,
     evidence = evidence_for(load_signal_xy(sim.store_path, "EPSG:9214"))
     sites = project_sites(read_sites(directory / SITES_DECLARED_CSV), "EPSG:9214")
     rows = evidence[evidence["operator"] == "452-04"]
-    model = with_track_miss_rate(PathLossKriging(
+    model = with_track_statistics(PathLossKriging(
         calibrate=False, sites=sites.loc[sites["operator"] == "452-04", ["x", "y"]].to_numpy()),
         rows)
     model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(), **fit_kwargs(model, rows))
@@ -322,6 +322,27 @@ def recovered_device_offsets(directory, seed: int) -> tuple[float, float, float,
     true = truth[found.index] - truth[found.index].mean()
     return (np.corrcoef(true, found)[0, 1], np.polyfit(true, found, 1)[0],
             model.device_offsets_.tau_db, true.std(ddof=1))
+
+
+def test_attach_level_is_read_from_the_tracks():
+    """With hysteresis the weakest NR values show where the leg is released (5 dB below
+    where it is added); the first values after a reading without NR show where it is added."""
+    from phusong.coverage.evidence import attach_level_on_tracks
+    from phusong.coverage.pathloss import attach_level
+    from phusong.sim.campaign import nr_attached
+
+    rng = np.random.default_rng(6)
+    n = 20_000
+    signal = -120 + 12 * np.sin(np.arange(n) / 15) + rng.normal(0, 2, n)
+    walk = np.repeat(np.arange(n // 500), 500)
+    attached = nr_attached(signal, walk, rng.random(n) < 0.9, -125.0, 5.0)
+    time = pd.Timestamp("2025-10-05", tz="UTC") + pd.to_timedelta(np.arange(n) * 10, "s")
+    rows = pd.DataFrame({"probe_id": "p", "operator": "452-04",
+                         "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         "value": np.where(attached, signal, -140.0), "nr_measured": attached})
+    assert attach_level(rows["value"][attached]) < -128
+    assert attach_level_on_tracks(rows) == pytest.approx(-125, abs=0.8)
+    assert attach_level_on_tracks(rows.head(300)) is None  # too few attaches to tell
 
 
 def test_device_offsets_are_recovered(tmp_path):
