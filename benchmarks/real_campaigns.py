@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from phusong.coverage.estimate import probability_above
+from phusong.coverage.operators import probability_above
 from phusong.coverage.evaluate import cross_validated_predictions, spatial_folds
 from phusong.coverage.evidence import lte_evidence, load_signal_xy
 

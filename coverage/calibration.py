@@ -104,14 +104,14 @@ def held_out_pieces(model, Xtr: np.ndarray, ytr: np.ndarray, Xt: np.ndarray, yt:
                     censor_dbm: float) -> HeldOut:
     """Pieces of the prediction of ``Xt`` by ``model``, a fitted, uncalibrated
     :class:`~phusong.coverage.interpolate.PathLossKriging` trained on ``Xtr``, ``ytr``."""
-    from .interpolate import block_reduce
-    from .pathloss import censored_residual_mean
+    from .interpolate import block_reduce, censored_residuals
 
     trend = model.raw_trend(Xtr)
     silent = ytr <= censor_dbm
     effective = ytr.copy()
-    effective[silent] = trend[silent] + censored_residual_mean(
-        trend[silent], model.censor_level_, model.trend_fit_.sigma, model.trend_fit_.miss_rate)
+    effective[silent] = trend[silent] + censored_residuals(
+        Xtr, ytr - trend, silent, trend, model.censor_level_, model.trend_fit_.sigma,
+        model.trend_fit_.miss_rate, model.block_size, model.n_neighbors)
     mean = float(trend.mean())
     Xb, yb, _ = block_reduce(Xtr, effective - mean, model.block_size, "mean")
     _, tb, _ = block_reduce(Xtr, trend - mean, model.block_size, "mean")

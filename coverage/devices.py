@@ -71,19 +71,30 @@ def estimate_device_offsets(X: np.ndarray, y: np.ndarray, trend: np.ndarray,
 
     if device_ids is None:
         return NONE
-    devices = pd.Series(np.asarray(device_ids, dtype=object)).fillna("").astype(str)
+    names, device = np.unique(pd.Series(np.asarray(device_ids, dtype=object)).fillna("")
+                              .astype(str).to_numpy(), return_inverse=True)
     keys = np.floor(np.asarray(X, float) / BLOCK_M).astype(np.int64)
-    groups = [devices.to_numpy(), keys[:, 0], keys[:, 1]]
-    code = devices.to_numpy()
-    offset = pd.Series(0.0, index=pd.unique(code))
+    keys -= keys.min(axis=0)
+    span = keys.max(axis=0) + 1
+    block_of, block = np.unique((device * span[0] + keys[:, 0]) * span[1] + keys[:, 1],
+                                return_inverse=True)
+    block_device = block_of // (span[0] * span[1])
+    per_block = np.bincount(block)
+    blocks_per_device = np.bincount(block_device, minlength=len(names))
+    offset = np.zeros(len(names))
     residual = np.asarray(y, float) - trend
     for _ in range(iterations):
-        shift = offset.reindex(code).to_numpy()
-        residual[censored] = shift[censored] + censored_residual_mean(
-            trend[censored] + shift[censored], level, sigma, miss_rate)
-        blocks = pd.Series(residual).groupby(groups, sort=False).mean()
-        per_device = blocks.groupby(level=0).agg(["mean", "var", "size"])
-        offset = per_device["mean"] - per_device["mean"].mean()
+        shift = offset[device[censored]]
+        residual[censored] = shift + censored_residual_mean(trend[censored] + shift, level,
+                                                            sigma, miss_rate)
+        block_mean = np.bincount(block, residual) / per_block
+        device_mean = np.bincount(block_device, block_mean, len(names)) / np.maximum(
+            blocks_per_device, 1)
+        offset = device_mean - device_mean[blocks_per_device > 0].mean()
+    spread = np.bincount(block_device, (block_mean - device_mean[block_device]) ** 2,
+                         len(names)) / np.maximum(blocks_per_device - 1, 1)
+    per_device = pd.DataFrame({"mean": device_mean, "var": spread, "size": blocks_per_device},
+                              index=names)
     per_device = per_device[(per_device["size"] >= MIN_BLOCKS) & (per_device.index != "")]
     if len(per_device) < MIN_DEVICES:
         return NONE

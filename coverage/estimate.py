@@ -1,12 +1,10 @@
 """From readings to per-commune 5G coverage shares, their intervals and their status
-against targets."""
+against targets: the orchestration (each operator's model is in
+:mod:`~phusong.coverage.operators`, the input checks in :mod:`~phusong.coverage.checks`)."""
 from __future__ import annotations
 
-import inspect
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
@@ -14,8 +12,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
-from scipy.stats import norm
-from sklearn.base import clone
 
 from phusong.config import (
     DEFAULT_MIN_READINGS,
@@ -24,22 +20,22 @@ from phusong.config import (
     RELIABLE_RADIUS_M,
     SAMPLED_RADIUS_M,
 )
-from phusong.errors import ConfigError, EstimationError
-from phusong.probes.records import format_utc
+from phusong.errors import EstimationError
 
-from .evidence import NO_NR_DBM, attach_level_on_tracks, evidence_for, load_signal_xy, \
-    miss_rate_on_tracks
+from .checks import DEFAULT_LTE_THRESHOLD_DBM, LTE_RSRP_RANGE_DBM, NR_RSRP_RANGE_DBM, \
+    check_position_error, check_resolution, check_threshold, check_vehicle_loss, reading_filter
+from .evidence import evidence_for, load_signal_xy
 from .gigabit import add_gigabit
-from .grid import Grid, Membership, grid_for, membership, wgs84_to
+from .grid import Grid, Membership, grid_for, membership
 from .interpolate import default_interpolator
-from .union import p_any_covers
+from .operators import predict_operators, project_sites, site_list_warnings, \
+    sites_cover_operators
 from .population import population_on_grid
 from .small_area import synthetic_draws
 from .speed_basis import add_speed_basis
 from .targets import INSUFFICIENT, MET, NOT_MET, P_MET, P_NOT_MET, UNCERTAIN, Targets, \
     load_targets, status_from_probability
-from .uncertainty import OperatorPrediction, ShareDistribution, realised_shares, \
-    simulate_coverage
+from .uncertainty import ShareDistribution, realised_shares, simulate_coverage
 
 # Standard deviation (dB) of the path-loss trend's error in the interval simulations
 # (:func:`~phusong.coverage.uncertainty.simulate_coverage`), calibrated on the simulator:
@@ -55,17 +51,6 @@ LOCATED_EXTRAPOLATION_STD_PP = 0.0
 # simulations: the error that no average over a province removes.
 LISTED_GLOBAL_STD_DB = 0.5
 LOCATED_GLOBAL_STD_DB = 2.0
-NR_RSRP_RANGE_DBM = (-156.0, -31.0)
-LTE_RSRP_RANGE_DBM = (-140.0, -44.0)
-# 4G coverage threshold when none is given: LTE RSRP ≥ −110 dBm, between Android's "poor"
-# (−118) and "moderate" (−108) bounds (GUIDE §2).
-DEFAULT_LTE_THRESHOLD_DBM = -110.0
-MIN_RESOLUTION_M = 5.0
-MAX_RESOLUTION_M = 5000.0
-# Peak memory per grid cell of an estimate (the rasters, the membership table and the
-# realisations), measured on the demo.
-BYTES_PER_CELL = 400
-VIETNAM_TZ = timezone(timedelta(hours=7))
 # Measured by benchmarks/calibration.py (five simulated campaigns, readings alone): the
 # province figure came out 1–7 points below the truth, as sites no reading names are
 # missing from the model.
@@ -73,10 +58,6 @@ WITHOUT_SITE_LIST_WARNING = (
     "no site list: sites that no reading names are missing from the model, so shares away "
     "from the measured roads tend to be too low (on simulated campaigns the province figure "
     "came out 1 to 7 points below the truth); give the operators' site list with --sites")
-# A site list "does not explain" an operator's readings when the sites added from the
-# readings and the listed sites found silent exceed this share of its listed NR sites: under
-# 1 % with the simulator's imperfect list, 20-24 % with that list moved 5 km, 3 % moved 1 km.
-MAX_DISAGREEING_SITES_SHARE = 0.05
 
 
 @dataclass
@@ -97,133 +78,6 @@ class Estimate:
     declarations_quarantine: pd.DataFrame | None = None
 
 
-def fit_kwargs(model, rows: pd.DataFrame) -> dict:
-    """Serving cell ids and device ids for models whose ``fit`` takes them."""
-    taken = inspect.signature(model.fit).parameters
-    kwargs = {}
-    if "cell_ids" in taken:
-        kwargs["cell_ids"] = rows["cell_id"].where(rows["nr_measured"]).to_numpy(dtype=object)
-    if "device_ids" in taken and "probe_id" in rows:
-        kwargs["device_ids"] = rows["probe_id"].to_numpy(dtype=object)
-    return kwargs
-
-
-def with_operator_sites(model, sites: pd.DataFrame | None, operator: str):
-    """``model`` given the operator's listed sites, if it takes sites and there is a list."""
-    if sites is not None and "sites" in model.get_params():
-        model.set_params(sites=sites.loc[sites["operator"] == operator, ["x", "y"]].to_numpy())
-    return model
-
-
-def with_track_statistics(model, rows: pd.DataFrame):
-    """``model`` told what the tracks show, if it takes it: the share of readings that
-    missed NR (:func:`~phusong.coverage.evidence.miss_rate_on_tracks`) and the level at
-    which NR is added (:func:`~phusong.coverage.evidence.attach_level_on_tracks`)."""
-    from .pathloss import attach_level
-
-    measured = rows["nr_measured"].to_numpy(bool)
-    params = model.get_params()
-    if not measured.any():
-        return model
-    if "attach_dbm" in params and params["attach_dbm"] is None:
-        model.set_params(attach_dbm=attach_level_on_tracks(rows))
-    if "miss_rate" in params and params["miss_rate"] is None:
-        level = max(attach_level(rows["value"].to_numpy(float)[measured]),
-                    model.get_params().get("attach_dbm") or -np.inf)
-        model.set_params(miss_rate=miss_rate_on_tracks(rows, level))
-    return model
-
-
-def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: float,
-                      interpolator, sites: pd.DataFrame | None = None,
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
-    """Best-operator NR RSRP, its standard deviation, P(any operator covers) and
-    each operator's prediction.
-
-    Operators are modelled separately; a place is covered when any operator
-    covers it, with the operators' errors correlated through shared clutter
-    (:mod:`~phusong.coverage.union`). ``sites`` (columns
-    ``operator``, ``x``, ``y`` in the evidence CRS) are given to models that take them.
-    """
-    def predict(group: tuple) -> OperatorPrediction:
-        operator, rows = group
-        if rows["nr_measured"].any():
-            return _fit_operator(str(operator), rows, cells_xy, threshold, interpolator, sites)
-        return _no_nr_operator(str(operator), len(rows), len(cells_xy))
-
-    groups = list(evidence.groupby(evidence["operator"].fillna("unknown")))
-    # Operators are fitted apart: on two cores, two at a time (NumPy, SciPy's k-d trees and
-    # LAPACK release the GIL for the heavy parts).
-    with ThreadPoolExecutor(max_workers=min(len(groups), os.cpu_count() or 1) or 1) as pool:
-        predictions = list(pool.map(predict, groups))
-    best = np.full(len(cells_xy), -np.inf)
-    best_std = np.zeros(len(cells_xy))
-    per_operator = []
-    for prediction in predictions:
-        better = prediction.mean > best
-        best = np.where(better, prediction.mean, best)
-        best_std = np.where(better, prediction.std, best_std)
-        per_operator.append(prediction)
-    p_any = p_any_covers([p.mean for p in per_operator], [p.std for p in per_operator],
-                         threshold)
-    return best, best_std, p_any, per_operator
-
-
-def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, threshold: float,
-                  interpolator, sites: pd.DataFrame | None) -> OperatorPrediction:
-    model = with_track_statistics(with_operator_sites(clone(interpolator), sites, operator), rows)
-    model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(), **fit_kwargs(model, rows))
-    mean, std = model.predict(cells_xy, return_std=True)
-    variogram = getattr(model, "variogram_", None)
-    calibration = getattr(model, "calibration_", None)
-    trend_fit = getattr(model, "trend_fit_", None)
-    devices = getattr(model, "device_offsets_", None)
-    return OperatorPrediction(
-        operator, mean, std, probability_above(mean, std, threshold),
-        variogram.range_m if variogram is not None else 250.0,
-        int(getattr(model, "n_unlisted_", 0)), int(getattr(model, "n_off_air_", 0)),
-        calibration=None if calibration is None else calibration.summary(),
-        miss_rate=None if trend_fit is None else trend_fit.miss_rate,
-        devices=None if devices is None else devices.summary(),
-        fleet_std_db=0.0 if devices is None else devices.fleet_std_db)
-
-
-def _no_nr_operator(operator: str, n_readings: int, n_cells: int) -> OperatorPrediction:
-    """An operator none of whose readings saw NR: 0 % 5G, with the reason."""
-    return OperatorPrediction(
-        operator, np.full(n_cells, NO_NR_DBM), np.zeros(n_cells), np.zeros(n_cells), 250.0,
-        note=f"operator {operator}: none of its {n_readings} readings from active 5G-capable "
-             "devices saw NR, so its 5G coverage is counted as 0 %")
-
-
-def project_sites(sites: pd.DataFrame | None, crs: str) -> pd.DataFrame | None:
-    """NR sites of a site list (WGS 84) with projected ``x``/``y`` in ``crs``."""
-    if sites is None:
-        return None
-    nr = sites[sites["technology"].str.startswith(("NR", "5G"))].copy()
-    nr["x"], nr["y"] = wgs84_to(crs).transform(nr["lon"].to_numpy(), nr["lat"].to_numpy())
-    return nr
-
-
-def _sites_cover_operators(nr_sites: pd.DataFrame | None, evidence: pd.DataFrame) -> bool:
-    """Whether a site list (its NR rows, :func:`project_sites`) names sites for every
-    operator in the evidence.
-
-    Then the model stands for every cell; otherwise sites no route came near are
-    unknown, and the cells near the readings stand for the rest of their commune.
-    """
-    if nr_sites is None or nr_sites.empty:
-        return False
-    return set(evidence["operator"].fillna("unknown")) <= set(nr_sites["operator"])
-
-
-def probability_above(mean: np.ndarray, std: np.ndarray, threshold: float) -> np.ndarray:
-    """P(value ≥ threshold) under a normal predictive distribution (a step where std = 0)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = (mean - threshold) / std
-    return np.where(std > 0, norm.cdf(z), (mean >= threshold).astype(float))
-
-
 def _distance_to_readings(member: Membership, points: np.ndarray, limit: float) -> np.ndarray:
     """Per grid cell, the distance to the nearest reading (inf beyond ``limit`` or outside)."""
     cells = member.cells()
@@ -237,72 +91,6 @@ def _distance_to_readings(member: Membership, points: np.ndarray, limit: float) 
 def _unit_counts(member: Membership, xy: np.ndarray) -> np.ndarray:
     units = member.unit_of(xy)
     return np.bincount(units[units >= 0], minlength=member.n_units)
-
-
-def check_vehicle_loss(loss_db: float) -> float:
-    """A vehicle penetration loss in dB, refused outside 0–30 dB."""
-    if not 0 <= loss_db <= 30:
-        raise ConfigError(f"vehicle loss {loss_db:g} dB is outside 0–30 dB")
-    return float(loss_db)
-
-
-def check_threshold(threshold: float,
-                    reporting_range: tuple[float, float] = (-156.0, -31.0)) -> float:
-    """A coverage threshold within the technology's RSRP reporting range (GUIDE §2)."""
-    low, high = reporting_range
-    if not (np.isfinite(threshold) and low <= threshold <= high):
-        raise ConfigError(f"threshold {threshold:g} dBm is outside the RSRP reporting "
-                          f"range {low:g}…{high:g} dBm")
-    return float(threshold)
-
-
-def check_resolution(units: gpd.GeoDataFrame, resolution: float) -> float:
-    """A grid resolution that is finite, physical and fits in this machine's memory."""
-    if not (np.isfinite(resolution) and MIN_RESOLUTION_M <= resolution <= MAX_RESOLUTION_M):
-        raise ConfigError(f"resolution {resolution:g} m is outside {MIN_RESOLUTION_M:g}…"
-                          f"{MAX_RESOLUTION_M:g} m")
-    x0, y0, x1, y1 = units.total_bounds
-    cells = ((x1 - x0) / resolution + 1) * ((y1 - y0) / resolution + 1)
-    needed = cells * BYTES_PER_CELL
-    available = available_memory()
-    if available is not None and needed > 0.8 * available:
-        raise ConfigError(f"a {resolution:g} m grid over these boundaries has {cells:,.0f} cells "
-                          f"and needs about {needed / 2**30:.1f} GiB of memory; "
-                          f"{available / 2**30:.1f} GiB is free: choose a coarser resolution")
-    return float(resolution)
-
-
-def available_memory() -> float | None:
-    """Bytes of memory available to this process, where the system says so."""
-    try:
-        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def reading_filter(since: datetime | None = None, until: datetime | None = None) -> str | None:
-    """SQL condition selecting readings by time."""
-    if since is not None and until is not None and since >= until:
-        raise ConfigError(f"--since {since:%Y-%m-%d} is not before --until {until:%Y-%m-%d}")
-    clauses = []
-    if since is not None:
-        clauses.append(f"time_utc >= '{format_utc(_aware(since))}'")
-    if until is not None:
-        clauses.append(f"time_utc < '{format_utc(_aware(until))}'")
-    return " AND ".join(clauses) or None
-
-
-def check_position_error(max_position_error_m: float | None) -> float | None:
-    """A maximum position error that is a positive number of metres (or none)."""
-    if max_position_error_m is not None and not (
-            np.isfinite(max_position_error_m) and max_position_error_m > 0):
-        raise ConfigError(f"maximum position error {max_position_error_m:g} m must be > 0")
-    return max_position_error_m
-
-
-def _aware(value: datetime) -> datetime:
-    """A naive date is taken in Vietnam's time zone, where campaigns are planned."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=VIETNAM_TZ)
 
 
 def extrapolation_std_pp(supported_fraction: np.ndarray, site_list_used: bool) -> np.ndarray:
@@ -424,7 +212,7 @@ def estimate_coverage(
         warnings += site_list_warnings(nr_sites, per_operator)
     distance = _distance_to_readings(member, points, max(SAMPLED_RADIUS_M, RELIABLE_RADIUS_M))
     everywhere = ("sites" in interpolator.get_params()
-                  and _sites_cover_operators(nr_sites, evidence))
+                  and sites_cover_operators(nr_sites, evidence))
     reliable = np.isin(np.arange(grid.size), cells) if everywhere else distance <= RELIABLE_RADIUS_M
     people = population_on_grid(population_raster, grid) if population_raster else None
     # Expected covered share: the mean of each cell's P(covered) over the unit's cells near
@@ -587,25 +375,6 @@ def counts_on_grid(grid: Grid, points: np.ndarray) -> np.ndarray:
     """Number of readings in each grid cell."""
     cells = grid.cell_of(points)
     return np.bincount(cells[cells >= 0], minlength=grid.size).astype(np.float32)
-
-
-def site_list_warnings(nr_sites: pd.DataFrame, per_operator: list[OperatorPrediction]
-                       ) -> list[str]:
-    """Operators whose readings the site list does not explain: many serving cells heard
-    far from every listed site and many listed sites silent where routes passed (a list
-    shifted by a wrong datum, outdated, or another operator's)."""
-    notes = []
-    listed = nr_sites.groupby("operator").size()
-    for op in per_operator:
-        n = int(listed.get(op.operator, 0))
-        disagreeing = op.unlisted_sites + op.off_air_sites
-        if n and disagreeing > MAX_DISAGREEING_SITES_SHARE * n:
-            notes.append(
-                f"site list, operator {op.operator}: {op.unlisted_sites} sites heard in the "
-                f"readings are missing from it and {op.off_air_sites} of its {n} NR sites were "
-                "silent where routes passed: the list does not explain the readings; check its "
-                "positions, CRS and date")
-    return notes
 
 
 def _read_speed_tests(store_path: str | Path) -> pd.DataFrame:

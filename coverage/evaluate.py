@@ -18,7 +18,8 @@ from phusong.config import DEFAULT_NR_THRESHOLD_DBM
 from phusong.errors import EstimationError
 
 from .calibration import spatial_folds
-from .estimate import fit_kwargs, probability_above, project_sites, with_operator_sites
+from .operators import fit_kwargs, probability_above, project_sites, with_operator_sites, \
+    with_track_statistics
 from .evidence import evidence_for, load_signal_xy
 from .interpolate import make_interpolator
 
@@ -53,7 +54,7 @@ def cross_validate(evidence: pd.DataFrame, method: str, folds: np.ndarray,
                    sites: pd.DataFrame | None = None) -> Score:
     """Score ``method`` on the given folds, per operator, pooled over operators.
 
-    ``sites`` (projected, from :func:`~phusong.coverage.estimate.project_sites`) are
+    ``sites`` (projected, from :func:`~phusong.coverage.operators.project_sites`) are
     given to the methods that take a site list.
     """
     predicted, spread, seconds = cross_validated_predictions(evidence, method, folds, sites)
@@ -73,7 +74,8 @@ def cross_validated_predictions(evidence: pd.DataFrame, method: str, folds: np.n
     for fold in np.unique(folds):
         test = folds == fold
         for operator, rows in evidence[~test].groupby(operators[~test]):
-            model = with_operator_sites(clone(template), sites, str(operator))
+            model = with_track_statistics(
+                with_operator_sites(clone(template), sites, str(operator)), rows)
             model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(),
                       **fit_kwargs(model, rows))
             targets = test & operators.eq(operator).to_numpy()

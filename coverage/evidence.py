@@ -79,7 +79,8 @@ def _on_tracks(evidence: pd.DataFrame,
     needed = {"probe_id", "time_utc", "operator", "value", "nr_measured"}
     if not needed <= set(evidence.columns) or evidence["time_utc"].isna().all():
         return None
-    frame = evidence.assign(t=pd.to_datetime(evidence["time_utc"], utc=True, errors="coerce"))
+    frame = evidence.assign(t=pd.to_datetime(evidence["time_utc"], utc=True, errors="coerce",
+                                             format="ISO8601"))
     frame = frame.dropna(subset=["t"]).sort_values(["operator", "probe_id", "t"], kind="stable")
     track = (frame["operator"].astype(str) + "\x1f" + frame["probe_id"].astype(str)).to_numpy()
     seconds = (frame["t"] - frame["t"].min()).dt.total_seconds().to_numpy()
@@ -99,17 +100,7 @@ def miss_rate_on_tracks(evidence: pd.DataFrame, level: float, margin_db: float =
     Misses in bursts longer than one reading are partly hidden, so this is a lower bound.
     """
     ordered = _on_tracks(evidence, max_gap_s)
-    if ordered is None:
-        return None
-    frame, joined = ordered
-    measured = frame["nr_measured"].to_numpy(bool)
-    strong = measured & (frame["value"].to_numpy(float) >= level + margin_db)
-    ok_before = np.r_[False, joined & strong[:-1]]
-    ok_after = np.r_[joined & strong[1:], False]
-    bracketed = ok_before & ok_after
-    if bracketed.sum() < min_bracketed:
-        return None
-    return float((~measured[bracketed]).mean())
+    return None if ordered is None else _miss_rate(*ordered, level, margin_db, min_bracketed)
 
 
 def attach_level_on_tracks(evidence: pd.DataFrame, quantile: float = 0.02,
@@ -123,9 +114,34 @@ def attach_level_on_tracks(evidence: pd.DataFrame, quantile: float = 0.02,
     Attaches after a miss come at any level and sit above the low quantile.
     """
     ordered = _on_tracks(evidence, max_gap_s)
+    return None if ordered is None else _attach_level(*ordered, quantile, min_events)
+
+
+def track_statistics(evidence: pd.DataFrame, weakest_dbm: float
+                     ) -> tuple[float | None, float | None]:
+    """The attach level (:func:`attach_level_on_tracks`) and the miss rate
+    (:func:`miss_rate_on_tracks`, above the higher of that level and ``weakest_dbm``),
+    the tracks put in order once."""
+    ordered = _on_tracks(evidence, TRACK_GAP_S)
     if ordered is None:
+        return None, None
+    attach = _attach_level(*ordered, 0.02, 100)
+    level = weakest_dbm if attach is None else max(weakest_dbm, attach)
+    return attach, _miss_rate(*ordered, level, 10.0, 100)
+
+
+def _miss_rate(frame: pd.DataFrame, joined: np.ndarray, level: float, margin_db: float,
+               min_bracketed: int) -> float | None:
+    measured = frame["nr_measured"].to_numpy(bool)
+    strong = measured & (frame["value"].to_numpy(float) >= level + margin_db)
+    bracketed = np.r_[False, joined & strong[:-1]] & np.r_[joined & strong[1:], False]
+    if bracketed.sum() < min_bracketed:
         return None
-    frame, joined = ordered
+    return float((~measured[bracketed]).mean())
+
+
+def _attach_level(frame: pd.DataFrame, joined: np.ndarray, quantile: float,
+                  min_events: int) -> float | None:
     measured = frame["nr_measured"].to_numpy(bool)
     attach = np.r_[False, joined & ~measured[:-1] & measured[1:]]
     if attach.sum() < min_events:

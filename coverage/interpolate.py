@@ -44,6 +44,32 @@ def reduce_and_subsample(X: np.ndarray, y: np.ndarray, block_size: float, max_po
     return Xr, yr
 
 
+def censored_residuals(X: np.ndarray, residual: np.ndarray, silent: np.ndarray,
+                       trend: np.ndarray, level: float, sigma: float, miss_rate: float,
+                       block_size: float, n_neighbors: int) -> np.ndarray:
+    """What each reading without NR (``silent``) says about its residual from ``trend``:
+    below the attach ``level``, or a miss, judged against what the measured readings
+    around it say (their ``residual`` kriged there, with its spread) rather than against
+    the trend alone. Amid strong readings a reading without NR is then a miss, not a
+    hole; far from any, it is what the trend says.
+    """
+    from .kriging import fit_variogram, local_kriging, scaled_to_variance
+    from .pathloss import censored_residual_mean
+
+    measured = ~silent
+    if measured.sum() < 10:
+        return censored_residual_mean(trend[silent], level, sigma, miss_rate)
+    Xb, rb, _ = block_reduce(X[measured], residual[measured], block_size)
+    variogram = scaled_to_variance(fit_variogram(Xb, rb), sigma**2)
+    keys = np.floor(X[silent] / block_size).astype(np.int64)
+    _, block, count = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    block = block.ravel()
+    centre = np.column_stack([np.bincount(block, X[silent, i]) / count for i in (0, 1)])
+    local, std = local_kriging(Xb, rb, centre, variogram, n_neighbors)
+    local, spread = local[block], np.sqrt(std[block] ** 2 + variogram.nugget)
+    return local + censored_residual_mean(trend[silent] + local, level, spread, miss_rate)
+
+
 class PathLossKriging(RegressorMixin, BaseEstimator):
     """Log-distance path-loss trend from serving sites, plus kriged residuals.
 
@@ -204,17 +230,17 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
 
     def _fit_residuals(self, X: np.ndarray, y: np.ndarray, raw: np.ndarray) -> None:
         """Krige what the trend (``raw`` at ``X``, calibrated here) leaves; censored
-        readings enter at their expected residual below the attach level."""
+        readings enter at their expected residual (:func:`censored_residuals`)."""
         from .kriging import fit_variogram, scaled_to_variance
-        from .pathloss import censored_residual_mean
 
         self.trend_mean_ = float(raw.mean())
         trend = self.calibration_.apply(raw, self.trend_mean_)
         silent = y <= self.censor_dbm
         sigma = self.trend_fit_.sigma
         residual = np.where(silent, 0.0, y - trend)
-        residual[silent] = censored_residual_mean(trend[silent], self.censor_level_, sigma,
-                                                  self.trend_fit_.miss_rate)
+        residual[silent] = censored_residuals(X, residual, silent, trend, self.censor_level_,
+                                              sigma, self.trend_fit_.miss_rate,
+                                              self.block_size, self.n_neighbors)
         self.X_, self.residual_, _ = block_reduce(X, residual, self.block_size)
         self.variogram_ = scaled_to_variance(fit_variogram(self.X_, self.residual_), sigma**2)
 

@@ -302,7 +302,7 @@ def test_miss_rate_is_read_from_the_tracks():
 def recovered_device_offsets(directory, seed: int) -> tuple[float, float, float, float]:
     """Correlation and slope of one simulated campaign's estimated device offsets
     against the true ones, the estimated spread and the true one."""
-    from phusong.coverage.estimate import fit_kwargs, project_sites, with_track_statistics
+    from phusong.coverage.operators import fit_kwargs, project_sites, with_track_statistics
     from phusong.coverage.evidence import evidence_for, load_signal_xy
     from phusong.coverage.sites import read_sites
 
