@@ -60,6 +60,7 @@ def simulate_coverage(
     model_std_db: float = 4.5,
     model_correlation_m: float = 3000.0,
     global_std_db: float = 1.0,
+    common_std_db: float = 0.0,
     seed: int = 0,
 ) -> np.ndarray:
     """Whether each of ``cells`` is covered by some operator in each simulated error
@@ -70,7 +71,9 @@ def simulate_coverage(
     keeps a province figure's interval honest. The operators' local errors share a
     component, as their residuals do on real drives (:mod:`~phusong.coverage.union`),
     and an offset of the devices' mean level (``fleet_std_db`` of each operator, one draw
-    for all: the same probes measured them).
+    for all: the same probes measured them). ``common_std_db`` is the standard deviation
+    of an offset shared by every operator (the sites no reading names, missing from every
+    operator's model alike).
     """
     covered = np.zeros((n_realisations, len(cells)), dtype=bool)
     coarse = _Coarse(member, cells, model_correlation_m)
@@ -85,10 +88,10 @@ def simulate_coverage(
         realisations, rng = part
         for r in realisations:
             clutter = shared * shared_field.draw(rng).ravel()[cells]
-            fleet = rng.standard_normal()
+            fleet, common = rng.standard_normal(2)
             for op, field in zip(operators, local):
                 value = op.mean + op.std * (clutter + own * field.draw(rng).ravel()[cells])
-                value += op.fleet_std_db * fleet
+                value += op.fleet_std_db * fleet + common_std_db * common
                 if model_std_db > 0:
                     value += coarse.field(model_std_db, rng)
                 value += global_std_db * rng.standard_normal()
