@@ -69,6 +69,15 @@ def _evidence(readings: pd.DataFrame, measured: pd.Series, absent: pd.Series, co
 
 
 TRACK_GAP_S = 30.0
+MISS_MARGIN_DB = 10.0
+MIN_BRACKETED = 100
+ATTACH_QUANTILE = 0.02
+MIN_ATTACHES = 100
+
+
+def _seconds(times: pd.Series) -> np.ndarray:
+    """Seconds since the first of ``times`` (pandas 3 may hold them in µs, not ns)."""
+    return (times - times.min()).dt.total_seconds().to_numpy()
 
 
 def _on_tracks(evidence: pd.DataFrame,
@@ -83,13 +92,13 @@ def _on_tracks(evidence: pd.DataFrame,
                                              format="ISO8601"))
     frame = frame.dropna(subset=["t"]).sort_values(["operator", "probe_id", "t"], kind="stable")
     track = (frame["operator"].astype(str) + "\x1f" + frame["probe_id"].astype(str)).to_numpy()
-    seconds = (frame["t"] - frame["t"].min()).dt.total_seconds().to_numpy()
+    seconds = _seconds(frame["t"])
     return frame, (track[1:] == track[:-1]) & (np.diff(seconds) <= max_gap_s)
 
 
-def miss_rate_on_tracks(evidence: pd.DataFrame, level: float, margin_db: float = 10.0,
-                        max_gap_s: float = TRACK_GAP_S,
-                        min_bracketed: int = 100) -> float | None:
+def miss_rate_on_tracks(evidence: pd.DataFrame, level: float,
+                        margin_db: float = MISS_MARGIN_DB, max_gap_s: float = TRACK_GAP_S,
+                        min_bracketed: int = MIN_BRACKETED) -> float | None:
     """The share of readings that miss a signal they could have had, from the tracks.
 
     A reading whose previous and next readings by the same probe (each at most
@@ -103,8 +112,9 @@ def miss_rate_on_tracks(evidence: pd.DataFrame, level: float, margin_db: float =
     return None if ordered is None else _miss_rate(*ordered, level, margin_db, min_bracketed)
 
 
-def attach_level_on_tracks(evidence: pd.DataFrame, quantile: float = 0.02,
-                           max_gap_s: float = TRACK_GAP_S, min_events: int = 100) -> float | None:
+def attach_level_on_tracks(evidence: pd.DataFrame, quantile: float = ATTACH_QUANTILE,
+                           max_gap_s: float = TRACK_GAP_S,
+                           min_events: int = MIN_ATTACHES) -> float | None:
     """The level at which the NR leg is added, from the tracks: a low quantile of the
     first value measured after a reading without one (``None`` below ``min_events``).
 
@@ -125,9 +135,9 @@ def track_statistics(evidence: pd.DataFrame, weakest_dbm: float
     ordered = _on_tracks(evidence, TRACK_GAP_S)
     if ordered is None:
         return None, None
-    attach = _attach_level(*ordered, 0.02, 100)
+    attach = _attach_level(*ordered, ATTACH_QUANTILE, MIN_ATTACHES)
     level = weakest_dbm if attach is None else max(weakest_dbm, attach)
-    return attach, _miss_rate(*ordered, level, 10.0, 100)
+    return attach, _miss_rate(*ordered, level, MISS_MARGIN_DB, MIN_BRACKETED)
 
 
 def _miss_rate(frame: pd.DataFrame, joined: np.ndarray, level: float, margin_db: float,
@@ -192,9 +202,7 @@ def place_on_track(frame: pd.DataFrame) -> None:
         return
     from phusong.probes.position import interpolate_track
 
-    time = pd.to_datetime(frame["time_utc"], utc=True, format="ISO8601")
-    # seconds from the first reading (pandas 3 may hold times in µs, not ns)
-    seconds = (time - time.min()).dt.total_seconds().to_numpy()
+    seconds = _seconds(pd.to_datetime(frame["time_utc"], utc=True, format="ISO8601"))
     for _, rows in frame.groupby(frame["probe_id"].fillna("")):
         fixes = rows[rows["lon"].notna()].sort_values("time_utc")
         holes = rows.index[missing[rows.index]]

@@ -203,10 +203,9 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
             trend = self.raw_trend(X)
             return trend, self._without_device_offsets(X, y, trend, device_ids)
         near_m, near_s = self.sites_.neighbours(Xm), self.sites_.neighbours(Xs)
-        listed = self.sites is not None and len(self.sites) > 0
         self.trend_fit_ = fit_censored_log_distance(
             near_m[0][:, 0], ym, near_s[0][:, 0], self.censor_level_, self.slope,
-            fit_miss_rate=listed, miss_rate=self.miss_rate or 0.0)
+            fit_miss_rate=self._has_site_list(), miss_rate=self.miss_rate or 0.0)
         common = self.sites_.with_trend(self.trend_fit_)
         trend = np.empty(len(X))
         trend[~silent], trend[silent] = common.trend_at(*near_m), common.trend_at(*near_s)
@@ -263,17 +262,19 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
                                                self.site_prior_readings)
         return sites
 
+    def _has_site_list(self) -> bool:
+        return self.sites is not None and len(self.sites) > 0
+
     def _find_sites(self, Xm: np.ndarray, ym: np.ndarray, Xs: np.ndarray, served_by):
         from .sites import known_sites, locate_sites
 
         self.n_unlisted_ = self.n_off_air_ = 0
-        listed = self.sites is not None and len(self.sites)
         located = None
         if served_by is not None:
             named = pd.notna(served_by)  # None or NaN: no cell named
             located = locate_sites(Xm[named], ym[named], served_by[named], Xs, self.slope,
                                    miss_rate=self.miss_rate or 0.0)
-        if not listed:
+        if not self._has_site_list():
             return located if located is not None and len(located.xy) else None
         sites, self.n_off_air_ = known_sites(
             np.asarray(self.sites, dtype=float).reshape(-1, 2)).without_silent(Xm, Xs)

@@ -231,13 +231,21 @@ def _walks(units: gpd.GeoDataFrame, member: Membership, n_positions: int,
     weight = np.sqrt(units.area.to_numpy()) * rng.lognormal(0, 0.5, n_units)
     weight[rng.random(n_units) < cfg.unsampled_commune_share] = 0
     steps_per_unit = np.floor(n_positions * weight / weight.sum()).astype(int)
-    walk_length = cfg.walk_length
     if cfg.routes == "roads":
         network = road_network(units, cfg.road_km2_per_junction, cfg.road_loop_share, rng)
-        positions = road_routes(units, steps_per_unit, network, walk_length, cfg.walk_step_m,
-                                rng, member.unit_of(network.nodes))
-        positions["walk_key"] = positions["unit"].astype(str) + "-" + positions["walk"].astype(str)
-        return positions
+        positions = road_routes(units, steps_per_unit, network, cfg.walk_length,
+                                cfg.walk_step_m, rng, member.unit_of(network.nodes))
+    else:
+        positions = _random_walks(units, member, steps_per_unit, cfg, rng)
+    positions["walk_key"] = positions["unit"].astype(str) + "-" + positions["walk"].astype(str)
+    return positions
+
+
+def _random_walks(units: gpd.GeoDataFrame, member: Membership, steps_per_unit: np.ndarray,
+                  cfg: SimulationConfig, rng: np.random.Generator) -> pd.DataFrame:
+    """Random walks of ``cfg.walk_length`` steps inside each unit, ``steps_per_unit``
+    positions in all, turning back at the unit's border."""
+    walk_length = cfg.walk_length
     frames = []
     for unit in np.flatnonzero(steps_per_unit):
         n_walks = int(np.ceil(steps_per_unit[unit] / walk_length))
@@ -261,9 +269,7 @@ def _walks(units: gpd.GeoDataFrame, member: Membership, n_positions: int,
             "y": path[:, :, 1].ravel(),
         }).sort_values(["walk", "step"], kind="stable")
         frames.append(frame.head(steps_per_unit[unit]))
-    positions = pd.concat(frames, ignore_index=True)
-    positions["walk_key"] = positions["unit"].astype(str) + "-" + positions["walk"].astype(str)
-    return positions
+    return pd.concat(frames, ignore_index=True)
 
 
 def _timestamps(positions: pd.DataFrame, cfg: SimulationConfig,
