@@ -100,18 +100,15 @@ class HeldOut:
         return self.mean + offset + weight * self.trend + residual
 
 
-def held_out_pieces(model, Xtr: np.ndarray, ytr: np.ndarray, Xt: np.ndarray, yt: np.ndarray,
+def held_out_pieces(model, Xtr: np.ndarray, Xt: np.ndarray, yt: np.ndarray,
                     censor_dbm: float) -> HeldOut:
     """Pieces of the prediction of ``Xt`` by ``model``, a fitted, uncalibrated
-    :class:`~phusong.coverage.interpolate.PathLossKriging` trained on ``Xtr``, ``ytr``."""
-    from .interpolate import block_reduce, censored_residuals
+    :class:`~phusong.coverage.interpolate.PathLossKriging` trained at ``Xtr``."""
+    from .interpolate import block_reduce
 
     trend = model.raw_trend(Xtr)
-    silent = ytr <= censor_dbm
-    effective = ytr.copy()
-    effective[silent] = trend[silent] + censored_residuals(
-        Xtr, ytr - trend, silent, trend, model.censor_level_, model.trend_fit_.sigma,
-        model.trend_fit_.miss_rate, model.block_size, model.n_neighbors)
+    # readings without NR at their expected value, as the fit imputed them
+    effective = trend + model.reading_residual_
     mean = float(trend.mean())
     Xb, yb, _ = block_reduce(Xtr, effective - mean, model.block_size, "mean")
     _, tb, _ = block_reduce(Xtr, trend - mean, model.block_size, "mean")
@@ -182,7 +179,7 @@ def cross_validated_calibration(template, X: np.ndarray, y: np.ndarray,
         chosen = np.flatnonzero(test)
         if len(chosen) > MAX_TEST_PER_FOLD:
             chosen = rng.choice(chosen, MAX_TEST_PER_FOLD, replace=False)
-        parts.append(held_out_pieces(model, X[~test], y[~test], X[chosen], y[chosen],
+        parts.append(held_out_pieces(model, X[~test], X[chosen], y[chosen],
                                      template.censor_dbm))
     if not parts:
         return NONE

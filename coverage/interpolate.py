@@ -120,6 +120,9 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
     n_off_air_ : int
         Listed sites dropped because the readings close to them saw no NR.
     variogram_ : ExponentialVariogram
+    reading_residual_ : ndarray
+        Each training reading's residual from the calibrated trend (readings without NR
+        at their expected residual), before block reduction.
     calibration_ : TrendCalibration
         The trend weight, offset and spread learnt when ``calibrate`` is set.
     device_offsets_ : DeviceOffsets
@@ -240,6 +243,7 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         residual[silent] = censored_residuals(X, residual, silent, trend, self.censor_level_,
                                               sigma, self.trend_fit_.miss_rate,
                                               self.block_size, self.n_neighbors)
+        self.reading_residual_ = residual
         self.X_, self.residual_, _ = block_reduce(X, residual, self.block_size)
         self.variogram_ = scaled_to_variance(fit_variogram(self.X_, self.residual_), sigma**2)
 

@@ -105,9 +105,7 @@ def local_kriging(X: np.ndarray, r: np.ndarray, targets: np.ndarray,
         dist, idx = tree.query(t, k=k)
         if k == 1:
             dist, idx = dist[:, None], idx[:, None]
-        pts = X[idx]
-        h = np.hypot(pts[:, :, None, 0] - pts[:, None, :, 0], pts[:, :, None, 1] - pts[:, None, :, 1])
-        C = variogram.covariance(h) + variogram.nugget * np.eye(k)
+        C = _neighbour_covariances(X[idx], variogram)
         c0 = variogram.covariance(dist)
         if ordinary:
             n = len(t)
@@ -133,3 +131,22 @@ def local_kriging(X: np.ndarray, r: np.ndarray, targets: np.ndarray,
     elif batches:
         solve(batches[0])
     return mean, std
+
+
+def _neighbour_covariances(points: np.ndarray, variogram: ExponentialVariogram) -> np.ndarray:
+    """The (n, k, k) covariance matrices, nugget on the diagonal, of ``points`` (n, k, 2):
+    each distance computed once, for the upper triangle."""
+    n, k = points.shape[:2]
+    upper, lower = np.triu_indices(k, 1)
+    x, y = points[..., 0], points[..., 1]
+    dx, dy = x[:, upper] - x[:, lower], y[:, upper] - y[:, lower]
+    pair = np.sqrt(dx * dx + dy * dy)
+    pair *= -1 / variogram.range_m
+    np.exp(pair, out=pair)
+    pair *= variogram.psill
+    C = np.empty((n, k, k))
+    C[:, upper, lower] = pair
+    C[:, lower, upper] = pair
+    diagonal = np.arange(k)
+    C[:, diagonal, diagonal] = variogram.psill + variogram.nugget
+    return C

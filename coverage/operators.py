@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtr
 from sklearn.base import clone
 
 from .evidence import NO_NR_DBM, track_statistics
@@ -143,7 +143,7 @@ def probability_above(mean: np.ndarray, std: np.ndarray, threshold: float) -> np
     """P(value ≥ threshold) under a normal predictive distribution (a step where std = 0)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (mean - threshold) / std
-    return np.where(std > 0, norm.cdf(z), (mean >= threshold).astype(float))
+    return np.where(std > 0, ndtr(z), (mean >= threshold).astype(float))
 
 
 def site_list_warnings(nr_sites: pd.DataFrame, per_operator: list[OperatorPrediction]

@@ -12,7 +12,7 @@ quadrature.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtr
 
 OPERATOR_ERROR_CORRELATION = 0.15
 QUADRATURE_NODES = 20
@@ -38,6 +38,6 @@ def p_any_covers(means: list[np.ndarray], stds: list[np.ndarray], threshold: flo
             with np.errstate(divide="ignore", invalid="ignore"):
                 u = (threshold - mean - std * shared * z) / (std * own)
             sure_miss = (mean < threshold).astype(float)
-            misses *= np.where(std > 0, norm.cdf(u), sure_miss)
+            misses *= np.where(std > 0, ndtr(u), sure_miss)
         none += w * misses
     return 1 - none

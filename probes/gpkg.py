@@ -115,6 +115,37 @@ def decode_points(blobs: list[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
     return lon, lat
 
 
+_WKB_POINT_SIZE = 21  # byte order, type, x, y
+
+
+def decode_wkb_points(array) -> tuple[np.ndarray, np.ndarray] | None:
+    """Longitudes and latitudes of an Arrow binary array of WKB points (as GDAL reads a
+    layer), NaN where null; ``None`` unless every one is a 2-D little-endian point, so
+    the caller decodes the rest another way."""
+    import pyarrow as pa
+
+    array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    if not pa.types.is_binary(array.type) and not pa.types.is_large_binary(array.type):
+        return None
+    offset_type = np.int64 if pa.types.is_large_binary(array.type) else np.int32
+    _, offsets_buffer, data_buffer = array.buffers()
+    offsets = np.frombuffer(offsets_buffer, offset_type)[array.offset: array.offset + len(array) + 1]
+    sizes = np.diff(offsets)
+    valid = array.is_valid().to_numpy(zero_copy_only=False)
+    if not (sizes[valid] == _WKB_POINT_SIZE).all() or (sizes[~valid] != 0).any():
+        return None
+    data = np.frombuffer(data_buffer, np.uint8)[offsets[0]: offsets[-1]]
+    raw = data.reshape(-1, _WKB_POINT_SIZE)
+    if raw.size and not ((raw[:, 0] == 1).all()
+                         and (raw[:, 1:5] == np.array([1, 0, 0, 0], np.uint8)).all()):
+        return None
+    lon = np.full(len(array), np.nan)
+    lat = np.full(len(array), np.nan)
+    coordinates = raw[:, 5:].copy().view("<f8")
+    lon[valid], lat[valid] = coordinates[:, 0], coordinates[:, 1]
+    return lon, lat
+
+
 def _decode_plain_points(blobs: list[bytes | None], lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Decode at once the blobs in the form :func:`encode_point` writes; mark them done."""
     sizes = np.fromiter((len(b) if b is not None else 0 for b in blobs), np.int64, len(blobs))

@@ -539,17 +539,21 @@ class ReadingStore:
         try:
             meta, table = pyogrio.read_arrow(self.path, layer=layer, columns=names,
                                              datetime_as_string=True)
-            frame = table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
-            geometry = shapely.from_wkb(frame.pop(meta["geometry_name"] or "wkb_geometry"))
+            wkb = table.column(meta["geometry_name"] or "wkb_geometry")
+            points = gpkg.decode_wkb_points(wkb)
+            if points is None:
+                geometry = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
+                points = shapely.get_x(geometry), shapely.get_y(geometry)
+            frame = table.select(names).to_pandas(
+                types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
         except Exception:  # noqa: BLE001 - any failure falls back to the SQLite reader
             return None
         # GDAL reads a damaged blob as no geometry: let the SQLite reader name it
         stored_null = self._conn.execute(
             f'SELECT count(*) FROM "{layer}" WHERE geom IS NULL').fetchone()[0]
-        if int(shapely.is_missing(geometry).sum()) != stored_null:
+        if int(wkb.null_count) != stored_null:
             return None
-        frame = frame[names]
-        frame["lon"], frame["lat"] = shapely.get_x(geometry), shapely.get_y(geometry)
+        frame["lon"], frame["lat"] = points
         return frame
 
     def read(self, layer: str, where: str | None = None,

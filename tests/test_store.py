@@ -220,6 +220,29 @@ def test_point_blobs_from_other_tools_decode():
     assert np.isnan(lon[1]) and np.isnan(lat[1])
 
 
+def test_wkb_points_decode_at_once_or_say_they_cannot():
+    """GDAL's WKB points are decoded from the Arrow buffers at once; anything else
+    (big-endian, 3-D, not a point) is left to shapely rather than misread."""
+    import struct
+
+    import pyarrow as pa
+    import shapely
+
+    from phusong.probes import gpkg
+
+    plain = [struct.pack("<BIdd", 1, 1, 105.5 + i, 20.5 - i) for i in range(3)]
+    lon, lat = gpkg.decode_wkb_points(pa.chunked_array([pa.array(plain[:2] + [None]),
+                                                        pa.array(plain[2:])]))
+    assert lon[[0, 1, 3]].tolist() == [105.5, 106.5, 107.5] and np.isnan(lon[2])
+    assert lat[[0, 1, 3]].tolist() == [20.5, 19.5, 18.5] and np.isnan(lat[2])
+    sliced = gpkg.decode_wkb_points(pa.array(plain).slice(1, 2))
+    assert sliced[0].tolist() == [106.5, 107.5]
+    others = [struct.pack(">BIdd", 0, 1, 105.5, 20.5), shapely.to_wkb(shapely.Point(1, 2, 3)),
+              shapely.to_wkb(shapely.LineString([(0, 0), (1, 1)]))]
+    for other in others:
+        assert gpkg.decode_wkb_points(pa.array(plain + [other])) is None
+
+
 def _snapshot(folder):
     return {p.name: p.read_bytes() for p in folder.iterdir()}
 
