@@ -132,11 +132,15 @@ def _log_d(points: np.ndarray, candidates: np.ndarray) -> np.ndarray:
 
 
 def _misfit(points: np.ndarray, values: np.ndarray, silent: np.ndarray, slope: float,
-            silent_level: float, candidates: np.ndarray,
-            miss_rate: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Squared misfit and intercept of a site at each candidate position."""
+            silent_level: float, candidates: np.ndarray, miss_rate: float = 0.0,
+            intercept: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Squared misfit and intercept of a site at each candidate position (the
+    candidate's own, unless a common ``intercept`` is given)."""
     logd = _log_d(points, candidates)
-    intercept = (values[None, :] + slope * logd).mean(axis=1)
+    if intercept is None:
+        intercept = (values[None, :] + slope * logd).mean(axis=1)
+    else:
+        intercept = np.full(len(candidates), float(intercept))
     misfit = ((values[None, :] + slope * logd - intercept[:, None]) ** 2).sum(axis=1)
     if len(silent):
         predicted = intercept[:, None] - slope * _log_d(silent, candidates)
@@ -161,23 +165,27 @@ def _square(centre: np.ndarray, half: float, step: float) -> np.ndarray:
 
 def _locate_one(points: np.ndarray, values: np.ndarray, silent: np.ndarray, slope: float,
                 silent_level: float, search_m: float, step_m: float,
-                miss_rate: float = 0.0) -> tuple[np.ndarray, float]:
+                miss_rate: float = 0.0, intercept: float | None = None
+                ) -> tuple[np.ndarray, float]:
     """Coarse-to-fine grid search: steps of 4 × ``step_m``, then ``step_m`` around the best."""
     strongest = np.argsort(values)[-5:]
     weights = 10 ** (values[strongest] / 20)
     centre = (points[strongest] * weights[:, None]).sum(0) / weights.sum()
     coarse = _square(centre, search_m, 4 * step_m)
-    misfit, _ = _misfit(points, values, silent, slope, silent_level, coarse, miss_rate)
+    misfit, _ = _misfit(points, values, silent, slope, silent_level, coarse, miss_rate,
+                        intercept)
     fine = _square(coarse[int(np.argmin(misfit))], 4 * step_m, step_m)
-    misfit, intercept = _misfit(points, values, silent, slope, silent_level, fine, miss_rate)
+    misfit, fitted = _misfit(points, values, silent, slope, silent_level, fine, miss_rate,
+                             intercept)
     best = int(np.argmin(misfit))
-    return fine[best], float(intercept[best])
+    return fine[best], float(fitted[best])
 
 
 def locate_sites(X: np.ndarray, y: np.ndarray, cell_ids: np.ndarray,
                  silent_X: np.ndarray | None = None, slope: float | None = None,
                  min_readings: int = 3, search_m: float = 1500.0,
-                 step_m: float = 50.0, miss_rate: float = 0.0) -> LocatedSites:
+                 step_m: float = 50.0, miss_rate: float = 0.0,
+                 intercept: float | None = None) -> LocatedSites:
     """Estimate a site position and intercept for every cell with enough readings.
 
     Parameters
@@ -193,6 +201,12 @@ def locate_sites(X: np.ndarray, y: np.ndarray, cell_ids: np.ndarray,
         models refit it with the intercepts (:mod:`~phusong.coverage.pathloss`).
     miss_rate
         The share of readings without NR whatever the signal.
+    intercept
+        The operator's common intercept (dBm at 1 m), when a first fit has given one:
+        each site is then placed with it rather than with an intercept of its own. A
+        free intercept lets a site off the road be traded for a weaker one on it, which
+        fits the readings of one side as well, and the sites end up too close to the
+        routes.
     """
     cell_ids = np.asarray(cell_ids).astype(str)
     silent_X = np.empty((0, 2)) if silent_X is None else np.asarray(silent_X, dtype=float)
@@ -202,7 +216,7 @@ def locate_sites(X: np.ndarray, y: np.ndarray, cell_ids: np.ndarray,
     ids, starts = np.unique(cell_ids[order], return_index=True)
     groups = [g for g in np.split(order, starts[1:]) if len(g) >= min_readings]
     first_slope = slope if slope is not None else DEFAULT_SLOPE_DB_PER_DECADE
-    xy, intercept, kept = [], [], []
+    xy, intercepts, kept = [], [], []
     for group in groups:
         pts, vals = X[group], y[group]
         silent = np.empty((0, 2))
@@ -210,11 +224,11 @@ def locate_sites(X: np.ndarray, y: np.ndarray, cell_ids: np.ndarray,
             near = silent_tree.query_ball_point(pts.mean(0), search_m + 1500.0)
             silent = silent_X[near[:300]] if len(near) else silent
         position, a = _locate_one(pts, vals, silent, first_slope, silent_level, search_m, step_m,
-                                  miss_rate)
+                                  miss_rate, intercept)
         xy.append(position)
-        intercept.append(a)
+        intercepts.append(a)
         kept.append(cell_ids[group[0]])
-    return LocatedSites(np.array(xy).reshape(-1, 2), np.array(intercept), first_slope,
+    return LocatedSites(np.array(xy).reshape(-1, 2), np.array(intercepts), first_slope,
                         np.array(kept))
 
 
