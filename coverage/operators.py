@@ -107,7 +107,9 @@ def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, thres
         calibration=None if calibration is None else calibration.summary(),
         miss_rate=None if trend_fit is None else trend_fit.miss_rate,
         devices=None if devices is None else devices.summary(),
-        fleet_std_db=0.0 if devices is None else devices.fleet_std_db)
+        fleet_std_db=0.0 if devices is None else devices.fleet_std_db,
+        sites_xy=None if getattr(model, "sites_", None) is None else model.sites_.xy,
+        trend=trend_fit)
 
 
 def _no_nr_operator(operator: str, n_readings: int, n_cells: int) -> OperatorPrediction:

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtr
 
 from .grid import Membership
 from .fields import GaussianField
@@ -46,6 +47,9 @@ class OperatorPrediction:
     miss_rate: float | None = None  # share of readings that miss NR whatever the signal
     devices: dict | None = None  # the devices' offsets, as summary.json reports them
     fleet_std_db: float = 0.0  # error of the devices' mean level, shared by the operators
+    sites_xy: np.ndarray | None = None  # the sites its model located from the readings
+    trend: object | None = None  # its fitted LogDistanceFit
+    unseen: object | None = None  # its sites no reading names (coverage.unseen.UnseenSites)
 
 
 STREAMS = 4
@@ -84,18 +88,23 @@ def simulate_coverage(
         float(np.median([op.correlation_m for op in operators])), grid.resolution))
     shared, own = np.sqrt(OPERATOR_ERROR_CORRELATION), np.sqrt(1 - OPERATOR_ERROR_CORRELATION)
 
+    unseen = [_UnseenDraws(op.unseen, member, cells) if op.unseen is not None else None
+              for op in operators]
+
     def realise(part: tuple[range, np.random.Generator]) -> None:
         realisations, rng = part
         for r in realisations:
             clutter = shared * shared_field.draw(rng).ravel()[cells]
             fleet, common = rng.standard_normal(2)
-            for op, field in zip(operators, local):
+            for op, field, unseen_sites in zip(operators, local, unseen):
                 value = op.mean + op.std * (clutter + own * field.draw(rng).ravel()[cells])
                 value += op.fleet_std_db * fleet + common_std_db * common
                 if model_std_db > 0:
                     value += coarse.field(model_std_db, rng)
                 value += global_std_db * rng.standard_normal()
                 covered[r] |= value >= threshold
+                if unseen_sites is not None:
+                    covered[r] |= unseen_sites.covered(rng)
 
     # A fixed number of independent streams (NumPy's SeedSequence), so the draws depend on
     # the seed alone, run on every core (the FFTs and array work release the GIL).
@@ -182,9 +191,10 @@ class ShareDistribution:
 class _Coarse:
     """A smooth field drawn on a coarser grid and read at the fine cells."""
 
-    def __init__(self, member: Membership, cells: np.ndarray, correlation_m: float) -> None:
+    def __init__(self, member: Membership, cells: np.ndarray, correlation_m: float,
+                 factor: int | None = None) -> None:
         grid = member.grid
-        factor = max(int(correlation_m / (5 * grid.resolution)), 1)
+        factor = factor or max(int(correlation_m / (5 * grid.resolution)), 1)
         shape = (-(-grid.height // factor), -(-grid.width // factor))
         self.sampler = GaussianField(shape, grid.resolution * factor, correlation_m)
         rows, cols = np.divmod(cells, grid.width)
@@ -192,3 +202,29 @@ class _Coarse:
 
     def field(self, std: float, rng: np.random.Generator) -> np.ndarray:
         return std * self.sampler.draw(rng).ravel()[self.index]
+
+
+class _UnseenDraws:
+    """Cells covered by sites no reading names, in one realisation: a Gaussian field with
+    the correlation of one site's footprint, thresholded at each cell's probability, which
+    itself varies with the intensity's error (a Gamma factor on the expected count, as if
+    from the number of sites the readings named) and with each unit's own intensity (a
+    Gamma factor per unit, of the shape the named sites' dispersion shows)."""
+
+    def __init__(self, unseen, member: Membership, cells: np.ndarray) -> None:
+        self.log_none = np.log1p(-np.clip(unseen.p_cover, 0, 1 - 1e-7)).astype(np.float32)
+        self.n = max(unseen.n_located, 1)
+        self.shape = unseen.unit_posterior_shape
+        self.unit = member.dominant_unit()[cells]
+        self.n_units = member.n_units
+        # a footprint spans several cells: drawn on cells twice as large, four times faster
+        self.field = _Coarse(member, cells, unseen.radius_m,
+                             factor=max(int(unseen.radius_m / (2 * member.grid.resolution)), 1))
+
+    def covered(self, rng: np.random.Generator) -> np.ndarray:
+        factor = np.float32(rng.gamma(self.n, 1 / self.n))
+        if self.shape is not None and np.isfinite(self.shape).all():
+            per_unit = np.append(rng.gamma(self.shape, 1 / self.shape), 1.0).astype(np.float32)
+            factor = factor * per_unit[self.unit]  # index -1: outside every unit
+        p = -np.expm1(factor * self.log_none)
+        return ndtr(self.field.field(1.0, rng)) < p

@@ -111,3 +111,12 @@ def test_bad_input_gives_one_clear_line(files, case):
 def test_details_are_in_vietnamese(args, vietnamese):
     proc = run_cli(*args, env={"PHUSONG_LANG": "vi"}, check=False)
     assert vietnamese in proc.stderr.decode("utf-8")
+
+
+def test_estimate_warnings_have_their_vietnamese():
+    """The warnings an estimate always gives are in the catalogue (a template that drifts
+    from its entry falls back to English silently)."""
+    from phusong.coverage.estimate import WITHOUT_SITE_LIST_WARNING
+    from phusong.i18n import localise
+
+    assert localise(WITHOUT_SITE_LIST_WARNING, "vi").startswith("không có danh sách trạm")
