@@ -66,3 +66,53 @@ def test_kernel_is_the_trend_seen_from_a_site():
     assert np.all(np.diff(profile) <= 0)
     half_at = np.interp(0.5, profile[::-1], np.arange(len(profile))[::-1] * 100.0)
     assert abs(half_at - radius_m) < 100.0
+
+
+def _square_units(side_m: float = 20_000.0, halves: bool = True):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from phusong.coverage.grid import grid_for, membership
+
+    polygons = ([box(0, 0, side_m / 2, side_m), box(side_m / 2, 0, side_m, side_m)] if halves
+                else [box(0, 0, side_m, side_m)])
+    units = gpd.GeoDataFrame({"code": [str(i) for i in range(len(polygons))]},
+                             geometry=polygons, crs="EPSG:9214")
+    member = membership(grid_for(units, 200.0), units)
+    return member, member.cells()
+
+
+def test_unseen_coverage_grows_away_from_the_route():
+    """A road along the middle of a 20 km square that named ten sites: the unseen sites add
+    little coverage on the road, where they would have been named, and more away from it."""
+    from phusong.coverage.unseen import unseen_sites
+
+    member, cells = _square_units(halves=False)
+    road = np.column_stack([np.linspace(0, 20_000, 400), np.full(400, 10_000.0)])
+    named = np.column_stack([np.linspace(1000, 19_000, 10), np.full(10, 10_300.0)])
+    unseen = unseen_sites(member, cells, road, named, intercept=0.4, slope=39.08, sigma=6.0,
+                          threshold=-110.0)
+    off_road = np.abs(member.grid.centres(cells)[:, 1] - 10_000.0)
+    near, far = unseen.p_cover[off_road < 200].mean(), unseen.p_cover[off_road > 4000].mean()
+    print(unseen.summary(), near, far)
+    assert 0 < near < far < 1
+    assert unseen.intensity_per_km2 > 0 and unseen.expected_unseen > 0
+
+
+def test_interval_draws_reproduce_the_unseen_probability():
+    """Over many realisations, the share of draws in which a cell is covered by an unseen
+    site is the probability the model gives it (within sampling error)."""
+    from phusong.coverage.uncertainty import OperatorPrediction, simulate_coverage
+    from phusong.coverage.unseen import UnseenSites
+
+    member, cells = _square_units()
+    p = np.linspace(0.0, 0.8, len(cells))
+    unseen = UnseenSites(0.1, 10_000, 100.0, p, radius_m=400.0)  # a sharp density
+    silent = OperatorPrediction("452-04", np.full(len(cells), -150.0), np.full(len(cells), 0.1),
+                                np.zeros(len(cells)), 300.0, unseen=unseen)
+    covered = simulate_coverage(member, cells, [silent], -110.0, n_realisations=400,
+                                model_std_db=0.0, global_std_db=0.0)
+    frequency = covered.mean(axis=0)
+    for low, high in ((0.0, 0.2), (0.3, 0.5), (0.6, 0.8)):
+        band = (p >= low) & (p < high)
+        assert abs(frequency[band].mean() - p[band].mean()) < 0.03
