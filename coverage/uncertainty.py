@@ -129,13 +129,20 @@ def realised_shares(member: Membership, cells: np.ndarray, covered: np.ndarray,
         Per grid cell, whether it stands for its unit; the share of these cells is
         extrapolated to the unit (all cells when omitted).
     """
-    shares = np.empty((len(covered), member.n_units))
-    values = np.full(member.grid.size, np.nan)
-    for r, row in enumerate(covered):
-        values[cells] = row
-        shares[r] = 100 * (member.weighted_mean(values, weights) if within is None
-                           else member.mean_within(values, within, weights))
-    return shares
+    from scipy.sparse import csr_matrix
+
+    weight = member.fraction if weights is None else member.fraction * weights[member.cell]
+    if within is not None:
+        # units with no cell within fall back to all their cells, as Membership.mean_within
+        inside = within[member.cell]
+        has_inside = np.bincount(member.unit[inside], minlength=member.n_units) > 0
+        weight = np.where(inside | ~has_inside[member.unit], weight, 0.0)
+    column = np.searchsorted(cells, member.cell)
+    by_unit = csr_matrix((weight, (member.unit, column)), shape=(member.n_units, len(cells)))
+    total = np.bincount(member.unit, weight, member.n_units)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 100 * np.asarray(by_unit @ covered.T.astype(np.float32)).T / np.where(
+            total > 0, total, np.nan)
 
 
 @dataclass

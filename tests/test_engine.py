@@ -560,3 +560,30 @@ def test_union_of_correlated_operators_matches_a_monte_carlo(correlation):
     if correlation > 0:
         assert np.all(p_any_covers(means, stds, -105, correlation)
                       <= p_any_covers(means, stds, -105, 0.0) + 1e-12)
+
+
+def test_realised_shares_are_each_realisations_unit_means():
+    """The shares of all realisations at once (one sparse product) are, realisation by
+    realisation, the units' weighted means over their cells within (all cells where a unit
+    has none within)."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from phusong.coverage.grid import grid_for, membership
+    from phusong.coverage.uncertainty import realised_shares
+
+    units = gpd.GeoDataFrame({"code": ["a", "b", "c"]}, crs="EPSG:9214", geometry=[
+        box(0, 0, 5000, 8000), box(5000, 0, 9000, 8000), box(9000, 0, 9950, 950)])
+    member = membership(grid_for(units, 100.0), units)
+    cells = member.cells()
+    rng = np.random.default_rng(4)
+    covered = rng.random((7, len(cells))) < 0.4
+    within = rng.random(member.grid.size) < 0.3
+    within[member.cell[member.unit == 2]] = False
+    people = rng.random(member.grid.size)
+    shares = realised_shares(member, cells, covered, people, within)
+    values = np.full(member.grid.size, np.nan)
+    for r, row in enumerate(covered):
+        values[cells] = row
+        np.testing.assert_allclose(shares[r], 100 * member.mean_within(values, within, people),
+                                   rtol=1e-6)
