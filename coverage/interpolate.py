@@ -294,9 +294,8 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         if served_by is not None:
             named = pd.notna(served_by)  # None or NaN: no cell named
             located = locate_sites(
-                Xm[named], ym[named], served_by[named], Xs,
+                Xm[named], ym[named], served_by[named],
                 self.slope if trend_fit is None else trend_fit.slope,
-                miss_rate=self.miss_rate or 0.0,
                 intercept=None if trend_fit is None else trend_fit.intercept)
         if not self._has_site_list():
             return located if located is not None and len(located.xy) else None
