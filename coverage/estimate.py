@@ -53,18 +53,17 @@ LOCATED_EXTRAPOLATION_STD_PP = 0.0
 LISTED_GLOBAL_STD_DB = 0.5
 LOCATED_GLOBAL_STD_DB = 2.0
 # Standard deviation (dB) of an offset shared by every operator when the sites are located
-# from the readings: each operator's located trend runs low away from the roads alike, and
-# the province figure ran 0-7 points low on five simulated campaigns, 4-10 with
-# traffic-dependent attach (benchmarks/calibration.py), the sites no reading names modelled.
+# from the readings: each operator's located trend can run low away from the roads alike
+# (benchmarks/calibration.py: the province figure up to 6 points low in most variants).
 LOCATED_COMMON_STD_DB = 3.0
-# Measured by benchmarks/calibration.py (five simulated campaigns each, readings alone):
-# the province figure came out 0–7 points below the truth in the default variant, 4–10
-# with traffic-dependent attach, the located sites' trend running low away from the roads.
+# Measured by benchmarks/calibration.py (five simulated campaigns in each of seven variants,
+# readings alone): the province figure came out between 6 points below the truth and 3
+# above, 10 below with per-device offsets of 3 dB.
 WITHOUT_SITE_LIST_WARNING = (
     "no site list: sites that no reading names are modelled only as a density, so shares "
     "away from the measured roads tend to be too low (on simulated campaigns the province "
-    "figure came out up to 7 points below the truth, up to 10 where NR is added only with "
-    "traffic); give the operators' site list with --sites")
+    "figure came out up to 6 points below the truth, up to 10 with uneven devices); give "
+    "the operators' site list with --sites")
 
 
 @dataclass

@@ -102,15 +102,6 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         from every known site, whose readings are much stronger than the listed
         sites explain, is added as a site missing from the list (``None``: never). Listed
         sites whose close readings mostly saw no NR are dropped as off air.
-    relocations
-        Without a site list, the located sites are placed again this many times with the
-        operator's common intercept and slope from the fit before, and the trend refitted:
-        with an intercept of its own, a site off the road is traded for a weaker one on
-        it, the sites come out too close to the routes, and the trend too flat and low.
-        On simulated campaigns (sites of one power, omnidirectional) two relocations
-        bring the slope and spread to the simulator's; on the Hamburg–Bremen drives
-        (sectorised sites of unequal power) they make held-out RMSE worse (9.35 to
-        10.09 dB, ``benchmarks/real_campaigns.py``), so the default is none.
     calibrate
         Learn, by spatial cross-validation on the training readings, how much of
         the trend's variation to keep, a shift of its level and a factor and floor
@@ -143,8 +134,7 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
                  block_size: float = 50.0, censor_dbm: float = -140.0,
                  unlisted_distance_m: float | None = 800.0, site_prior_readings: float = 10.0,
                  calibrate: bool = True, miss_rate: float | None = None,
-                 attach_dbm: float | None = None, relocations: int = 0):
-        self.relocations = relocations
+                 attach_dbm: float | None = None):
         self.sites = sites
         self.attach_dbm = attach_dbm
         self.miss_rate = miss_rate
@@ -219,12 +209,6 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         self.trend_fit_ = fit_censored_log_distance(
             near_m[0][:, 0], ym, near_s[0][:, 0], self.censor_level_, self.slope,
             fit_miss_rate=self._has_site_list(), miss_rate=self.miss_rate or 0.0)
-        for _ in range(self.relocations if not self._has_site_list() else 0):
-            self.sites_ = self._find_sites(Xm, ym, Xs, served_by, self.trend_fit_)
-            near_m, near_s = self.sites_.neighbours(Xm), self.sites_.neighbours(Xs)
-            self.trend_fit_ = fit_censored_log_distance(
-                near_m[0][:, 0], ym, near_s[0][:, 0], self.censor_level_, self.slope,
-                fit_miss_rate=False, miss_rate=self.miss_rate or 0.0)
         common = self.sites_.with_trend(self.trend_fit_)
         trend = np.empty(len(X))
         trend[~silent], trend[silent] = common.trend_at(*near_m), common.trend_at(*near_s)
@@ -285,18 +269,14 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
     def _has_site_list(self) -> bool:
         return self.sites is not None and len(self.sites) > 0
 
-    def _find_sites(self, Xm: np.ndarray, ym: np.ndarray, Xs: np.ndarray, served_by,
-                    trend_fit=None):
+    def _find_sites(self, Xm: np.ndarray, ym: np.ndarray, Xs: np.ndarray, served_by):
         from .sites import known_sites, locate_sites
 
         self.n_unlisted_ = self.n_off_air_ = 0
         located = None
         if served_by is not None:
             named = pd.notna(served_by)  # None or NaN: no cell named
-            located = locate_sites(
-                Xm[named], ym[named], served_by[named],
-                self.slope if trend_fit is None else trend_fit.slope,
-                intercept=None if trend_fit is None else trend_fit.intercept)
+            located = locate_sites(Xm[named], ym[named], served_by[named], self.slope)
         if not self._has_site_list():
             return located if located is not None and len(located.xy) else None
         sites, self.n_off_air_ = known_sites(

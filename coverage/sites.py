@@ -127,15 +127,11 @@ def _log_d(points: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     return 0.5 * np.log10(dx * dx + dy * dy + HEIGHT_OFFSET_M**2)
 
 
-def _misfit(points: np.ndarray, values: np.ndarray, slope: float, candidates: np.ndarray,
-            intercept: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Squared misfit and intercept of a site at each candidate position (the
-    candidate's own, unless a common ``intercept`` is given)."""
+def _misfit(points: np.ndarray, values: np.ndarray, slope: float,
+            candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Squared misfit and intercept of a site at each candidate position."""
     logd = _log_d(points, candidates)
-    if intercept is None:
-        intercept = (values[None, :] + slope * logd).mean(axis=1)
-    else:
-        intercept = np.full(len(candidates), float(intercept))
+    intercept = (values[None, :] + slope * logd).mean(axis=1)
     misfit = ((values[None, :] + slope * logd - intercept[:, None]) ** 2).sum(axis=1)
     return misfit, intercept
 
@@ -146,22 +142,22 @@ def _square(centre: np.ndarray, half: float, step: float) -> np.ndarray:
 
 
 def _locate_one(points: np.ndarray, values: np.ndarray, slope: float, search_m: float,
-                step_m: float, intercept: float | None = None) -> tuple[np.ndarray, float]:
+                step_m: float) -> tuple[np.ndarray, float]:
     """Coarse-to-fine grid search: steps of 4 × ``step_m``, then ``step_m`` around the best."""
     strongest = np.argsort(values)[-5:]
     weights = 10 ** (values[strongest] / 20)
     centre = (points[strongest] * weights[:, None]).sum(0) / weights.sum()
     coarse = _square(centre, search_m, 4 * step_m)
-    misfit, _ = _misfit(points, values, slope, coarse, intercept)
+    misfit, _ = _misfit(points, values, slope, coarse)
     fine = _square(coarse[int(np.argmin(misfit))], 4 * step_m, step_m)
-    misfit, fitted = _misfit(points, values, slope, fine, intercept)
+    misfit, intercept = _misfit(points, values, slope, fine)
     best = int(np.argmin(misfit))
-    return fine[best], float(fitted[best])
+    return fine[best], float(intercept[best])
 
 
 def locate_sites(X: np.ndarray, y: np.ndarray, cell_ids: np.ndarray,
                  slope: float | None = None, min_readings: int = 3, search_m: float = 1500.0,
-                 step_m: float = 50.0, intercept: float | None = None) -> LocatedSites:
+                 step_m: float = 50.0) -> LocatedSites:
     """Estimate a site position and intercept for every cell with enough readings.
 
     Parameters
@@ -173,12 +169,6 @@ def locate_sites(X: np.ndarray, y: np.ndarray, cell_ids: np.ndarray,
     slope
         dB per decade used to place the sites (TR 38.901 UMa NLOS when omitted); the
         models refit it with the intercepts (:mod:`~phusong.coverage.pathloss`).
-    intercept
-        The operator's common intercept (dBm at 1 m), when a first fit has given one:
-        each site is then placed with it rather than with an intercept of its own. A
-        free intercept lets a site off the road be traded for a weaker one on it, which
-        fits the readings of one side as well, and the sites end up too close to the
-        routes.
 
     Readings without NR do not place the sites. Counted against the signal a candidate
     predicts there, they favour a site on the road, whose signal falls fastest along it:
@@ -194,8 +184,7 @@ def locate_sites(X: np.ndarray, y: np.ndarray, cell_ids: np.ndarray,
     first_slope = slope if slope is not None else DEFAULT_SLOPE_DB_PER_DECADE
     xy, intercepts, kept = [], [], []
     for group in groups:
-        position, a = _locate_one(X[group], y[group], first_slope, search_m, step_m,
-                                  intercept)
+        position, a = _locate_one(X[group], y[group], first_slope, search_m, step_m)
         xy.append(position)
         intercepts.append(a)
         kept.append(cell_ids[group[0]])
