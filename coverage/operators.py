@@ -108,8 +108,16 @@ def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, thres
         miss_rate=None if trend_fit is None else trend_fit.miss_rate,
         devices=None if devices is None else devices.summary(),
         fleet_std_db=0.0 if devices is None else devices.fleet_std_db,
-        sites_xy=None if getattr(model, "sites_", None) is None else model.sites_.xy,
-        trend=trend_fit)
+        sites_xy=_located_sites(model), trend=trend_fit)
+
+
+def _located_sites(model) -> np.ndarray | None:
+    """The site positions ``model`` located from the readings; ``None`` when it was given
+    a site list (its sites are known, none is unseen) or has no sites."""
+    listed = model.get_params().get("sites")
+    if getattr(model, "sites_", None) is None or (listed is not None and len(listed)):
+        return None
+    return model.sites_.xy
 
 
 def _no_nr_operator(operator: str, n_readings: int, n_cells: int) -> OperatorPrediction:

@@ -116,3 +116,20 @@ def test_interval_draws_reproduce_the_unseen_probability():
     for low, high in ((0.0, 0.2), (0.3, 0.5), (0.6, 0.8)):
         band = (p >= low) & (p < high)
         assert abs(frequency[band].mean() - p[band].mean()) < 0.03
+
+
+def test_only_sites_located_from_the_readings_leave_unseen_ones():
+    """An operator given its site list knows its sites: no unseen ones are added for it, even
+    when another operator's sites must be located (the estimate is then not 'everywhere')."""
+    from phusong.coverage.interpolate import PathLossKriging
+    from phusong.coverage.operators import _located_sites
+
+    rng = np.random.default_rng(0)
+    site = np.array([[1000.0, 1000.0]])
+    X = rng.uniform(0, 2000, (300, 2))
+    y = 0.4 - 39.08 * np.log10(np.hypot(np.hypot(*(X - site).T), 23.5)) + rng.normal(0, 6, 300)
+    cells = np.full(300, "cell-1", dtype=object)
+    located = PathLossKriging(calibrate=False).fit(X, y, cell_ids=cells)
+    listed = PathLossKriging(sites=site, calibrate=False).fit(X, y, cell_ids=cells)
+    assert _located_sites(located) is not None and len(_located_sites(located)) == 1
+    assert _located_sites(listed) is None
