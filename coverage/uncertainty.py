@@ -76,8 +76,9 @@ def simulate_coverage(
     component, as their residuals do on real drives (:mod:`~phusong.coverage.union`),
     and an offset of the devices' mean level (``fleet_std_db`` of each operator, one draw
     for all: the same probes measured them). ``common_std_db`` is the standard deviation
-    of an offset shared by every operator (the sites no reading names, missing from every
-    operator's model alike).
+    of an offset shared by every operator (a located trend running low alike). An operator
+    with sites no reading names (``unseen``, :mod:`~phusong.coverage.unseen`) also covers
+    the cells one of them covers in the realisation.
     """
     covered = np.zeros((n_realisations, len(cells)), dtype=bool)
     coarse = _Coarse(member, cells, model_correlation_m)
@@ -224,7 +225,7 @@ class _UnseenDraws:
         self.shape = unseen.unit_posterior_shape
         self.unit = member.dominant_unit()[cells]
         self.n_units = member.n_units
-        # a footprint spans several cells: drawn on cells twice as large, four times faster
+        # a footprint spans several cells: drawn on cells up to half a footprint wide
         self.field = _Coarse(member, cells, unseen.radius_m,
                              factor=max(int(unseen.radius_m / (2 * member.grid.resolution)), 1))
 
