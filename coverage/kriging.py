@@ -140,10 +140,7 @@ def _neighbour_covariances(points: np.ndarray, variogram: ExponentialVariogram) 
     upper, lower = np.triu_indices(k, 1)
     x, y = points[..., 0], points[..., 1]
     dx, dy = x[:, upper] - x[:, lower], y[:, upper] - y[:, lower]
-    pair = np.sqrt(dx * dx + dy * dy)
-    pair *= -1 / variogram.range_m
-    np.exp(pair, out=pair)
-    pair *= variogram.psill
+    pair = variogram.covariance(np.sqrt(dx * dx + dy * dy))
     C = np.empty((n, k, k))
     C[:, upper, lower] = pair
     C[:, lower, upper] = pair

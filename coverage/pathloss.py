@@ -120,12 +120,12 @@ def attach_level(values: np.ndarray, quantile: float = 0.005) -> float:
     return float(np.quantile(values, quantile))
 
 
+_LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
+
+
 def _log_density(z: np.ndarray) -> np.ndarray:
     """log φ(z) of the standard normal (scipy.stats' ``norm.logpdf`` without its overhead)."""
     return -0.5 * z * z - _LOG_SQRT_2PI
-
-
-_LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
 
 
 def _subsample(rng: np.random.Generator, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:

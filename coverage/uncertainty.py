@@ -224,7 +224,6 @@ class _UnseenDraws:
         self.n = max(unseen.n_located, 1)
         self.shape = unseen.unit_posterior_shape
         self.unit = member.dominant_unit()[cells]
-        self.n_units = member.n_units
         # a footprint spans several cells: drawn on cells up to half a footprint wide
         self.field = _Coarse(member, cells, unseen.radius_m,
                              factor=max(int(unseen.radius_m / (2 * member.grid.resolution)), 1))

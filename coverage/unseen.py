@@ -109,7 +109,7 @@ def unit_heterogeneity(member: Membership, distance_m: np.ndarray, located_xy: n
     (method of moments; ``inf`` when the counts are no more dispersed than Poisson)."""
     unit = member.dominant_unit()
     inside = unit >= 0
-    cell_km2 = (member.grid.resolution / 1000.0) ** 2
+    cell_km2 = member.grid.cell_area / 1e6
     expected = intensity_per_km2 * np.bincount(
         unit[inside], naming_probability(distance_m[inside], intensity_per_km2) * cell_km2,
         minlength=member.n_units)
@@ -151,7 +151,7 @@ def unseen_sites(member: Membership, cells: np.ndarray, readings_xy: np.ndarray,
         The operator's fitted path-loss trend (:class:`~phusong.coverage.pathloss.LogDistanceFit`).
     """
     grid = member.grid
-    cell_km2 = (grid.resolution / 1000.0) ** 2
+    cell_km2 = grid.cell_area / 1e6
     distance = np.full(grid.size, np.inf)
     if len(readings_xy):
         distance[cells], _ = cKDTree(readings_xy).query(

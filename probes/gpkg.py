@@ -115,9 +115,6 @@ def decode_points(blobs: list[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
     return lon, lat
 
 
-_WKB_POINT_SIZE = 21  # byte order, type, x, y
-
-
 def decode_wkb_points(array) -> tuple[np.ndarray, np.ndarray] | None:
     """Longitudes and latitudes of an Arrow binary array of WKB points (as GDAL reads a
     layer), NaN where null; ``None`` unless every one is a 2-D little-endian point, so
@@ -132,18 +129,23 @@ def decode_wkb_points(array) -> tuple[np.ndarray, np.ndarray] | None:
     offsets = np.frombuffer(offsets_buffer, offset_type)[array.offset: array.offset + len(array) + 1]
     sizes = np.diff(offsets)
     valid = array.is_valid().to_numpy(zero_copy_only=False)
-    if not (sizes[valid] == _WKB_POINT_SIZE).all() or (sizes[~valid] != 0).any():
+    if not (sizes[valid] == _WKB_POINT.size).all() or (sizes[~valid] != 0).any():
         return None
     data = np.frombuffer(data_buffer, np.uint8)[offsets[0]: offsets[-1]]
-    raw = data.reshape(-1, _WKB_POINT_SIZE)
-    if raw.size and not ((raw[:, 0] == 1).all()
-                         and (raw[:, 1:5] == np.array([1, 0, 0, 0], np.uint8)).all()):
+    points, coordinates = _little_endian_points(data.reshape(-1, _WKB_POINT.size))
+    if not points.all():
         return None
     lon = np.full(len(array), np.nan)
     lat = np.full(len(array), np.nan)
-    coordinates = raw[:, 5:].copy().view("<f8")
     lon[valid], lat[valid] = coordinates[:, 0], coordinates[:, 1]
     return lon, lat
+
+
+def _little_endian_points(wkb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows of ``wkb`` (n × 21 bytes) are 2-D little-endian WKB points, and the
+    (n, 2) coordinates read from every row."""
+    points = (wkb[:, 0] == 1) & (wkb[:, 1:5].view("<u4").ravel() == 1)
+    return points, wkb[:, 5:].copy().view("<f8")
 
 
 def _decode_plain_points(blobs: list[bytes | None], lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -154,10 +156,9 @@ def _decode_plain_points(blobs: list[bytes | None], lon: np.ndarray, lat: np.nda
         return plain
     raw = np.frombuffer(b"".join(b for b, p in zip(blobs, plain) if p), dtype=np.uint8)
     raw = raw.reshape(-1, _POINT_BLOB_SIZE)
+    points, coords = _little_endian_points(raw[:, _HEADER.size:])
     header_ok = (raw[:, 0] == ord("G")) & (raw[:, 1] == ord("P")) & \
-        (raw[:, 3] == _FLAGS_LITTLE_ENDIAN_NO_ENVELOPE) & (raw[:, 8] == 1) & \
-        (raw[:, 9:13].view("<u4").ravel() == 1)
-    coords = raw[:, _HEADER.size + 5:].copy().view("<f8")
+        (raw[:, 3] == _FLAGS_LITTLE_ENDIAN_NO_ENVELOPE) & points
     index = np.flatnonzero(plain)
     lon[index[header_ok]] = coords[header_ok, 0]
     lat[index[header_ok]] = coords[header_ok, 1]
