@@ -75,10 +75,11 @@ NONE = TrendCalibration()
 def spatial_folds(X: np.ndarray, block_size: float, n_folds: int,
                   rng: np.random.Generator) -> np.ndarray:
     """Fold number of each point: whole ``block_size`` squares go to one fold."""
-    keys = np.floor(X / block_size).astype(np.int64)
-    _, block = np.unique(keys, axis=0, return_inverse=True)
+    from .interpolate import block_codes
+
+    _, block = np.unique(block_codes(X, block_size), return_inverse=True)
     fold_of_block = rng.permutation(block.max() + 1) % n_folds
-    return fold_of_block[block.ravel()]
+    return fold_of_block[block]
 
 
 @dataclass

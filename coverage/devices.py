@@ -71,8 +71,8 @@ def estimate_device_offsets(X: np.ndarray, y: np.ndarray, trend: np.ndarray,
 
     if device_ids is None:
         return NONE
-    names, device = np.unique(pd.Series(np.asarray(device_ids, dtype=object)).fillna("")
-                              .astype(str).to_numpy(), return_inverse=True)
+    device, names = pd.factorize(pd.Series(np.asarray(device_ids, dtype=object)).fillna("")
+                                 .astype(str), sort=True)
     keys = np.floor(np.asarray(X, float) / BLOCK_M).astype(np.int64)
     keys -= keys.min(axis=0)
     span = keys.max(axis=0) + 1

@@ -3,6 +3,7 @@ against targets: the orchestration (each operator's model is in
 :mod:`~phusong.coverage.operators`, the input checks in :mod:`~phusong.coverage.checks`)."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -188,10 +189,13 @@ def estimate_coverage(
 
     report("grid", 0.0)
     grid = grid_for(units, resolution)
-    member = membership(grid, units)
-    report("readings", 0.3)
-    readings = load_signal_xy(store_path, crs, where=reading_filter(since, until),
-                              max_position_error_m=check_position_error(max_position_error_m))
+    # the cells' communes (shapely) and the readings (GDAL) are computed side by side
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        member_job = pool.submit(membership, grid, units)
+        report("readings", 0.1)
+        readings = load_signal_xy(store_path, crs, where=reading_filter(since, until),
+                                  max_position_error_m=check_position_error(max_position_error_m))
+        member = member_job.result()
     evidence = evidence_for(readings, technology)
     evidence.loc[evidence["nr_measured"], "value"] += vehicle_loss_db
     if evidence.empty:

@@ -12,6 +12,16 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, check_X_y, check_array
 
 
+def block_codes(X: np.ndarray, spacing: float) -> np.ndarray:
+    """One integer per ``spacing``-sized block holding each point of ``X``, ordered as
+    the blocks' (column, row) pairs are."""
+    keys = np.floor(np.asarray(X, dtype=float) / spacing).astype(np.int64)
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    keys -= keys.min(axis=0)
+    return keys[:, 0] * (keys[:, 1].max() + 1) + keys[:, 1]
+
+
 def block_reduce(X: np.ndarray, y: np.ndarray, spacing: float,
                  reduction: str = "median") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Reduce points to one per ``spacing``-sized block: mean position, reduced value.
@@ -25,10 +35,9 @@ def block_reduce(X: np.ndarray, y: np.ndarray, spacing: float,
         One row per non-empty block.
     """
     X = np.asarray(X, dtype=float)
-    keys = np.floor(X / spacing).astype(np.int64)
-    frame = pd.DataFrame({"kx": keys[:, 0], "ky": keys[:, 1], "x": X[:, 0], "y": X[:, 1],
+    frame = pd.DataFrame({"block": block_codes(X, spacing), "x": X[:, 0], "y": X[:, 1],
                           "v": np.asarray(y, dtype=float)})
-    grouped = frame.groupby(["kx", "ky"], sort=False)
+    grouped = frame.groupby("block", sort=False)
     reduced = grouped.agg(x=("x", "mean"), y=("y", "mean"), v=("v", reduction),
                           n=("v", "size"))
     return reduced[["x", "y"]].to_numpy(), reduced["v"].to_numpy(), reduced["n"].to_numpy()
@@ -61,9 +70,8 @@ def censored_residuals(X: np.ndarray, residual: np.ndarray, silent: np.ndarray,
         return censored_residual_mean(trend[silent], level, sigma, miss_rate)
     Xb, rb, _ = block_reduce(X[measured], residual[measured], block_size)
     variogram = scaled_to_variance(fit_variogram(Xb, rb), sigma**2)
-    keys = np.floor(X[silent] / block_size).astype(np.int64)
-    _, block, count = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
-    block = block.ravel()
+    _, block, count = np.unique(block_codes(X[silent], block_size), return_inverse=True,
+                                return_counts=True)
     centre = np.column_stack([np.bincount(block, X[silent, i]) / count for i in (0, 1)])
     local, std = local_kriging(Xb, rb, centre, variogram, n_neighbors)
     local, spread = local[block], np.sqrt(std[block] ** 2 + variogram.nugget)

@@ -26,7 +26,7 @@ from scipy.special import log_ndtr
 
 SLOPE_BOUNDS_DB_PER_DECADE = (20.0, 50.0)
 MISS_RATE_BOUNDS = (0.0, 0.9)
-MAX_FIT_POINTS = 100_000
+MAX_FIT_POINTS = 50_000
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,8 @@ def simulate_coverage(
         float(np.median([op.correlation_m for op in operators])), grid.resolution))
     shared, own = np.sqrt(OPERATOR_ERROR_CORRELATION), np.sqrt(1 - OPERATOR_ERROR_CORRELATION)
 
+    means = [op.mean.astype(np.float32) for op in operators]
+    stds = [op.std.astype(np.float32) for op in operators]
     unseen = [_UnseenDraws(op.unseen, member, cells) if op.unseen is not None else None
               for op in operators]
 
@@ -97,8 +99,8 @@ def simulate_coverage(
         for r in realisations:
             clutter = shared * shared_field.draw(rng).ravel()[cells]
             fleet, common = rng.standard_normal(2)
-            for op, field, unseen_sites in zip(operators, local, unseen):
-                value = op.mean + op.std * (clutter + own * field.draw(rng).ravel()[cells])
+            for op, mean, std, field, unseen_sites in zip(operators, means, stds, local, unseen):
+                value = mean + std * (clutter + own * field.draw(rng).ravel()[cells])
                 value += op.fleet_std_db * fleet + common_std_db * common
                 if model_std_db > 0:
                     value += coarse.field(model_std_db, rng)
@@ -139,7 +141,9 @@ def realised_shares(member: Membership, cells: np.ndarray, covered: np.ndarray,
         has_inside = np.bincount(member.unit[inside], minlength=member.n_units) > 0
         weight = np.where(inside | ~has_inside[member.unit], weight, 0.0)
     column = np.searchsorted(cells, member.cell)
-    by_unit = csr_matrix((weight, (member.unit, column)), shape=(member.n_units, len(cells)))
+    # single precision on both sides: SciPy would otherwise copy the draws to double
+    by_unit = csr_matrix((weight.astype(np.float32), (member.unit, column)),
+                         shape=(member.n_units, len(cells)))
     total = np.bincount(member.unit, weight, member.n_units)
     with np.errstate(invalid="ignore", divide="ignore"):
         return 100 * np.asarray(by_unit @ covered.T.astype(np.float32)).T / np.where(
@@ -211,6 +215,11 @@ class _Coarse:
     def field(self, std: float, rng: np.random.Generator) -> np.ndarray:
         return std * self.sampler.draw(rng).ravel()[self.index]
 
+    def uniform(self, rng: np.random.Generator) -> np.ndarray:
+        """A field's normal probabilities (uniform at every cell), computed on the coarse
+        cells before they are read at the fine ones."""
+        return ndtr(self.sampler.draw(rng).ravel())[self.index]
+
 
 class _UnseenDraws:
     """Cells covered by sites no reading names, in one realisation: a Gaussian field with
@@ -234,4 +243,4 @@ class _UnseenDraws:
             per_unit = np.append(rng.gamma(self.shape, 1 / self.shape), 1.0).astype(np.float32)
             factor = factor * per_unit[self.unit]  # index -1: outside every unit
         p = -np.expm1(factor * self.log_none)
-        return ndtr(self.field.field(1.0, rng)) < p
+        return self.field.uniform(rng) < p
