@@ -10,8 +10,11 @@ repeat values between modem reports), and cross-validates every method on the sa
 spatial blocks (5 folds), each operator fitted on its own. Prints, per operator and
 overall: RMSE, MAE and bias (dB), the Brier score and the error of the expected covered
 share (mean P(covered) minus the observed share) at the threshold, the reliability of
-P(covered) (observed frequency per decile of predicted probability) and the time; then
-the correlation of the operators' held-out residuals on the 10 m cells they share.
+P(covered) (observed frequency per decile of predicted probability), the excess kurtosis
+of the held-out errors over their predicted spread, the predictive distribution's tail
+(Student-t degrees of freedom; inf for a normal) and the time; then the correlation of
+the operators' held-out residuals on the 10 m cells they share, and for the default each
+decile's gap with its interval over resampled 1 km blocks.
 """
 from __future__ import annotations
 
@@ -61,18 +64,68 @@ def reliability(p: np.ndarray, observed: np.ndarray) -> list[tuple[float, float,
              int((bins == b).sum())) for b in range(10) if (bins == b).any()]
 
 
-def scores(part: pd.DataFrame, predicted: np.ndarray, spread: np.ndarray,
+def reliability_intervals(p: np.ndarray, observed: np.ndarray, blocks: np.ndarray,
+                          n_boot: int = 1000, seed: int = 0, min_cells: int = 50
+                          ) -> list[tuple[float, float, float]]:
+    """Per decile of predicted probability (with at least ``min_cells``): observed
+    frequency minus mean prediction, and the 90 % interval of that gap when whole
+    ``blocks`` are resampled (the errors of nearby cells are correlated, so cells are not
+    independent draws)."""
+    bins = np.clip((p * 10).astype(int), 0, 9)
+    _, block = np.unique(blocks, return_inverse=True)
+    key = block * 10 + bins
+    size = (block.max() + 1) * 10
+    n, sum_p, sum_obs = (np.bincount(key, w, size).reshape(-1, 10)
+                         for w in (None, p, observed.astype(float)))
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(len(n), np.full(len(n), 1 / len(n)), size=n_boot)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gaps = (draws @ sum_obs - draws @ sum_p) / (draws @ n)
+    rows = []
+    for b in range(10):
+        if n[:, b].sum() < min_cells:
+            continue
+        gap = (sum_obs[:, b].sum() - sum_p[:, b].sum()) / n[:, b].sum()
+        low, high = np.nanpercentile(gaps[:, b], [5, 95])
+        rows.append((gap, low, high))
+    return rows
+
+
+def scores(part: pd.DataFrame, predicted: np.ndarray, spread: np.ndarray, dof: np.ndarray,
            threshold: float) -> dict:
     ok = ~np.isnan(predicted)
     measured = part["nr_measured"].to_numpy(bool) & ok
     error = predicted[measured] - part["value"].to_numpy()[measured]
     observed = part["value"].to_numpy()[ok] >= threshold
-    p = probability_above(predicted[ok], spread[ok], threshold)
+    p = probability_above(predicted[ok], spread[ok], threshold, dof[ok])
     worst = max((abs(f - m) for m, f, n in reliability(p, observed) if n >= 50), default=np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = error / spread[measured]
+    z = z[np.isfinite(z)]  # methods without a spread (IDW) have no shape to show
     return {"rmse_db": np.sqrt(np.mean(error**2)), "mae_db": np.mean(np.abs(error)),
             "bias_db": np.mean(error), "brier": np.mean((p - observed) ** 2),
             "share_error_pp": 100 * (p.mean() - observed.mean()),
-            "worst_decile_pp": 100 * worst, "n": int(ok.sum())}
+            "worst_decile_pp": 100 * worst, "n": int(ok.sum()),
+            # the held-out errors' shape: excess kurtosis (0 if normal), fitted t tail
+            "z_kurtosis": (float(np.mean((z - z.mean()) ** 4) / np.var(z) ** 2 - 3)
+                           if len(z) > 1 else np.nan),
+            "tail_dof": float(np.median(dof[ok]))}
+
+
+def decile_gap_intervals(evidence: pd.DataFrame, predicted: np.ndarray, spread: np.ndarray,
+                         dof: np.ndarray, threshold: float) -> dict[str, list]:
+    """:func:`reliability_intervals` overall and per operator, over 1 km blocks."""
+    blocks = (np.floor(evidence["x"].to_numpy() / 1000).astype(np.int64) * 1_000_003
+              + np.floor(evidence["y"].to_numpy() / 1000).astype(np.int64))
+    result = {}
+    for operator, part in [("all", evidence)] + list(evidence.groupby("operator")):
+        index = part.index.to_numpy()
+        ok = ~np.isnan(predicted[index])
+        result[operator] = reliability_intervals(
+            probability_above(predicted[index][ok], spread[index][ok], threshold,
+                              dof[index][ok]),
+            part["value"].to_numpy()[ok] >= threshold, blocks[index][ok])
+    return result
 
 
 def residual_correlation(evidence: pd.DataFrame, predicted: np.ndarray) -> pd.DataFrame:
@@ -97,17 +150,20 @@ def main() -> None:
     folds = spatial_folds(evidence[["x", "y"]].to_numpy(), 1000.0, 5, np.random.default_rng(0))
     rows, deciles = [], {}
     for method in args.methods.split(","):
-        predicted, spread, seconds = cross_validated_predictions(evidence, method, folds)
+        predicted, spread, dof, seconds = cross_validated_predictions(evidence, method, folds)
         for operator, part in [("all", evidence)] + list(evidence.groupby("operator")):
             index = part.index.to_numpy()
             rows.append({"method": method, "operator": operator,
-                         **scores(part, predicted[index], spread[index], args.threshold_dbm),
+                         **scores(part, predicted[index], spread[index], dof[index],
+                                  args.threshold_dbm),
                          "seconds": seconds if operator == "all" else np.nan})
         if method == "pathloss":
             correlation = residual_correlation(evidence, predicted)
+            gap_intervals = decile_gap_intervals(evidence, predicted, spread, dof,
+                                                 args.threshold_dbm)
         ok = ~np.isnan(predicted)
         deciles[method] = reliability(
-            probability_above(predicted[ok], spread[ok], args.threshold_dbm),
+            probability_above(predicted[ok], spread[ok], args.threshold_dbm, dof[ok]),
             evidence["value"].to_numpy()[ok] >= args.threshold_dbm)
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 200, "display.float_format", "{:.3f}".format):
@@ -117,6 +173,12 @@ def main() -> None:
         print("\noperators' held-out residuals (pathloss) on shared 10 m cells, correlation:\n"
               + correlation.round(2).to_string()
               + f"\nmean over pairs: {pairs.mean():.2f}")
+    if "pathloss" in deciles:
+        print("\npathloss: observed frequency minus mean prediction per decile (pp), with its "
+              "90 % interval over 1 km blocks resampled:")
+        for operator, rows in gap_intervals.items():
+            print(f"{operator:>8}: " + "; ".join(
+                f"{100 * g:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]" for g, lo, hi in rows))
     for method, bins in deciles.items():
         print(f"\n{method}: reliability (mean predicted → observed, n) " + "; ".join(
             f"{m:.2f}→{f:.2f} ({n})" for m, f, n in bins))

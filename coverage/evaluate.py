@@ -18,7 +18,8 @@ from phusong.config import DEFAULT_NR_THRESHOLD_DBM
 from phusong.errors import EstimationError
 
 from .calibration import spatial_folds
-from .operators import fit_kwargs, probability_above, project_sites, with_operator_sites, \
+from .operators import fit_kwargs, predictive_dof, probability_above, project_sites, \
+    with_operator_sites, \
     with_track_statistics
 from .evidence import evidence_for, load_signal_xy
 from .interpolate import make_interpolator
@@ -57,18 +58,21 @@ def cross_validate(evidence: pd.DataFrame, method: str, folds: np.ndarray,
     ``sites`` (projected, from :func:`~phusong.coverage.operators.project_sites`) are
     given to the methods that take a site list.
     """
-    predicted, spread, seconds = cross_validated_predictions(evidence, method, folds, sites)
-    return _score(method, evidence, predicted, spread, threshold, seconds)
+    predicted, spread, dof, seconds = cross_validated_predictions(evidence, method, folds,
+                                                                  sites)
+    return _score(method, evidence, predicted, spread, dof, threshold, seconds)
 
 
 def cross_validated_predictions(evidence: pd.DataFrame, method: str, folds: np.ndarray,
                                 sites: pd.DataFrame | None = None
-                                ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Each reading's prediction and standard deviation from the folds that held it out,
+                                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Each reading's prediction, standard deviation and predictive degrees of freedom
+    (:func:`~phusong.coverage.operators.predictive_dof`) from the folds that held it out,
     and the seconds taken."""
     template = make_interpolator(method)
     predicted = np.full(len(evidence), np.nan)
     spread = np.full(len(evidence), np.nan)
+    dof = np.full(len(evidence), np.inf)
     operators = evidence["operator"].fillna("unknown")
     start = time.perf_counter()
     for fold in np.unique(folds):
@@ -82,18 +86,19 @@ def cross_validated_predictions(evidence: pd.DataFrame, method: str, folds: np.n
             if targets.any():
                 predicted[targets], spread[targets] = model.predict(
                     evidence.loc[targets, ["x", "y"]].to_numpy(), return_std=True)
-    return predicted, spread, time.perf_counter() - start
+                dof[targets] = predictive_dof(model)
+    return predicted, spread, dof, time.perf_counter() - start
 
 
 def _score(method: str, evidence: pd.DataFrame, predicted: np.ndarray, spread: np.ndarray,
-           threshold: float, seconds: float) -> Score:
+           dof: np.ndarray, threshold: float, seconds: float) -> Score:
     observed = evidence["value"].to_numpy()
     measured = evidence["nr_measured"].to_numpy(dtype=bool) & ~np.isnan(predicted)
     error = predicted[measured] - observed[measured]
     known = ~np.isnan(predicted)
     call_pred = predicted[known] >= threshold
     call_obs = observed[known] >= threshold
-    p_covered = probability_above(predicted[known], spread[known], threshold)
+    p_covered = probability_above(predicted[known], spread[known], threshold, dof[known])
     return Score(
         method=method,
         rmse_db=float(np.sqrt(np.mean(error**2))),

@@ -112,8 +112,9 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         sites whose close readings mostly saw no NR are dropped as off air.
     calibrate
         Learn, by spatial cross-validation on the training readings, how much of
-        the trend's variation to keep, a shift of its level and a factor and floor
-        on the standard deviation (:mod:`~phusong.coverage.calibration`), with the
+        the trend's variation to keep, a shift of its level, a factor and floor
+        on the standard deviation and how heavy the errors' tails are (a Student-t
+        predictive distribution, :mod:`~phusong.coverage.calibration`), with the
         sites' positions as the full fit found them. A located trend that does not
         predict away from the roads is then shrunk towards plain kriging.
 
@@ -132,7 +133,10 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         Each training reading's residual from the calibrated trend (readings without NR
         at their expected residual), before block reduction.
     calibration_ : TrendCalibration
-        The trend weight, offset and spread learnt when ``calibrate`` is set.
+        The trend weight, offset, spread and tail learnt when ``calibrate`` is set;
+        ``predict``'s standard deviation is then that of a Student-t of
+        ``calibration_.tail_dof`` degrees of freedom
+        (:func:`~phusong.coverage.operators.probability_above`).
     device_offsets_ : DeviceOffsets
         The devices' level offsets taken out before kriging (none without
         ``device_ids``).
@@ -297,7 +301,8 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         return sites
 
     def predict(self, X: np.ndarray, return_std: bool = False):
-        """Trend plus kriged residual; with ``return_std`` the kriging standard deviation."""
+        """Trend plus kriged residual; with ``return_std`` its standard deviation (the
+        kriging one, as calibrated)."""
         from .kriging import local_kriging
 
         check_is_fitted(self, "variogram_")

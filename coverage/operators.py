@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri, stdtr
 from sklearn.base import clone
 
 from .evidence import NO_NR_DBM, track_statistics
@@ -86,8 +86,8 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
         best = np.where(better, prediction.mean, best)
         best_std = np.where(better, prediction.std, best_std)
         per_operator.append(prediction)
-    p_any = p_any_covers([p.mean for p in per_operator], [p.std for p in per_operator],
-                         threshold)
+    p_any = p_any_covers([p.threshold_mean for p in per_operator],
+                         [p.std for p in per_operator], threshold)
     return best, best_std, p_any, per_operator
 
 
@@ -100,15 +100,17 @@ def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, thres
     calibration = getattr(model, "calibration_", None)
     trend_fit = getattr(model, "trend_fit_", None)
     devices = getattr(model, "device_offsets_", None)
+    dof = predictive_dof(model)
     return OperatorPrediction(
-        operator, mean, std, probability_above(mean, std, threshold),
+        operator, mean, std, probability_above(mean, std, threshold, dof),
         variogram.range_m if variogram is not None else 250.0,
         int(getattr(model, "n_unlisted_", 0)), int(getattr(model, "n_off_air_", 0)),
         calibration=None if calibration is None else calibration.summary(),
         miss_rate=None if trend_fit is None else trend_fit.miss_rate,
         devices=None if devices is None else devices.summary(),
         fleet_std_db=0.0 if devices is None else devices.fleet_std_db,
-        sites_xy=_located_sites(model), trend=trend_fit)
+        sites_xy=_located_sites(model), trend=trend_fit,
+        normal_mean=normal_equivalent_mean(mean, std, threshold, dof), tail_dof=dof)
 
 
 def _located_sites(model) -> np.ndarray | None:
@@ -149,11 +151,39 @@ def sites_cover_operators(nr_sites: pd.DataFrame | None, evidence: pd.DataFrame)
     return set(evidence["operator"].fillna("unknown")) <= set(nr_sites["operator"])
 
 
-def probability_above(mean: np.ndarray, std: np.ndarray, threshold: float) -> np.ndarray:
-    """P(value ≥ threshold) under a normal predictive distribution (a step where std = 0)."""
+def probability_above(mean: np.ndarray, std: np.ndarray, threshold: float,
+                      dof: float | np.ndarray = np.inf) -> np.ndarray:
+    """P(value ≥ threshold) when the error is a Student-t variable of ``dof`` degrees of
+    freedom and standard deviation ``std`` (normal when ``dof`` is infinite; a step
+    where std = 0)."""
+    from .calibration import t_sd_factor
+
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = (mean - threshold) / std
-    return np.where(std > 0, ndtr(z), (mean >= threshold).astype(float))
+        z = (np.asarray(mean, float) - threshold) / std
+    dof = np.asarray(dof, float)
+    if np.any(np.isfinite(dof)):
+        heavy = np.isfinite(dof)
+        cdf = np.where(heavy, stdtr(np.where(heavy, dof, 1.0), z * t_sd_factor(dof)), ndtr(z))
+    else:
+        cdf = ndtr(z)
+    return np.where(std > 0, cdf, (np.asarray(mean) >= threshold).astype(float))
+
+
+def predictive_dof(model) -> float:
+    """Degrees of freedom of ``model``'s Student-t predictive distribution (its
+    calibration's ``tail_dof``); infinite (normal) for models without one."""
+    return float(getattr(getattr(model, "calibration_", None), "tail_dof", np.inf))
+
+
+def normal_equivalent_mean(mean: np.ndarray, std: np.ndarray, threshold: float,
+                           dof: float) -> np.ndarray | None:
+    """The mean under which a normal of standard deviation ``std`` reaches ``threshold``
+    with the Student-t probability (what the union and the interval draws, built on
+    normal errors, take); ``None`` when the errors are normal."""
+    if not np.isfinite(dof):
+        return None
+    p = np.clip(probability_above(mean, std, threshold, dof), 1e-12, 1 - 1e-12)
+    return np.where(std > 0, threshold + std * ndtri(p), mean)
 
 
 def site_list_warnings(nr_sites: pd.DataFrame, per_operator: list[OperatorPrediction]

@@ -12,7 +12,10 @@ both were calibrated on the simulator (the tests check the interval coverage
 there); real campaigns should re-check them by spatial-block cross-validation
 (``phusong evaluate``).
 A place is covered in a realisation when any operator's value reaches the
-threshold. The per-commune covered shares over the realisations, laid around the
+threshold. Where an operator's errors are heavy-tailed (a Student-t predictive
+distribution), its draws are centred on the mean under which a normal of the same
+spread reaches the threshold with the t's probability, so each cell is covered as often
+as its P(covered) says. The per-commune covered shares over the realisations, laid around the
 point estimates (:class:`ShareDistribution`), give each commune's 90 % interval and
 the probability that it meets its target; summed with population weights they
 give the province's.
@@ -50,6 +53,15 @@ class OperatorPrediction:
     sites_xy: np.ndarray | None = None  # the sites its model located from the readings
     trend: object | None = None  # its fitted LogDistanceFit
     unseen: object | None = None  # its sites no reading names (coverage.unseen.UnseenSites)
+    # with heavy-tailed errors, the mean under which a normal of spread ``std`` reaches the
+    # threshold with probability ``p_covered`` (operators.normal_equivalent_mean)
+    normal_mean: np.ndarray | None = None
+    tail_dof: float = np.inf  # its errors are Student-t with these degrees of freedom
+
+    @property
+    def threshold_mean(self) -> np.ndarray:
+        """The mean the normal-error computations against the threshold take."""
+        return self.mean if self.normal_mean is None else self.normal_mean
 
 
 STREAMS = 4
@@ -89,7 +101,7 @@ def simulate_coverage(
         float(np.median([op.correlation_m for op in operators])), grid.resolution))
     shared, own = np.sqrt(OPERATOR_ERROR_CORRELATION), np.sqrt(1 - OPERATOR_ERROR_CORRELATION)
 
-    means = [op.mean.astype(np.float32) for op in operators]
+    means = [op.threshold_mean.astype(np.float32) for op in operators]
     stds = [op.std.astype(np.float32) for op in operators]
     unseen = [_UnseenDraws(op.unseen, member, cells) if op.unseen is not None else None
               for op in operators]

@@ -44,3 +44,51 @@ def test_intervals_and_statuses_hold_the_truth():
         # 6 points over five campaigns; the estimate warns of it): bounded, not hidden.
         limit = 5 if mode == "list" else 8
         assert (part["province"] - part["province_truth"]).abs().max() < limit
+
+
+def _held_out(errors: np.ndarray, rng: np.random.Generator):
+    """Held-out readings predicted by ``mean`` (no trend, nothing kriged), std 6 dB."""
+    from phusong.coverage.calibration import HeldOut
+
+    n = len(errors)
+    mean = rng.normal(-100.0, 8.0, n)
+    value = mean + errors
+    zeros = np.zeros(n)
+    return HeldOut(value, value <= -125.0, mean, zeros, zeros, zeros, zeros, np.full(n, 6.0))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_calibration_learns_heavy_tails_and_keeps_normal_ones(seed):
+    """Errors of Student's t with 4 degrees of freedom are told from normal ones, on
+    three seeds: the fitted tail is heavy for the first and near normal for the second,
+    and the scale is recovered either way."""
+    from phusong.coverage.calibration import fit_calibration
+
+    rng = np.random.default_rng(seed)
+    heavy = fit_calibration([_held_out(6.0 * rng.standard_t(4, 6000), rng)], -125.0, False)
+    normal = fit_calibration([_held_out(rng.normal(0.0, 6.0, 6000), rng)], -125.0, False)
+    print(seed, heavy.summary(), normal.summary())
+    assert heavy.tail_dof < 8 and normal.tail_dof > 25
+    # the standard deviation of the errors: 6 dB times sqrt(2) for the t's, 6 dB
+    assert abs(heavy.std(np.array([6.0]))[0] / (6 * np.sqrt(2)) - 1) < 0.15
+    assert abs(normal.std(np.array([6.0]))[0] / 6 - 1) < 0.1
+
+
+def test_heavy_tailed_probability_and_its_normal_equivalent():
+    """P(covered) under the t; the normal-equivalent mean gives the same probability
+    to a normal of the same spread (what the union and the interval draws take)."""
+    from scipy.special import ndtr, stdtr
+
+    from phusong.coverage.operators import normal_equivalent_mean, probability_above
+
+    mean = np.array([-112.0, -108.0, -105.0, -101.0, -85.0])
+    std = np.full(5, 6.0)
+    p = probability_above(mean, std, -105.0, 4.0)
+    np.testing.assert_allclose(p, stdtr(4.0, (mean + 105.0) / (6.0 / np.sqrt(2))))
+    # against a normal of the same standard deviation: more mass near the prediction,
+    # more in the far tail
+    normal = ndtr((mean + 105.0) / 6.0)
+    assert p[2] == 0.5 and p[1] < normal[1] and p[3] > normal[3] and p[4] < normal[4]
+    np.testing.assert_allclose(
+        probability_above(normal_equivalent_mean(mean, std, -105.0, 4.0), std, -105.0), p)
+    assert normal_equivalent_mean(mean, std, -105.0, np.inf) is None
