@@ -18,9 +18,8 @@ from phusong.config import DEFAULT_NR_THRESHOLD_DBM
 from phusong.errors import EstimationError
 
 from .calibration import spatial_folds
-from .operators import fit_kwargs, predictive_dof, probability_above, project_sites, \
-    with_operator_sites, \
-    with_track_statistics
+from .operators import (fit_kwargs, predictive_dof, probability_above, project_sites,
+                        with_operator_sites, with_track_statistics)
 from .evidence import evidence_for, load_signal_xy
 from .interpolate import make_interpolator
 

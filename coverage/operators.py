@@ -11,6 +11,7 @@ import pandas as pd
 from scipy.special import ndtr, ndtri, stdtr
 from sklearn.base import clone
 
+from .calibration import t_sd_factor
 from .evidence import NO_NR_DBM, track_statistics
 from .grid import wgs84_to
 from .union import p_any_covers
@@ -110,7 +111,7 @@ def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, thres
         devices=None if devices is None else devices.summary(),
         fleet_std_db=0.0 if devices is None else devices.fleet_std_db,
         sites_xy=_located_sites(model), trend=trend_fit,
-        normal_mean=normal_equivalent_mean(mean, std, threshold, dof), tail_dof=dof)
+        normal_mean=normal_equivalent_mean(mean, std, threshold, dof))
 
 
 def _located_sites(model) -> np.ndarray | None:
@@ -156,8 +157,6 @@ def probability_above(mean: np.ndarray, std: np.ndarray, threshold: float,
     """P(value ≥ threshold) when the error is a Student-t variable of ``dof`` degrees of
     freedom and standard deviation ``std`` (normal when ``dof`` is infinite; a step
     where std = 0)."""
-    from .calibration import t_sd_factor
-
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (np.asarray(mean, float) - threshold) / std
     dof = np.asarray(dof, float)

@@ -56,7 +56,6 @@ class OperatorPrediction:
     # with heavy-tailed errors, the mean under which a normal of spread ``std`` reaches the
     # threshold with probability ``p_covered`` (operators.normal_equivalent_mean)
     normal_mean: np.ndarray | None = None
-    tail_dof: float = np.inf  # its errors are Student-t with these degrees of freedom
 
     @property
     def threshold_mean(self) -> np.ndarray:
