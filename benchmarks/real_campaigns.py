@@ -30,6 +30,7 @@ import pandas as pd
 from phusong.coverage.operators import probability_above
 from phusong.coverage.evaluate import cross_validated_predictions, spatial_folds
 from phusong.coverage.evidence import lte_evidence, load_signal_xy
+from phusong.coverage.interpolate import block_codes
 
 MAPPING = Path(__file__).resolve().parent / "mappings" / "hamburg_bremen_2021.toml"
 CRS = "EPSG:25832"  # ETRS89 / UTM 32N: metric, for northern Germany
@@ -66,9 +67,9 @@ def reliability(p: np.ndarray, observed: np.ndarray) -> list[tuple[float, float,
 
 def reliability_intervals(p: np.ndarray, observed: np.ndarray, blocks: np.ndarray,
                           n_boot: int = 1000, seed: int = 0, min_cells: int = 50
-                          ) -> list[tuple[float, float, float]]:
-    """Per decile of predicted probability (with at least ``min_cells``): observed
-    frequency minus mean prediction, and the 90 % interval of that gap when whole
+                          ) -> list[tuple[int, float, float, float]]:
+    """Per decile of predicted probability (with at least ``min_cells``): its number,
+    observed frequency minus mean prediction, and the 90 % interval of that gap when whole
     ``blocks`` are resampled (the errors of nearby cells are correlated, so cells are not
     independent draws)."""
     bins = np.clip((p * 10).astype(int), 0, 9)
@@ -87,7 +88,7 @@ def reliability_intervals(p: np.ndarray, observed: np.ndarray, blocks: np.ndarra
             continue
         gap = (sum_obs[:, b].sum() - sum_p[:, b].sum()) / n[:, b].sum()
         low, high = np.nanpercentile(gaps[:, b], [5, 95])
-        rows.append((gap, low, high))
+        rows.append((b, gap, low, high))
     return rows
 
 
@@ -115,8 +116,7 @@ def scores(part: pd.DataFrame, predicted: np.ndarray, spread: np.ndarray, dof: n
 def decile_gap_intervals(evidence: pd.DataFrame, predicted: np.ndarray, spread: np.ndarray,
                          dof: np.ndarray, threshold: float) -> dict[str, list]:
     """:func:`reliability_intervals` overall and per operator, over 1 km blocks."""
-    blocks = (np.floor(evidence["x"].to_numpy() / 1000).astype(np.int64) * 1_000_003
-              + np.floor(evidence["y"].to_numpy() / 1000).astype(np.int64))
+    blocks = block_codes(evidence[["x", "y"]].to_numpy(), 1000.0)
     result = {}
     for operator, part in [("all", evidence)] + list(evidence.groupby("operator")):
         index = part.index.to_numpy()
@@ -176,9 +176,10 @@ def main() -> None:
     if "pathloss" in deciles:
         print("\npathloss: observed frequency minus mean prediction per decile (pp), with its "
               "90 % interval over 1 km blocks resampled:")
-        for operator, rows in gap_intervals.items():
+        for operator, gaps in gap_intervals.items():
             print(f"{operator:>8}: " + "; ".join(
-                f"{100 * g:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]" for g, lo, hi in rows))
+                f"{b / 10:.1f}–{(b + 1) / 10:.1f} {100 * g:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
+                for b, g, lo, hi in gaps))
     for method, bins in deciles.items():
         print(f"\n{method}: reliability (mean predicted → observed, n) " + "; ".join(
             f"{m:.2f}→{f:.2f} ({n})" for m, f, n in bins))
