@@ -102,8 +102,9 @@ def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, thres
     trend_fit = getattr(model, "trend_fit_", None)
     devices = getattr(model, "device_offsets_", None)
     dof = predictive_dof(model)
+    p_covered = probability_above(mean, std, threshold, dof)
     return OperatorPrediction(
-        operator, mean, std, probability_above(mean, std, threshold, dof),
+        operator, mean, std, p_covered,
         variogram.range_m if variogram is not None else 250.0,
         int(getattr(model, "n_unlisted_", 0)), int(getattr(model, "n_off_air_", 0)),
         calibration=None if calibration is None else calibration.summary(),
@@ -111,7 +112,7 @@ def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, thres
         devices=None if devices is None else devices.summary(),
         fleet_std_db=0.0 if devices is None else devices.fleet_std_db,
         sites_xy=_located_sites(model), trend=trend_fit,
-        normal_mean=normal_equivalent_mean(mean, std, threshold, dof))
+        normal_mean=normal_equivalent_mean(p_covered, mean, std, threshold, dof))
 
 
 def _located_sites(model) -> np.ndarray | None:
@@ -160,11 +161,7 @@ def probability_above(mean: np.ndarray, std: np.ndarray, threshold: float,
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (np.asarray(mean, float) - threshold) / std
     dof = np.asarray(dof, float)
-    if np.any(np.isfinite(dof)):
-        heavy = np.isfinite(dof)
-        cdf = np.where(heavy, stdtr(np.where(heavy, dof, 1.0), z * t_sd_factor(dof)), ndtr(z))
-    else:
-        cdf = ndtr(z)
+    cdf = ndtr(z) if np.isinf(dof).all() else stdtr(dof, z * t_sd_factor(dof))
     return np.where(std > 0, cdf, (np.asarray(mean) >= threshold).astype(float))
 
 
@@ -174,14 +171,15 @@ def predictive_dof(model) -> float:
     return float(getattr(getattr(model, "calibration_", None), "tail_dof", np.inf))
 
 
-def normal_equivalent_mean(mean: np.ndarray, std: np.ndarray, threshold: float,
-                           dof: float) -> np.ndarray | None:
+def normal_equivalent_mean(p_covered: np.ndarray, mean: np.ndarray, std: np.ndarray,
+                           threshold: float, dof: float) -> np.ndarray | None:
     """The mean under which a normal of standard deviation ``std`` reaches ``threshold``
-    with the Student-t probability (what the union and the interval draws, built on
-    normal errors, take); ``None`` when the errors are normal."""
+    with probability ``p_covered`` (:func:`probability_above` under the Student-t of
+    ``dof``; what the union and the interval draws, built on normal errors, take);
+    ``None`` when the errors are normal."""
     if not np.isfinite(dof):
         return None
-    p = np.clip(probability_above(mean, std, threshold, dof), 1e-12, 1 - 1e-12)
+    p = np.clip(p_covered, 1e-12, 1 - 1e-12)
     return np.where(std > 0, threshold + std * ndtri(p), mean)
 
 

@@ -90,5 +90,5 @@ def test_heavy_tailed_probability_and_its_normal_equivalent():
     normal = ndtr((mean + 105.0) / 6.0)
     assert p[2] == 0.5 and p[1] < normal[1] and p[3] > normal[3] and p[4] < normal[4]
     np.testing.assert_allclose(
-        probability_above(normal_equivalent_mean(mean, std, -105.0, 4.0), std, -105.0), p)
-    assert normal_equivalent_mean(mean, std, -105.0, np.inf) is None
+        probability_above(normal_equivalent_mean(p, mean, std, -105.0, 4.0), std, -105.0), p)
+    assert normal_equivalent_mean(p, mean, std, -105.0, np.inf) is None
