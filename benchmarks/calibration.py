@@ -34,8 +34,8 @@ import pandas as pd
 
 from phusong.coverage import estimate_coverage, load_boundaries
 from phusong.coverage.gigabit import read_declarations
-from phusong.sim import (DECLARATIONS_CSV, SITES_DECLARED_CSV, TRUTH_TABLE, SimulationConfig,
-                         simulate)
+from phusong.sim import (DECLARATIONS_CSV, SITES_DECLARED_CSV, TRUTH_TABLE, VARIANTS, simulate,
+                         variant_config)
 from phusong.coverage.sites import read_sites
 
 TARGET = 60.0
@@ -60,20 +60,6 @@ class Calibration:
     width_insufficient: float
 
 
-VARIANTS = {
-    "default": {},
-    "misspecified": {"car_loss_db": 6.0, "device_offset_std_db": 3.0,
-                     "nr_release_hysteresis_db": 5.0, "nr_traffic_share": 0.7,
-                     "routes": "roads"},
-    "sectorised": {"sectors": 3},
-    "roads": {"routes": "roads"},
-    # the mis-specifications one at a time
-    "traffic": {"nr_traffic_share": 0.7},
-    "hysteresis": {"nr_release_hysteresis_db": 5.0},
-    "device-offsets": {"device_offset_std_db": 3.0},
-}
-
-
 def calibrate(seed: int, readings: int, mode: str, units, workdir: Path,
               n_realisations: int = 100, variant: str = "default",
               declared_loss: bool = True) -> Calibration:
@@ -82,8 +68,7 @@ def calibrate(seed: int, readings: int, mode: str, units, workdir: Path,
     ``declared_loss`` is false."""
     sim_dir = workdir / f"seed{seed}-{variant}-{readings}"
     if not (sim_dir / "campaign.gpkg").exists():
-        simulate(sim_dir, units, SimulationConfig(seed=seed, n_readings=readings,
-                                                  **VARIANTS[variant]))
+        simulate(sim_dir, units, variant_config(variant, seed=seed, n_readings=readings))
     sites = read_sites(sim_dir / SITES_DECLARED_CSV) if mode == "list" else None
     result = estimate_coverage(sim_dir / "campaign.gpkg", units, sites=sites,
                                vehicle_loss_db=VARIANTS[variant].get("car_loss_db", 0.0)

@@ -29,9 +29,7 @@ from phusong.coverage.evidence import evidence_for, load_signal_xy
 from phusong.coverage.grid import grid_for, membership
 from phusong.coverage.operators import predict_operators
 from phusong.coverage.unseen import unseen_sites
-from phusong.sim import SimulationConfig, simulate
-
-from calibration import VARIANTS
+from phusong.sim import simulate, variant_config
 
 THRESHOLD_DBM = -110.0
 
@@ -80,8 +78,8 @@ def main() -> None:
             for seed in (int(s) for s in args.seeds.split(",")):
                 sim_dir = work / f"seed{seed}-{variant}-{args.readings}"
                 if not (sim_dir / "campaign.gpkg").exists():
-                    simulate(sim_dir, units, SimulationConfig(
-                        seed=seed, n_readings=args.readings, **VARIANTS[variant]))
+                    simulate(sim_dir, units, variant_config(variant, seed=seed,
+                                                            n_readings=args.readings))
                 rows += campaign_rows(sim_dir, member, cells, units)
     frame = pd.DataFrame(rows)
     with pd.option_context("display.width", 200, "display.float_format", "{:.3f}".format):

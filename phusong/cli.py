@@ -86,13 +86,14 @@ def _load_units(boundaries, id_field, name_field, population_field, report, enco
     return units
 
 
-def _run_simulate(out: Path, seed: int, readings: int, report) -> Path:
+def _run_simulate(out: Path, seed: int, readings: int, report,
+                  variant: str = "default") -> Path:
     from phusong.coverage import load_boundaries
-    from phusong.sim import SimulationConfig, simulate
+    from phusong.sim import simulate, variant_config
 
+    config = variant_config(variant, seed=seed, n_readings=readings)
     units = load_boundaries()
-    result = simulate(out, units, SimulationConfig(seed=seed, n_readings=readings),
-                      progress=_stage(report, "step.simulate"))
+    result = simulate(out, units, config, progress=_stage(report, "step.simulate"))
     return result.store_path
 
 
@@ -191,12 +192,21 @@ def simulate(
     seed: int = typer.Option(2025, "--seed", min=0, help="Random seed (same seed, same campaign)."),
     readings: int = typer.Option(150_000, "--readings", min=100, max=20_000_000,
                                  help="Number of signal readings."),
+    variant: str = typer.Option(
+        "default", "--variant",
+        help="What the estimator does not model: default, roads (drives along a road network), "
+             "sectorised (three sectors per site), traffic (NR added only with traffic), "
+             "hysteresis, device-offsets (3 dB per probe), or misspecified (all but sectors, "
+             "plus 6 dB car loss: estimate it with --vehicle-loss-db 6)."),
     force: bool = ForceOpt,
 ) -> None:
     """Simulate a synthetic measurement campaign with known ground truth."""
+    from phusong.sim import variant_config
+
+    variant_config(variant)  # an unknown variant fails before any folder is made
     check_output_folder(out, "simulation", force)
     with _progress() as report, staged_folder(out, "simulation", force=force) as (staging, _):
-        _run_simulate(staging, seed, readings, report)
+        _run_simulate(staging, seed, readings, report, variant)
     console.print(t("done.simulate", store=out / "campaign.gpkg"))
     console.print(t("done.truth", path=out / "truth"))
 

@@ -91,6 +91,8 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
      "NR, nên vùng phủ 5G của nhà mạng này được tính là 0 %"),
     ("too few NR readings to cross-validate", "quá ít điểm đo NR để kiểm định chéo"),
     ("unknown method {a}; choose from {b}", "phương pháp không xác định {a}; chọn một trong {b}"),
+    ("unknown simulation variant {a}; choose from {b}",
+     "biến thể mô phỏng không xác định {a}; chọn một trong {b}"),
     # declarations and CSV inputs
     ("{a} must be > 0, not {b}", "{a} phải > 0, không phải {b}"),
     ("operator is empty", "thiếu nhà mạng (operator)"),

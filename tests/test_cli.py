@@ -40,3 +40,18 @@ def test_non_utf8_console_does_not_crash(tmp_path):
                        env={"PYTHONIOENCODING": encoding, "PHUSONG_LANG": "vi"})
         assert proc.returncode == 0
         assert (tmp_path / encoding / "campaign.gpkg").exists()
+
+
+def test_simulate_writes_a_named_variant(tmp_path):
+    import json
+
+    run_cli("simulate", "--out", str(tmp_path / "roads"), "--readings", "3000",
+            "--variant", "roads", "--seed", "3")
+    config = json.loads((tmp_path / "roads" / "truth" / "simulation.json").read_text(
+        encoding="utf-8"))["config"]
+    assert config["routes"] == "roads" and config["seed"] == 3
+    bad = run_cli("simulate", "--out", str(tmp_path / "bad"), "--variant", "rain", check=False)
+    assert bad.returncode == 1
+    assert "biến thể mô phỏng không xác định 'rain'" in bad.stderr.decode()
+    assert "device-offsets" in bad.stderr.decode()
+    assert not (tmp_path / "bad").exists()

@@ -6,6 +6,7 @@ accuracy on it is not the engine agreeing with itself.
 """
 from .campaign import (DECLARATIONS_CSV, SITES_DECLARED_CSV, STORE_NAME, TRUTH_DIR,
                        TRUTH_RASTER, TRUTH_TABLE, Simulation, SimulationConfig, simulate)
+from .variants import VARIANTS, variant_config
 
 __all__ = ["DECLARATIONS_CSV", "SITES_DECLARED_CSV", "STORE_NAME", "TRUTH_DIR", "TRUTH_RASTER",
-           "TRUTH_TABLE", "Simulation", "SimulationConfig", "simulate"]
+           "TRUTH_TABLE", "VARIANTS", "Simulation", "SimulationConfig", "simulate", "variant_config"]

@@ -1,0 +1,33 @@
+"""Named campaigns that break the estimator's assumptions, one at a time or together.
+
+``benchmarks/calibration.py`` measures the intervals on each of them, and
+``phusong simulate --variant`` writes one, so a user can see what the engine
+makes of a network it does not model.
+"""
+from __future__ import annotations
+
+from phusong.errors import ConfigError
+
+from .campaign import SimulationConfig
+
+VARIANTS: dict[str, dict] = {
+    "default": {},
+    # all of the mis-specifications below but sectors, plus 6 dB car penetration loss
+    "misspecified": {"car_loss_db": 6.0, "device_offset_std_db": 3.0,
+                     "nr_release_hysteresis_db": 5.0, "nr_traffic_share": 0.7,
+                     "routes": "roads"},
+    "sectorised": {"sectors": 3},
+    "roads": {"routes": "roads"},
+    "traffic": {"nr_traffic_share": 0.7},
+    "hysteresis": {"nr_release_hysteresis_db": 5.0},
+    "device-offsets": {"device_offset_std_db": 3.0},
+}
+
+
+def variant_config(variant: str, **settings) -> SimulationConfig:
+    """The :class:`SimulationConfig` of a named variant, with ``settings`` (seed,
+    n_readings, …) on top."""
+    if variant not in VARIANTS:
+        raise ConfigError(f"unknown simulation variant {variant!r}; choose from "
+                          f"{', '.join(VARIANTS)}")
+    return SimulationConfig(**VARIANTS[variant], **settings)
