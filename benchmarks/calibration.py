@@ -7,7 +7,8 @@ from the readings alone, and compare with the truth:
   for communes with enough data and for those without (target 85–95 %);
 * wrong side: among communes called met (P ≥ 0.9) or not met (P ≤ 0.1), the share on
   the wrong side of the target (target ≤ 10 %);
-* the province figure, its interval, and whether the interval holds the truth.
+* the province figure, its interval, and whether the interval holds the truth;
+* the share's error against the truth for communes with enough data (RMSE and mean, pp).
 
 Run:  python benchmarks/calibration.py [--seeds 1,2,3,4,5] [--readings 20000]
       [--modes list,readings] [--workdir DIR] [--variant default|misspecified|sectorised|roads|traffic|hysteresis|device-offsets]
@@ -58,6 +59,8 @@ class Calibration:
     province_truth: float
     width_sufficient: float
     width_insufficient: float
+    rmse_sufficient: float  # pp, the share against the truth, communes with data
+    bias_sufficient: float
 
 
 def calibrate(seed: int, readings: int, mode: str, units, workdir: Path,
@@ -87,6 +90,7 @@ def calibrate(seed: int, readings: int, mode: str, units, workdir: Path,
     pop = table["population_x"] if "population_x" in table else table["population"]
     summary = result.summary
     width = table["share_5g_high_pct"] - table["share_5g_low_pct"]
+    error = (table["share_5g_model_pct"] - true_share)[sufficient]
     return Calibration(
         seed, mode, int(sufficient.sum()), float(inside[sufficient].mean()),
         int((~sufficient).sum()), float(inside[~sufficient].mean()),
@@ -94,7 +98,8 @@ def calibrate(seed: int, readings: int, mode: str, units, workdir: Path,
         int(table["status"].eq("uncertain").sum()),
         summary["province_share_5g_pct"], summary["province_share_5g_low_pct"],
         summary["province_share_5g_high_pct"], float((pop * true_share).sum() / pop.sum()),
-        float(width[sufficient].mean()), float(width[~sufficient].mean()))
+        float(width[sufficient].mean()), float(width[~sufficient].mean()),
+        float(np.sqrt((error**2).mean())), float(error.mean()))
 
 
 def run(seeds: list[int], readings: int, modes: list[str],
@@ -140,7 +145,9 @@ def main() -> None:
                   f"{part['covered_insufficient'].mean():.1%}); wrong side among decided "
                   f"{np.average(part['wrong_side'], weights=part['n_decided']):.1%}; "
                   f"province interval holds the truth in {part['province_inside'].sum()} "
-                  f"of {len(part)}")
+                  f"of {len(part)}; share error with data: RMSE "
+                  f"{np.sqrt(np.average(part['rmse_sufficient'] ** 2, weights=part['n_sufficient'])):.2f} pp, "
+                  f"mean {np.average(part['bias_sufficient'], weights=part['n_sufficient']):+.2f} pp")
 
 
 if __name__ == "__main__":

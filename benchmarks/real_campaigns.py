@@ -14,7 +14,8 @@ P(covered) (observed frequency per decile of predicted probability), the excess 
 of the held-out errors over their predicted spread, the predictive distribution's tail
 (Student-t degrees of freedom; inf for a normal) and the time; then the correlation of
 the operators' held-out residuals on the 10 m cells they share, and for the default each
-decile's gap with its interval over resampled 1 km blocks.
+decile's gap with its interval over resampled 1 km blocks and, by distance to the nearest
+reading it was trained on, the mean P(covered) against the observed share.
 """
 from __future__ import annotations
 
@@ -128,6 +129,38 @@ def decile_gap_intervals(evidence: pd.DataFrame, predicted: np.ndarray, spread: 
     return result
 
 
+DISTANCE_BANDS_M = (0, 50, 150, 300, 450, 600, np.inf)
+
+
+def distance_to_training(evidence: pd.DataFrame, folds: np.ndarray) -> np.ndarray:
+    """Each held-out cell's distance to the nearest cell its operator's model trained on."""
+    from scipy.spatial import cKDTree
+
+    xy = evidence[["x", "y"]].to_numpy()
+    operators = evidence["operator"].to_numpy()
+    distance = np.full(len(evidence), np.inf)
+    for fold in np.unique(folds):
+        for operator in np.unique(operators):
+            train = (folds != fold) & (operators == operator)
+            test = (folds == fold) & (operators == operator)
+            if train.any() and test.any():
+                distance[test], _ = cKDTree(xy[train]).query(xy[test], workers=-1)
+    return distance
+
+
+def reliability_by_distance(p: np.ndarray, observed: np.ndarray, distance: np.ndarray
+                            ) -> list[tuple[str, int, float, float]]:
+    """Per band of distance to the training readings: count, mean P(covered), observed
+    share."""
+    bands = []
+    for low, high in zip(DISTANCE_BANDS_M[:-1], DISTANCE_BANDS_M[1:]):
+        inside = (distance >= low) & (distance < high)
+        if inside.any():
+            bands.append((f"{low:g}–{high:g} m", int(inside.sum()), float(p[inside].mean()),
+                          float(observed[inside].mean())))
+    return bands
+
+
 def residual_correlation(evidence: pd.DataFrame, predicted: np.ndarray) -> pd.DataFrame:
     """Correlation of the operators' held-out residuals on the 10 m cells they share."""
     residual = pd.DataFrame({"cell": evidence["cell"], "operator": evidence["operator"],
@@ -158,6 +191,11 @@ def main() -> None:
                                   args.threshold_dbm),
                          "seconds": seconds if operator == "all" else np.nan})
         if method == "pathloss":
+            ok = ~np.isnan(predicted)
+            by_distance = reliability_by_distance(
+                probability_above(predicted[ok], spread[ok], args.threshold_dbm, dof[ok]),
+                evidence["value"].to_numpy()[ok] >= args.threshold_dbm,
+                distance_to_training(evidence, folds)[ok])
             correlation = residual_correlation(evidence, predicted)
             gap_intervals = decile_gap_intervals(evidence, predicted, spread, dof,
                                                  args.threshold_dbm)
@@ -180,6 +218,11 @@ def main() -> None:
             print(f"{operator:>8}: " + "; ".join(
                 f"{b / 10:.1f}–{(b + 1) / 10:.1f} {100 * g:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
                 for b, g, lo, hi in gaps))
+    if "pathloss" in deciles:
+        print("\npathloss: by distance to the nearest training reading of the operator "
+              "(cells, mean P(covered), observed share, gap in pp):")
+        for band, n, p_mean, share in by_distance:
+            print(f"{band:>12}: {n:>6} {p_mean:.3f} {share:.3f} {100 * (share - p_mean):+.1f}")
     for method, bins in deciles.items():
         print(f"\n{method}: reliability (mean predicted → observed, n) " + "; ".join(
             f"{m:.2f}→{f:.2f} ({n})" for m, f, n in bins))

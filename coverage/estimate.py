@@ -40,31 +40,27 @@ from .uncertainty import ShareDistribution, realised_shares, simulate_coverage
 from .unseen import add_unseen_sites
 
 # Standard deviation (dB) of the path-loss trend's error in the interval simulations
-# (:func:`~phusong.coverage.uncertainty.simulate_coverage`), calibrated on the simulator:
-# smaller when the sites come from a list than when they are located from the readings.
-LISTED_MODEL_STD_DB = 1.5
-LOCATED_MODEL_STD_DB = 6.0
+# (:func:`~phusong.coverage.uncertainty.simulate_coverage`), calibrated on the simulator
+# (from the readings alone 1.5 and 3 dB held the same share of communes within 1 point).
+MODEL_STD_DB = 1.5
 # Standard deviation (percentage points) added to the share of a unit without enough
 # data where no reading supports the model, falling with the square of the supported
-# share; calibrated on five simulated campaigns (benchmarks/calibration.py).
-LISTED_EXTRAPOLATION_STD_PP = 4.0
+# share; calibrated on five simulated campaigns in each of seven variants
+# (benchmarks/calibration.py: 4.0 held 96-99 % of these units, 2.0 holds 92-96 %).
+LISTED_EXTRAPOLATION_STD_PP = 2.0
 LOCATED_EXTRAPOLATION_STD_PP = 0.0
 # Standard deviation (dB) of an offset of each operator's whole trend in the interval
 # simulations: the error that no average over a province removes.
 LISTED_GLOBAL_STD_DB = 0.5
 LOCATED_GLOBAL_STD_DB = 2.0
-# Standard deviation (dB) of an offset shared by every operator when the sites are located
-# from the readings: each operator's located trend can run low away from the roads alike
-# (benchmarks/calibration.py: the province figure up to 6 points low in most variants).
-LOCATED_COMMON_STD_DB = 3.0
 # Measured by benchmarks/calibration.py (five simulated campaigns in each of seven variants,
-# readings alone): the province figure came out between 6 points below the truth and 3
-# above, 10 below with per-device offsets of 3 dB.
+# readings alone): the province figure came out between 4 points below the truth and 6
+# above, 8 below with per-device offsets of 3 dB.
 WITHOUT_SITE_LIST_WARNING = (
-    "no site list: sites that no reading names are modelled only as a density, so shares "
-    "away from the measured roads tend to be too low (on simulated campaigns the province "
-    "figure came out up to 6 points below the truth, up to 10 with uneven devices); give "
-    "the operators' site list with --sites")
+    "no site list: sites that no reading names are modelled only as a density, and the "
+    "communes' shares rest on the cells near the measured roads (on simulated campaigns the "
+    "province figure came out between 4 points below the truth and 6 above, 8 below with "
+    "uneven devices); give the operators' site list with --sites")
 
 
 @dataclass
@@ -241,10 +237,9 @@ def estimate_coverage(
     report("aggregate", 0.7)
     covered = simulate_coverage(
         member, cells, per_operator, threshold, n_realisations=n_realisations,
-        model_std_db=LISTED_MODEL_STD_DB if everywhere else LOCATED_MODEL_STD_DB,
-        global_std_db=LISTED_GLOBAL_STD_DB if everywhere else LOCATED_GLOBAL_STD_DB,
-        common_std_db=0.0 if everywhere else LOCATED_COMMON_STD_DB)
-    supported = supported_fraction(member, reliable, sampled, everywhere)
+        model_std_db=MODEL_STD_DB,
+        global_std_db=LISTED_GLOBAL_STD_DB if everywhere else LOCATED_GLOBAL_STD_DB)
+    supported = supported_fraction(sampled)
     distribution = ShareDistribution.around(
         basis, realised_shares(member, cells, covered, people if by_population else None,
                                reliable),
@@ -332,13 +327,11 @@ def fill_unsupported(distribution: ShareDistribution, supported: np.ndarray,
             *(w * np.nan_to_num(share) + (1 - w) * point for share in shares))
 
 
-def supported_fraction(member: Membership, reliable: np.ndarray, sampled_pct: np.ndarray,
-                       site_list_used: bool) -> np.ndarray:
-    """Per unit, the share of its area that readings support: sampled (within
-    ``SAMPLED_RADIUS_M``) with a site list; near enough to stand for the unit without."""
-    if site_list_used:
-        return sampled_pct / 100
-    return member.weighted_mean(reliable.astype(float))
+def supported_fraction(sampled_pct: np.ndarray) -> np.ndarray:
+    """Per unit, the share of its area the readings support: sampled (within
+    ``SAMPLED_RADIUS_M`` of a reading), with a site list or without; the small-area
+    regression (:func:`fill_unsupported`) stands for the rest."""
+    return np.asarray(sampled_pct, float) / 100
 
 
 def add_status_columns(communes: pd.DataFrame, distribution: ShareDistribution,

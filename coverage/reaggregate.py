@@ -85,7 +85,7 @@ def reaggregate(estimates_dir: str | Path, units: gpd.GeoDataFrame, targets: Tar
     sufficient = ((counts >= min_readings) & (sampled >= min_sampled_area_pct)
                   & (with_data >= MIN_COVERED_AREA_SHARE))
     listed = bool(summary.get("site_list_used"))
-    supported = supported_fraction(member, reliable, sampled, listed)
+    supported = supported_fraction(sampled)
     distribution = ShareDistribution.around(
         100 * member.mean_within(p_covered, reliable),
         realised_shares(member, cells, covered, within=reliable),

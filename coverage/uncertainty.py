@@ -6,11 +6,9 @@ operator's residual variogram (approximate conditional simulation: the local
 variance is the kriging variance, the spatial structure the variogram's).
 A second, smoother field stands for the error of the path-loss trend itself
 (site positions, missing sites, footprints): standard deviation ``model_std_db``
-and correlation ``model_correlation_m``. :func:`~phusong.coverage.estimate_coverage`
-uses a smaller value with a site list than with sites located from the readings;
-both were calibrated on the simulator (the tests check the interval coverage
-there); real campaigns should re-check them by spatial-block cross-validation
-(``phusong evaluate``).
+and correlation ``model_correlation_m``, calibrated on the simulator (the tests
+check the interval coverage there); real campaigns should re-check it by
+spatial-block cross-validation (``phusong evaluate``).
 A place is covered in a realisation when any operator's value reaches the
 threshold. Where an operator's errors are heavy-tailed (a Student-t predictive
 distribution), its draws are centred on the mean under which a normal of the same
@@ -75,7 +73,6 @@ def simulate_coverage(
     model_std_db: float = 4.5,
     model_correlation_m: float = 3000.0,
     global_std_db: float = 1.0,
-    common_std_db: float = 0.0,
     seed: int = 0,
 ) -> np.ndarray:
     """Whether each of ``cells`` is covered by some operator in each simulated error
@@ -86,8 +83,7 @@ def simulate_coverage(
     keeps a province figure's interval honest. The operators' local errors share a
     component, as their residuals do on real drives (:mod:`~phusong.coverage.union`),
     and an offset of the devices' mean level (``fleet_std_db`` of each operator, one draw
-    for all: the same probes measured them). ``common_std_db`` is the standard deviation
-    of an offset shared by every operator (a located trend running low alike). An operator
+    for all: the same probes measured them). An operator
     with sites no reading names (``unseen``, :mod:`~phusong.coverage.unseen`) also covers
     the cells one of them covers in the realisation.
     """
@@ -109,10 +105,10 @@ def simulate_coverage(
         realisations, rng = part
         for r in realisations:
             clutter = shared * shared_field.draw(rng).ravel()[cells]
-            fleet, common = rng.standard_normal(2)
+            fleet = rng.standard_normal()
             for op, mean, std, field, unseen_sites in zip(operators, means, stds, local, unseen):
                 value = mean + std * (clutter + own * field.draw(rng).ravel()[cells])
-                value += op.fleet_std_db * fleet + common_std_db * common
+                value += op.fleet_std_db * fleet
                 if model_std_db > 0:
                     value += coarse.field(model_std_db, rng)
                 value += global_std_db * rng.standard_normal()

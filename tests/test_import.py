@@ -18,7 +18,7 @@ from shapely.geometry import Point
 from phusong.errors import InputFormatError
 from phusong.probes import QUARANTINE_TABLE, SIGNAL_LAYER, SPEED_LAYER, ReadingStore, merge_stores
 from phusong.probes import gnettrack, networksurvey, speedtests, table
-from phusong.probes.importing import ImportOptions, Row, import_file, time_zone
+from phusong.probes.importing import ImportOptions, import_file, time_zone
 from phusong.probes.schema import ADDED_IN_VERSION_2, DECLARATIONS_LAYER, NEIGHBOUR_TABLE
 
 from helpers import run_cli
