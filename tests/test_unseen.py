@@ -3,7 +3,6 @@ the sites a route names, and adds coverage where they are, not where the routes 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from scipy.spatial import cKDTree
 
 from phusong.coverage.unseen import coverage_kernel, naming_probability, site_intensity
