@@ -35,8 +35,8 @@ import pandas as pd
 
 from phusong.coverage import estimate_coverage, load_boundaries
 from phusong.coverage.gigabit import read_declarations
-from phusong.sim import (DECLARATIONS_CSV, SITES_DECLARED_CSV, TRUTH_TABLE, VARIANTS, simulate,
-                         variant_config)
+from phusong.sim import (DECLARATIONS_CSV, SITES_DECLARED_CSV, TRUTH_TABLE, VARIANTS,
+                         simulated_campaign)
 from phusong.coverage.sites import read_sites
 
 TARGET = 60.0
@@ -69,9 +69,7 @@ def calibrate(seed: int, readings: int, mode: str, units, workdir: Path,
     """One campaign, one mode (``list`` or ``readings``), compared with its truth; the
     car loss of a variant is declared to the estimate (``--vehicle-loss-db``) unless
     ``declared_loss`` is false."""
-    sim_dir = workdir / f"seed{seed}-{variant}-{readings}"
-    if not (sim_dir / "campaign.gpkg").exists():
-        simulate(sim_dir, units, variant_config(variant, seed=seed, n_readings=readings))
+    sim_dir = simulated_campaign(workdir, variant, seed, readings, units)
     sites = read_sites(sim_dir / SITES_DECLARED_CSV) if mode == "list" else None
     result = estimate_coverage(sim_dir / "campaign.gpkg", units, sites=sites,
                                vehicle_loss_db=VARIANTS[variant].get("car_loss_db", 0.0)

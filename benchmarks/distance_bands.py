@@ -16,7 +16,6 @@ The simulator shares many of the estimator's assumptions: these figures are in-m
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +29,9 @@ from phusong.coverage.evidence import evidence_for, load_signal_xy
 from phusong.coverage.grid import grid_for, membership
 from phusong.coverage.operators import predict_operators
 from phusong.coverage.unseen import add_unseen_sites
-from phusong.sim import TRUTH_DIR, TRUTH_RASTER, simulate, variant_config
+from phusong.sim import TRUTH_DIR, TRUTH_RASTER
+
+from campaigns import campaign_arguments, each_campaign
 
 BANDS_M = (0, 50, 150, 300, 450, 600, 900)
 
@@ -57,26 +58,15 @@ def campaign_bands(sim_dir: Path, member, cells: np.ndarray, units) -> list[dict
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="1,2,3,4,5")
-    parser.add_argument("--readings", type=int, default=20_000)
-    parser.add_argument("--variants", default="default,roads,device-offsets")
-    parser.add_argument("--workdir", type=Path,
-                        help="Keep the simulated campaigns here and reuse them on later runs.")
+    campaign_arguments(parser, "default,roads,device-offsets")
     args = parser.parse_args()
     units = load_boundaries()
     member = membership(grid_for(units, DEFAULT_RESOLUTION_M), units)
     cells = member.cells()
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(args.workdir or tmp)
-        for variant in args.variants.split(","):
-            for seed in (int(s) for s in args.seeds.split(",")):
-                sim_dir = work / f"seed{seed}-{variant}-{args.readings}"
-                if not (sim_dir / "campaign.gpkg").exists():
-                    simulate(sim_dir, units, variant_config(variant, seed=seed,
-                                                            n_readings=args.readings))
-                rows += [{"variant": variant, **row}
-                         for row in campaign_bands(sim_dir, member, cells, units)]
+    for variant, sim_dir in each_campaign(args, units):
+        rows += [{"variant": variant, **row}
+                 for row in campaign_bands(sim_dir, member, cells, units)]
     frame = pd.DataFrame(rows)
     pooled = frame.groupby(["variant", "band"], sort=False).agg(
         campaigns=("campaign", "nunique"), cells=("cells", "sum"),

@@ -18,7 +18,6 @@ trend): these ratios are in-model.
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,8 @@ from phusong.coverage.evidence import evidence_for, load_signal_xy
 from phusong.coverage.grid import grid_for, membership
 from phusong.coverage.operators import predict_operators
 from phusong.coverage.unseen import unseen_sites
-from phusong.sim import simulate, variant_config
+
+from campaigns import campaign_arguments, each_campaign
 
 THRESHOLD_DBM = -110.0
 
@@ -61,26 +61,15 @@ def campaign_rows(sim_dir: Path, member, cells: np.ndarray, units) -> list[dict]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="1,2,3,4,5")
-    parser.add_argument("--readings", type=int, default=20_000)
-    parser.add_argument("--variants", default="default,roads,sectorised,device-offsets")
-    parser.add_argument("--workdir", type=Path,
-                        help="Keep the simulated campaigns here and reuse them on later runs.")
+    campaign_arguments(parser, "default,roads,sectorised,device-offsets")
     args = parser.parse_args()
     units = load_boundaries()
     grid = grid_for(units, 100.0)
     member = membership(grid, units)
     cells = member.cells()
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(args.workdir or tmp)
-        for variant in args.variants.split(","):
-            for seed in (int(s) for s in args.seeds.split(",")):
-                sim_dir = work / f"seed{seed}-{variant}-{args.readings}"
-                if not (sim_dir / "campaign.gpkg").exists():
-                    simulate(sim_dir, units, variant_config(variant, seed=seed,
-                                                            n_readings=args.readings))
-                rows += campaign_rows(sim_dir, member, cells, units)
+    for _, sim_dir in each_campaign(args, units):
+        rows += campaign_rows(sim_dir, member, cells, units)
     frame = pd.DataFrame(rows)
     with pd.option_context("display.width", 200, "display.float_format", "{:.3f}".format):
         print(frame.to_string(index=False))

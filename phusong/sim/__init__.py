@@ -6,7 +6,7 @@ accuracy on it is not the engine agreeing with itself.
 """
 from .campaign import (DECLARATIONS_CSV, SITES_DECLARED_CSV, STORE_NAME, TRUTH_DIR,
                        TRUTH_RASTER, TRUTH_TABLE, Simulation, SimulationConfig, simulate)
-from .variants import VARIANTS, variant_config
+from .variants import VARIANTS, simulated_campaign, variant_config
 
 __all__ = ["DECLARATIONS_CSV", "SITES_DECLARED_CSV", "STORE_NAME", "TRUTH_DIR", "TRUTH_RASTER",
-           "TRUTH_TABLE", "VARIANTS", "Simulation", "SimulationConfig", "simulate", "variant_config"]
+           "TRUTH_TABLE", "VARIANTS", "Simulation", "SimulationConfig", "simulate", "simulated_campaign", "variant_config"]

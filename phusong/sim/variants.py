@@ -6,6 +6,8 @@ makes of a network it does not model.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from phusong.errors import ConfigError
 
 from .campaign import SimulationConfig
@@ -31,3 +33,15 @@ def variant_config(variant: str, **settings) -> SimulationConfig:
         raise ConfigError(f"unknown simulation variant {variant!r}; choose from "
                           f"{', '.join(VARIANTS)}")
     return SimulationConfig(**VARIANTS[variant], **settings)
+
+
+def simulated_campaign(workdir: Path, variant: str, seed: int, n_readings: int,
+                       units) -> Path:
+    """The folder of one simulated campaign in ``workdir``, simulated on first use and
+    reused after (named ``seed{seed}-{variant}-{n_readings}``)."""
+    from .campaign import simulate
+
+    folder = Path(workdir) / f"seed{seed}-{variant}-{n_readings}"
+    if not (folder / "campaign.gpkg").exists():
+        simulate(folder, units, variant_config(variant, seed=seed, n_readings=n_readings))
+    return folder
