@@ -46,7 +46,7 @@ MODEL_STD_DB = 1.5
 # Standard deviation (percentage points) added to the share of a unit without enough
 # data where no reading supports the model, falling with the square of the supported
 # share; calibrated on five simulated campaigns in each of seven variants
-# (benchmarks/calibration.py: 4.0 held 96-99 % of these units, 2.0 holds 92-96 %).
+# (benchmarks/calibration.py: 4.0 held 96-99 % of these units, 2.0 holds 92-97 %).
 LISTED_EXTRAPOLATION_STD_PP = 2.0
 LOCATED_EXTRAPOLATION_STD_PP = 0.0
 # Standard deviation (dB) of an offset of each operator's whole trend in the interval
