@@ -9,4 +9,5 @@ from .campaign import (DECLARATIONS_CSV, SITES_DECLARED_CSV, STORE_NAME, TRUTH_D
 from .variants import VARIANTS, simulated_campaign, variant_config
 
 __all__ = ["DECLARATIONS_CSV", "SITES_DECLARED_CSV", "STORE_NAME", "TRUTH_DIR", "TRUTH_RASTER",
-           "TRUTH_TABLE", "VARIANTS", "Simulation", "SimulationConfig", "simulate", "simulated_campaign", "variant_config"]
+           "TRUTH_TABLE", "VARIANTS", "Simulation", "SimulationConfig", "simulate",
+           "simulated_campaign", "variant_config"]

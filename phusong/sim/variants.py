@@ -10,7 +10,7 @@ from pathlib import Path
 
 from phusong.errors import ConfigError
 
-from .campaign import SimulationConfig
+from .campaign import SimulationConfig, simulate
 
 VARIANTS: dict[str, dict] = {
     "default": {},
@@ -39,8 +39,6 @@ def simulated_campaign(workdir: Path, variant: str, seed: int, n_readings: int,
                        units) -> Path:
     """The folder of one simulated campaign in ``workdir``, simulated on first use and
     reused after (named ``seed{seed}-{variant}-{n_readings}``)."""
-    from .campaign import simulate
-
     folder = Path(workdir) / f"seed{seed}-{variant}-{n_readings}"
     if not (folder / "campaign.gpkg").exists():
         simulate(folder, units, variant_config(variant, seed=seed, n_readings=n_readings))
