@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 from scipy.stats import kurtosis
 
 from phusong.coverage.operators import probability_above
@@ -134,8 +135,6 @@ DISTANCE_BANDS_M = (0, 50, 150, 300, 450, 600, np.inf)
 
 def distance_to_training(evidence: pd.DataFrame, folds: np.ndarray) -> np.ndarray:
     """Each held-out cell's distance to the nearest cell its operator's model trained on."""
-    from scipy.spatial import cKDTree
-
     xy = evidence[["x", "y"]].to_numpy()
     operators = evidence["operator"].to_numpy()
     distance = np.full(len(evidence), np.inf)
