@@ -189,19 +189,16 @@ def main() -> None:
                          **scores(part, predicted[index], spread[index], dof[index],
                                   args.threshold_dbm),
                          "seconds": seconds if operator == "all" else np.nan})
+        ok = ~np.isnan(predicted)
+        p = probability_above(predicted[ok], spread[ok], args.threshold_dbm, dof[ok])
+        observed = evidence["value"].to_numpy()[ok] >= args.threshold_dbm
+        deciles[method] = reliability(p, observed)
         if method == "pathloss":
-            ok = ~np.isnan(predicted)
-            by_distance = reliability_by_distance(
-                probability_above(predicted[ok], spread[ok], args.threshold_dbm, dof[ok]),
-                evidence["value"].to_numpy()[ok] >= args.threshold_dbm,
-                distance_to_training(evidence, folds)[ok])
+            by_distance = reliability_by_distance(p, observed,
+                                                  distance_to_training(evidence, folds)[ok])
             correlation = residual_correlation(evidence, predicted)
             gap_intervals = decile_gap_intervals(evidence, predicted, spread, dof,
                                                  args.threshold_dbm)
-        ok = ~np.isnan(predicted)
-        deciles[method] = reliability(
-            probability_above(predicted[ok], spread[ok], args.threshold_dbm, dof[ok]),
-            evidence["value"].to_numpy()[ok] >= args.threshold_dbm)
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 200, "display.float_format", "{:.3f}".format):
         print(table.to_string(index=False))
@@ -210,14 +207,12 @@ def main() -> None:
         print("\noperators' held-out residuals (pathloss) on shared 10 m cells, correlation:\n"
               + correlation.round(2).to_string()
               + f"\nmean over pairs: {pairs.mean():.2f}")
-    if "pathloss" in deciles:
         print("\npathloss: observed frequency minus mean prediction per decile (pp), with its "
               "90 % interval over 1 km blocks resampled:")
         for operator, gaps in gap_intervals.items():
             print(f"{operator:>8}: " + "; ".join(
                 f"{b / 10:.1f}–{(b + 1) / 10:.1f} {100 * g:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
                 for b, g, lo, hi in gaps))
-    if "pathloss" in deciles:
         print("\npathloss: by distance to the nearest training reading of the operator "
               "(cells, mean P(covered), observed share, gap in pp):")
         for band, n, p_mean, share in by_distance:
