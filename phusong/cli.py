@@ -86,12 +86,11 @@ def _load_units(boundaries, id_field, name_field, population_field, report, enco
     return units
 
 
-def _run_simulate(out: Path, seed: int, readings: int, report,
-                  variant: str = "default") -> Path:
+def _run_simulate(out: Path, config, report) -> Path:
+    """Simulate the campaign of ``config`` (a :class:`~phusong.sim.SimulationConfig`)."""
     from phusong.coverage import load_boundaries
-    from phusong.sim import simulate, variant_config
+    from phusong.sim import simulate
 
-    config = variant_config(variant, seed=seed, n_readings=readings)
     units = load_boundaries()
     result = simulate(out, units, config, progress=_stage(report, "step.simulate"))
     return result.store_path
@@ -203,10 +202,10 @@ def simulate(
     """Simulate a synthetic measurement campaign with known ground truth."""
     from phusong.sim import variant_config
 
-    variant_config(variant)  # an unknown variant fails before any folder is made
+    config = variant_config(variant, seed=seed, n_readings=readings)  # fails before any folder
     check_output_folder(out, "simulation", force)
     with _progress() as report, staged_folder(out, "simulation", force=force) as (staging, _):
-        _run_simulate(staging, seed, readings, report, variant)
+        _run_simulate(staging, config, report)
     console.print(t("done.simulate", store=out / "campaign.gpkg"))
     console.print(t("done.truth", path=out / "truth"))
 
@@ -649,12 +648,13 @@ def demo(
 ) -> None:
     """Simulate a campaign on the shipped province, estimate, map and report."""
     from phusong.coverage.outputs import write_estimate_files
-    from phusong.sim import DECLARATIONS_CSV, SITES_DECLARED_CSV
+    from phusong.sim import DECLARATIONS_CSV, SITES_DECLARED_CSV, SimulationConfig
     from phusong.maps import read_store_layers, write_map
 
     check_output_folder(out, "demo", force)
     with _progress() as report, staged_folder(out, "demo", force=force) as (staging, run_id):
-        store = _run_simulate(staging / "simulation", seed, readings, report)
+        store = _run_simulate(staging / "simulation",
+                              SimulationConfig(seed=seed, n_readings=readings), report)
         units = _load_units(boundaries, id_field, name_field, population_field, report, encoding)
         options = {"declarations": store.parent / DECLARATIONS_CSV if boundaries is None else None,
                    "sites": store.parent / SITES_DECLARED_CSV if site_list else None}
