@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import rasterio
-from scipy.spatial import cKDTree
 
 from phusong.config import DEFAULT_NR_THRESHOLD_DBM, DEFAULT_RESOLUTION_M
 from phusong.coverage import default_interpolator, load_boundaries
@@ -45,8 +44,7 @@ def campaign_bands(sim_dir: Path, member, cells: np.ndarray, units) -> list[dict
     p_any = add_unseen_sites(per_operator, member, cells, evidence, threshold, p_any)
     with rasterio.open(sim_dir / TRUTH_DIR / TRUTH_RASTER) as src:
         truth = src.read(1).ravel().astype(float)[cells]
-    distance, _ = cKDTree(evidence[["x", "y"]].to_numpy()).query(
-        member.grid.centres(cells), workers=-1)
+    distance = member.distance_to(evidence[["x", "y"]].to_numpy(), np.inf, cells)[cells]
     rows = []
     for low, high in zip(BANDS_M[:-1], BANDS_M[1:]):
         band = (distance >= low) & (distance < high) & np.isfinite(truth)

@@ -12,7 +12,6 @@ from typing import Callable
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from phusong.config import (
     DEFAULT_MIN_READINGS,
@@ -79,16 +78,6 @@ class Estimate:
     cells: np.ndarray
     reliable: np.ndarray
     declarations_quarantine: pd.DataFrame | None = None
-
-
-def _distance_to_readings(member: Membership, points: np.ndarray, limit: float) -> np.ndarray:
-    """Per grid cell, the distance to the nearest reading (inf beyond ``limit`` or outside)."""
-    cells = member.cells()
-    distance = np.full(member.grid.size, np.inf)
-    if len(points):
-        distance[cells], _ = cKDTree(points).query(member.grid.centres(cells),
-                                                   distance_upper_bound=limit, workers=-1)
-    return distance
 
 
 def _unit_counts(member: Membership, xy: np.ndarray) -> np.ndarray:
@@ -216,7 +205,7 @@ def estimate_coverage(
     warnings += [op.note for op in per_operator if op.note]
     if nr_sites is not None:
         warnings += site_list_warnings(nr_sites, per_operator)
-    distance = _distance_to_readings(member, points, max(SAMPLED_RADIUS_M, RELIABLE_RADIUS_M))
+    distance = member.distance_to(points, max(SAMPLED_RADIUS_M, RELIABLE_RADIUS_M))
     everywhere = ("sites" in interpolator.get_params()
                   and sites_cover_operators(nr_sites, evidence))
     reliable = np.isin(np.arange(grid.size), cells) if everywhere else distance <= RELIABLE_RADIUS_M

@@ -10,6 +10,7 @@ import shapely
 from affine import Affine
 from pyproj import Transformer
 from rasterio import features
+from scipy.spatial import cKDTree
 
 from phusong.config import DEFAULT_RESOLUTION_M
 
@@ -134,6 +135,17 @@ class Membership:
         with no such cell falls back to all its cells."""
         inside = self.weighted_mean(np.where(within, values, np.nan), weights)
         return np.where(np.isnan(inside), self.weighted_mean(values, weights), inside)
+
+    def distance_to(self, points: np.ndarray, limit: float,
+                    cells: np.ndarray | None = None) -> np.ndarray:
+        """Per grid cell, the distance to the nearest of ``points``: over ``cells`` (those
+        inside some unit when omitted), ``inf`` beyond ``limit`` and elsewhere."""
+        cells = self.cells() if cells is None else cells
+        distance = np.full(self.grid.size, np.inf)
+        if len(points):
+            distance[cells], _ = cKDTree(points).query(self.grid.centres(cells),
+                                                       distance_upper_bound=limit, workers=-1)
+        return distance
 
     def unit_sum(self, values: np.ndarray) -> np.ndarray:
         """Per-unit sum of a per-cell quantity, split by the area fractions."""

@@ -34,7 +34,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 from scipy.signal import fftconvolve
-from scipy.spatial import cKDTree
 from scipy.special import ndtr
 
 from .grid import Membership
@@ -153,10 +152,7 @@ def unseen_sites(member: Membership, cells: np.ndarray, readings_xy: np.ndarray,
     """
     grid = member.grid
     cell_km2 = grid.cell_area / 1e6
-    distance = np.full(grid.size, np.inf)
-    if len(readings_xy):
-        distance[cells], _ = cKDTree(readings_xy).query(
-            grid.centres(cells), distance_upper_bound=SEARCH_M, workers=-1)
+    distance = member.distance_to(readings_xy, SEARCH_M, cells)
     inside = np.zeros(grid.size, bool)
     inside[cells] = True
     lam = site_intensity(len(located_xy), distance[inside], cell_km2)
