@@ -12,7 +12,9 @@ overall: RMSE, MAE and bias (dB), the Brier score and the error of the expected 
 share (mean P(covered) minus the observed share) at the threshold, the reliability of
 P(covered) (observed frequency per decile of predicted probability), the excess kurtosis
 of the held-out errors over their predicted spread, the predictive distribution's tail
-(Student-t degrees of freedom; inf for a normal) and the time; then the correlation of
+(Student-t degrees of freedom; inf for a normal) and the time; the default's rows twice,
+with its P(covered) recalibrated at the threshold (``pathloss``, what ``estimate``
+reports) and without (``pathloss-untuned``); then the correlation of
 the operators' held-out residuals on the 10 m cells they share, and for the default each
 decile's gap with its interval over resampled 1 km blocks and, by distance to the nearest
 reading it was trained on, the mean P(covered) against the observed share.
@@ -96,12 +98,12 @@ def reliability_intervals(p: np.ndarray, observed: np.ndarray, blocks: np.ndarra
 
 
 def scores(part: pd.DataFrame, predicted: np.ndarray, spread: np.ndarray, dof: np.ndarray,
-           threshold: float) -> dict:
+           p_covered: np.ndarray, threshold: float) -> dict:
     ok = ~np.isnan(predicted)
     measured = part["nr_measured"].to_numpy(bool) & ok
     error = predicted[measured] - part["value"].to_numpy()[measured]
     observed = part["value"].to_numpy()[ok] >= threshold
-    p = probability_above(predicted[ok], spread[ok], threshold, dof[ok])
+    p = p_covered[ok]
     worst = max((abs(f - m) for m, f, n in reliability(p, observed) if n >= 50), default=np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = error / spread[measured]
@@ -115,18 +117,30 @@ def scores(part: pd.DataFrame, predicted: np.ndarray, spread: np.ndarray, dof: n
             "tail_dof": float(np.median(dof[ok]))}
 
 
-def decile_gap_intervals(evidence: pd.DataFrame, predicted: np.ndarray, spread: np.ndarray,
-                         dof: np.ndarray, threshold: float) -> dict[str, list]:
+def score_rows(evidence: pd.DataFrame, held, p_covered: np.ndarray, label: str,
+               threshold: float) -> list[dict]:
+    """:func:`scores` of cross-validated predictions ``held`` with ``p_covered``, overall
+    and per operator."""
+    rows = []
+    for operator, part in [("all", evidence)] + list(evidence.groupby("operator")):
+        index = part.index.to_numpy()
+        rows.append({"method": label, "operator": operator,
+                     **scores(part, held.predicted[index], held.spread[index], held.dof[index],
+                              p_covered[index], threshold),
+                     "seconds": held.seconds if operator == "all" else np.nan})
+    return rows
+
+
+def decile_gap_intervals(evidence: pd.DataFrame, p_covered: np.ndarray,
+                         threshold: float) -> dict[str, list]:
     """:func:`reliability_intervals` overall and per operator, over 1 km blocks."""
     blocks = block_codes(evidence[["x", "y"]].to_numpy(), 1000.0)
     result = {}
     for operator, part in [("all", evidence)] + list(evidence.groupby("operator")):
         index = part.index.to_numpy()
-        ok = ~np.isnan(predicted[index])
+        ok = ~np.isnan(p_covered[index])
         result[operator] = reliability_intervals(
-            probability_above(predicted[index][ok], spread[index][ok], threshold,
-                              dof[index][ok]),
-            part["value"].to_numpy()[ok] >= threshold, blocks[index][ok])
+            p_covered[index][ok], part["value"].to_numpy()[ok] >= threshold, blocks[index][ok])
     return result
 
 
@@ -182,23 +196,24 @@ def main() -> None:
     folds = spatial_folds(evidence[["x", "y"]].to_numpy(), 1000.0, 5, np.random.default_rng(0))
     rows, deciles = [], {}
     for method in args.methods.split(","):
-        predicted, spread, dof, seconds = cross_validated_predictions(evidence, method, folds)
-        for operator, part in [("all", evidence)] + list(evidence.groupby("operator")):
-            index = part.index.to_numpy()
-            rows.append({"method": method, "operator": operator,
-                         **scores(part, predicted[index], spread[index], dof[index],
-                                  args.threshold_dbm),
-                         "seconds": seconds if operator == "all" else np.nan})
-        ok = ~np.isnan(predicted)
-        p = probability_above(predicted[ok], spread[ok], args.threshold_dbm, dof[ok])
-        observed = evidence["value"].to_numpy()[ok] >= args.threshold_dbm
-        deciles[method] = reliability(p, observed)
+        held = cross_validated_predictions(evidence, method, folds, args.threshold_dbm)
+        versions = {method: held.p_covered}
         if method == "pathloss":
-            by_distance = reliability_by_distance(p, observed,
+            # the same predictions, P(covered) without the recalibration at the threshold
+            versions["pathloss-untuned"] = probability_above(held.predicted, held.spread,
+                                                             args.threshold_dbm, held.dof)
+        for label, p_covered in versions.items():
+            rows += score_rows(evidence, held, p_covered, label, args.threshold_dbm)
+            ok = ~np.isnan(held.predicted)
+            observed = evidence["value"].to_numpy()[ok] >= args.threshold_dbm
+            deciles[label] = reliability(p_covered[ok], observed)
+        if method == "pathloss":
+            ok = ~np.isnan(held.predicted)
+            by_distance = reliability_by_distance(held.p_covered[ok], observed,
                                                   distance_to_training(evidence, folds)[ok])
-            correlation = residual_correlation(evidence, predicted)
-            gap_intervals = decile_gap_intervals(evidence, predicted, spread, dof,
-                                                 args.threshold_dbm)
+            correlation = residual_correlation(evidence, held.predicted)
+            gap_intervals = {label: decile_gap_intervals(evidence, p, args.threshold_dbm)
+                             for label, p in versions.items()}
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 200, "display.float_format", "{:.3f}".format):
         print(table.to_string(index=False))
@@ -207,12 +222,13 @@ def main() -> None:
         print("\noperators' held-out residuals (pathloss) on shared 10 m cells, correlation:\n"
               + correlation.round(2).to_string()
               + f"\nmean over pairs: {pairs.mean():.2f}")
-        print("\npathloss: observed frequency minus mean prediction per decile (pp), with its "
-              "90 % interval over 1 km blocks resampled:")
-        for operator, gaps in gap_intervals.items():
-            print(f"{operator:>8}: " + "; ".join(
-                f"{b / 10:.1f}–{(b + 1) / 10:.1f} {100 * g:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
-                for b, g, lo, hi in gaps))
+        for label, per_operator in gap_intervals.items():
+            print(f"\n{label}: observed frequency minus mean prediction per decile (pp), with "
+                  "its 90 % interval over 1 km blocks resampled:")
+            for operator, gaps in per_operator.items():
+                print(f"{operator:>8}: " + "; ".join(
+                    f"{b / 10:.1f}–{(b + 1) / 10:.1f} {100 * g:+.1f} "
+                    f"[{100 * lo:+.1f}, {100 * hi:+.1f}]" for b, g, lo, hi in gaps))
         print("\npathloss: by distance to the nearest training reading of the operator "
               "(cells, mean P(covered), observed share, gap in pp):")
         for band, n, p_mean, share in by_distance:

@@ -18,7 +18,7 @@ from phusong.config import DEFAULT_NR_THRESHOLD_DBM
 from phusong.errors import EstimationError
 
 from .calibration import spatial_folds
-from .operators import (fit_kwargs, predictive_dof, probability_above, project_sites,
+from .operators import (covered_probability, fit_kwargs, predictive_dof, project_sites,
                         with_operator_sites, with_track_statistics)
 from .evidence import evidence_for, load_signal_xy
 from .interpolate import make_interpolator
@@ -57,21 +57,35 @@ def cross_validate(evidence: pd.DataFrame, method: str, folds: np.ndarray,
     ``sites`` (projected, from :func:`~phusong.coverage.operators.project_sites`) are
     given to the methods that take a site list.
     """
-    predicted, spread, dof, seconds = cross_validated_predictions(evidence, method, folds,
-                                                                  sites)
-    return _score(method, evidence, predicted, spread, dof, threshold, seconds)
+    held_out = cross_validated_predictions(evidence, method, folds, threshold, sites)
+    return _score(method, evidence, held_out)
+
+
+@dataclass
+class CrossValidated:
+    """Each reading's prediction from the folds that held it out: value, standard
+    deviation, predictive degrees of freedom
+    (:func:`~phusong.coverage.operators.predictive_dof`) and probability of reaching the
+    ``threshold`` (:func:`~phusong.coverage.operators.covered_probability`); and the
+    seconds taken."""
+
+    predicted: np.ndarray
+    spread: np.ndarray
+    dof: np.ndarray
+    p_covered: np.ndarray
+    seconds: float
+    threshold: float
 
 
 def cross_validated_predictions(evidence: pd.DataFrame, method: str, folds: np.ndarray,
-                                sites: pd.DataFrame | None = None
-                                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Each reading's prediction, standard deviation and predictive degrees of freedom
-    (:func:`~phusong.coverage.operators.predictive_dof`) from the folds that held it out,
-    and the seconds taken."""
+                                threshold: float = DEFAULT_NR_THRESHOLD_DBM,
+                                sites: pd.DataFrame | None = None) -> CrossValidated:
+    """Predict each fold's readings from the others, each operator on its own."""
     template = make_interpolator(method)
     predicted = np.full(len(evidence), np.nan)
     spread = np.full(len(evidence), np.nan)
     dof = np.full(len(evidence), np.inf)
+    p_covered = np.full(len(evidence), np.nan)
     operators = evidence["operator"].fillna("unknown")
     start = time.perf_counter()
     for fold in np.unique(folds):
@@ -86,18 +100,21 @@ def cross_validated_predictions(evidence: pd.DataFrame, method: str, folds: np.n
                 predicted[targets], spread[targets] = model.predict(
                     evidence.loc[targets, ["x", "y"]].to_numpy(), return_std=True)
                 dof[targets] = predictive_dof(model)
-    return predicted, spread, dof, time.perf_counter() - start
+                p_covered[targets] = covered_probability(model, predicted[targets],
+                                                         spread[targets], threshold)
+    return CrossValidated(predicted, spread, dof, p_covered, time.perf_counter() - start,
+                          threshold)
 
 
-def _score(method: str, evidence: pd.DataFrame, predicted: np.ndarray, spread: np.ndarray,
-           dof: np.ndarray, threshold: float, seconds: float) -> Score:
+def _score(method: str, evidence: pd.DataFrame, held_out: CrossValidated) -> Score:
+    predicted, threshold = held_out.predicted, held_out.threshold
     observed = evidence["value"].to_numpy()
     measured = evidence["nr_measured"].to_numpy(dtype=bool) & ~np.isnan(predicted)
     error = predicted[measured] - observed[measured]
     known = ~np.isnan(predicted)
     call_pred = predicted[known] >= threshold
     call_obs = observed[known] >= threshold
-    p_covered = probability_above(predicted[known], spread[known], threshold, dof[known])
+    p_covered = held_out.p_covered[known]
     return Score(
         method=method,
         rmse_db=float(np.sqrt(np.mean(error**2))),
@@ -106,7 +123,7 @@ def _score(method: str, evidence: pd.DataFrame, predicted: np.ndarray, spread: n
         call_accuracy=float(np.mean(call_pred == call_obs)),
         share_error_pp=float(100 * (p_covered.mean() - call_obs.mean())),
         brier=float(np.mean((p_covered - call_obs) ** 2)),
-        seconds=seconds,
+        seconds=held_out.seconds,
         n_test=int(measured.sum()),
     )
 

@@ -116,7 +116,9 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         on the standard deviation and how heavy the errors' tails are (a Student-t
         predictive distribution, :mod:`~phusong.coverage.calibration`), with the
         sites' positions as the full fit found them. A located trend that does not
-        predict away from the roads is then shrunk towards plain kriging.
+        predict away from the roads is then shrunk towards plain kriging. The held-out
+        predictions are kept, so that the probability of reaching a threshold can be
+        recalibrated there (``calibration_.probability_above``).
 
     Attributes
     ----------

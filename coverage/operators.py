@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr, ndtri, stdtr
+from scipy.special import ndtri
 from sklearn.base import clone
 
-from .calibration import t_sd_factor
+from .calibration import probability_above
 from .evidence import NO_NR_DBM, track_statistics
 from .grid import wgs84_to
 from .union import p_any_covers
@@ -101,18 +101,18 @@ def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, thres
     calibration = getattr(model, "calibration_", None)
     trend_fit = getattr(model, "trend_fit_", None)
     devices = getattr(model, "device_offsets_", None)
-    dof = predictive_dof(model)
-    p_covered = probability_above(mean, std, threshold, dof)
+    p_covered = covered_probability(model, mean, std, threshold)
     return OperatorPrediction(
         operator, mean, std, p_covered,
         variogram.range_m if variogram is not None else 250.0,
         int(getattr(model, "n_unlisted_", 0)), int(getattr(model, "n_off_air_", 0)),
-        calibration=None if calibration is None else calibration.summary(),
+        calibration=None if calibration is None else calibration.summary(threshold),
         miss_rate=None if trend_fit is None else trend_fit.miss_rate,
         devices=None if devices is None else devices.summary(),
         fleet_std_db=0.0 if devices is None else devices.fleet_std_db,
         sites_xy=_located_sites(model), trend=trend_fit,
-        normal_mean=normal_equivalent_mean(p_covered, mean, std, threshold, dof))
+        normal_mean=None if calibration is None else normal_equivalent_mean(
+            p_covered, mean, std, threshold))
 
 
 def _located_sites(model) -> np.ndarray | None:
@@ -153,16 +153,16 @@ def sites_cover_operators(nr_sites: pd.DataFrame | None, evidence: pd.DataFrame)
     return set(evidence["operator"].fillna("unknown")) <= set(nr_sites["operator"])
 
 
-def probability_above(mean: np.ndarray, std: np.ndarray, threshold: float,
-                      dof: float | np.ndarray = np.inf) -> np.ndarray:
-    """P(value ≥ threshold) when the error is a Student-t variable of ``dof`` degrees of
-    freedom and standard deviation ``std`` (normal when ``dof`` is infinite; a step
-    where std = 0)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = (np.asarray(mean, float) - threshold) / std
-    dof = np.asarray(dof, float)
-    cdf = ndtr(z) if np.isinf(dof).all() else stdtr(dof, z * t_sd_factor(dof))
-    return np.where(std > 0, cdf, (np.asarray(mean) >= threshold).astype(float))
+def covered_probability(model, mean: np.ndarray, std: np.ndarray,
+                        threshold: float) -> np.ndarray:
+    """P(value ≥ ``threshold``) from ``model``'s prediction ``mean`` and ``std``: by its
+    calibration (a Student-t recalibrated at the threshold,
+    :meth:`~phusong.coverage.calibration.TrendCalibration.probability_above`) when it has
+    one, else with normal errors."""
+    calibration = getattr(model, "calibration_", None)
+    if calibration is None:
+        return probability_above(mean, std, threshold)
+    return calibration.probability_above(mean, std, threshold)
 
 
 def predictive_dof(model) -> float:
@@ -172,13 +172,11 @@ def predictive_dof(model) -> float:
 
 
 def normal_equivalent_mean(p_covered: np.ndarray, mean: np.ndarray, std: np.ndarray,
-                           threshold: float, dof: float) -> np.ndarray | None:
+                           threshold: float) -> np.ndarray:
     """The mean under which a normal of standard deviation ``std`` reaches ``threshold``
-    with probability ``p_covered`` (:func:`probability_above` under the Student-t of
-    ``dof``; what the union and the interval draws, built on normal errors, take);
-    ``None`` when the errors are normal."""
-    if not np.isfinite(dof):
-        return None
+    with probability ``p_covered`` (:func:`covered_probability`, under a Student-t
+    recalibrated at the threshold; what the union and the interval draws, built on normal
+    errors, take)."""
     p = np.clip(p_covered, 1e-12, 1 - 1e-12)
     return np.where(std > 0, threshold + std * ndtri(p), mean)
 

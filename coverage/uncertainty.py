@@ -10,10 +10,11 @@ and correlation ``model_correlation_m``, calibrated on the simulator (the tests
 check the interval coverage there); real campaigns should re-check it by
 spatial-block cross-validation (``phusong evaluate``).
 A place is covered in a realisation when any operator's value reaches the
-threshold. Where an operator's errors are heavy-tailed (a Student-t predictive
-distribution), its draws are centred on the mean under which a normal of the same
-spread reaches the threshold with the t's probability, so each cell is covered as often
-as its P(covered) says. The per-commune covered shares over the realisations, laid around the
+threshold. Where an operator's probability of coverage is not that of normal errors
+around its prediction (a Student-t predictive distribution, recalibrated at the
+threshold), its draws are centred on the mean under which a normal of the same spread
+reaches the threshold with that probability, so each cell is covered as often as its
+P(covered) says. The per-commune covered shares over the realisations, laid around the
 point estimates (:class:`ShareDistribution`), give each commune's 90 % interval and
 the probability that it meets its target; summed with population weights they
 give the province's.
@@ -51,8 +52,8 @@ class OperatorPrediction:
     sites_xy: np.ndarray | None = None  # the sites its model located from the readings
     trend: object | None = None  # its fitted LogDistanceFit
     unseen: object | None = None  # its sites no reading names (coverage.unseen.UnseenSites)
-    # with heavy-tailed errors, the mean under which a normal of spread ``std`` reaches the
-    # threshold with probability ``p_covered`` (operators.normal_equivalent_mean)
+    # the mean under which a normal of spread ``std`` reaches the threshold with probability
+    # ``p_covered`` (operators.normal_equivalent_mean), for models calibrated otherwise
     normal_mean: np.ndarray | None = None
 
     @property

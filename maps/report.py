@@ -76,11 +76,20 @@ def _cross_validation(summary: dict, lang: str | None) -> str:
 
 
 def _trend_calibration(summary: dict) -> str:
-    """Each operator's trend weight and spread, as the model's own cross-validation set them."""
+    """Each operator's trend weight and spread, and their recalibration at the threshold,
+    as the model's own cross-validation set them."""
     calibration = summary.get("trend_calibration") or {}
     return "; ".join(f"{op}: {c['trend_weight']:.2f} × trend, {c['offset_db']:+.1f} dB, "
-                     f"σ × {c['spread_factor']:.2f} ⊕ {c['spread_floor_db']:.1f} dB "
-                     f"({c['held_out_readings']})" for op, c in calibration.items()) or "—"
+                     f"σ × {c['spread_factor']:.2f} ⊕ {c['spread_floor_db']:.1f} dB"
+                     f"{_at_threshold(c)} ({c['held_out_readings']})"
+                     for op, c in calibration.items()) or "—"
+
+
+def _at_threshold(calibration: dict) -> str:
+    if "threshold_shift_db" not in calibration:
+        return ""
+    return (f"; P: {calibration['threshold_shift_db']:+.1f} dB, "
+            f"σ × {calibration['threshold_spread_factor']:.2f}")
 
 
 def audit_rows(summary: dict, lang: str | None) -> list[tuple[str, object]]:
