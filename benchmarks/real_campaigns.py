@@ -216,7 +216,7 @@ def main() -> None:
                              for label, p in versions.items()}
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 200, "display.float_format", "{:.3f}".format):
-        print(table.to_string(index=False))
+        print(table.to_string(index=False, formatters={"brier": "{:.4f}".format}))
     if "pathloss" in deciles:
         pairs = correlation.where(np.triu(np.ones(correlation.shape, bool), 1)).stack()
         print("\noperators' held-out residuals (pathloss) on shared 10 m cells, correlation:\n"

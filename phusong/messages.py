@@ -12,12 +12,12 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
     ("vehicle loss {a} dB is outside 0–30 dB", "suy hao do xe {a} dB nằm ngoài khoảng 0–30 dB"),
     ("no site list: sites that no reading names are modelled only as a density, and the "
      "communes' shares rest on the cells near the measured roads (on simulated campaigns the "
-     "province figure came out between 4 points below the truth and 6 above, 8 below with "
+     "province figure came out between 5 points below the truth and 6 above, 9 below with "
      "uneven devices); give the operators' site list with --sites",
      "không có danh sách trạm: các trạm không xuất hiện trong số liệu đo chỉ được mô hình hoá "
      "theo mật độ, và tỷ lệ phủ sóng của các xã dựa trên các ô gần những tuyến đường đã đo "
-     "(trên các đợt đo mô phỏng, số liệu toàn tỉnh thấp hơn thực tế tới 4 điểm phần trăm hoặc "
-     "cao hơn tới 6 điểm, thấp hơn tới 8 điểm khi các thiết bị đo lệch nhau); hãy cung cấp "
+     "(trên các đợt đo mô phỏng, số liệu toàn tỉnh thấp hơn thực tế tới 5 điểm phần trăm hoặc "
+     "cao hơn tới 6 điểm, thấp hơn tới 9 điểm khi các thiết bị đo lệch nhau); hãy cung cấp "
      "danh sách trạm của các nhà mạng bằng --sites"),
     # boundaries
     ("boundary file not found: {a}", "không tìm thấy tệp ranh giới: {a}"),
