@@ -202,13 +202,12 @@ def main() -> None:
             # the same predictions, P(covered) without the recalibration at the threshold
             versions["pathloss-untuned"] = probability_above(held.predicted, held.spread,
                                                              args.threshold_dbm, held.dof)
+        ok = ~np.isnan(held.predicted)
+        observed = evidence["value"].to_numpy()[ok] >= args.threshold_dbm
         for label, p_covered in versions.items():
             rows += score_rows(evidence, held, p_covered, label, args.threshold_dbm)
-            ok = ~np.isnan(held.predicted)
-            observed = evidence["value"].to_numpy()[ok] >= args.threshold_dbm
             deciles[label] = reliability(p_covered[ok], observed)
         if method == "pathloss":
-            ok = ~np.isnan(held.predicted)
             by_distance = reliability_by_distance(held.p_covered[ok], observed,
                                                   distance_to_training(evidence, folds)[ok])
             correlation = residual_correlation(evidence, held.predicted)
