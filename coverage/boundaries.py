@@ -20,6 +20,8 @@ from phusong.config import (
 )
 from phusong.errors import BoundaryError
 
+from .grid import utm_crs_at
+
 
 
 def normalise_name(name: object) -> str:
@@ -196,14 +198,47 @@ def _polygonal(geometry: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
-def _check_in_vietnam(frame: gpd.GeoDataFrame, path: Path) -> None:
+Region = str | tuple[float, float, float, float] | None
+
+
+def region_bounds(region: Region) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) in degrees of a region: ``"country"`` (Vietnam),
+    ``"any"`` or ``None`` (no bounds), or the four numbers themselves."""
+    if region == "country":
+        return COUNTRY_BOUNDS
+    if region is None or region == "any":
+        return None
+    return tuple(float(v) for v in region)
+
+
+def _check_in_region(frame: gpd.GeoDataFrame, path: Path, region: Region) -> None:
+    bounds = region_bounds(region)
+    if bounds is None:
+        return
     lon0, lat0, lon1, lat1 = frame.to_crs("EPSG:4326").total_bounds
-    west, south, east, north = COUNTRY_BOUNDS
+    west, south, east, north = bounds
     if not (west <= lon0 and lon1 <= east and south <= lat0 and lat1 <= north):
+        where = "outside Vietnam" if region == "country" else \
+            f"outside the region {west:g},{south:g},{east:g},{north:g}"
         raise BoundaryError(
             f"{path.name} extends to lon {lon0:.3f}…{lon1:.3f}, lat {lat0:.3f}…{lat1:.3f}, "
-            "outside Vietnam: is its CRS declared correctly?"
+            f"{where}: is its CRS declared correctly? (boundaries abroad: --region any)"
         )
+
+
+def utm_crs(frame: gpd.GeoDataFrame) -> str:
+    """The WGS 84 / UTM zone CRS (EPSG:326zz north, 327zz south) holding the centre of
+    ``frame``'s extent: a metric CRS for boundaries anywhere."""
+    lon0, lat0, lon1, lat1 = frame.to_crs("EPSG:4326").total_bounds
+    return utm_crs_at((lon0 + lon1) / 2, (lat0 + lat1) / 2)
+
+
+def working_crs(frame: gpd.GeoDataFrame, region: Region, crs: str | None) -> str:
+    """``crs`` when given; else the province's grid (EPSG:9214) for Vietnam and the UTM
+    zone of the boundaries elsewhere."""
+    if crs:
+        return crs
+    return DEFAULT_CRS if region == "country" else utm_crs(frame)
 
 
 def load_boundaries(
@@ -211,8 +246,9 @@ def load_boundaries(
     id_field: str | None = None,
     name_field: str | None = None,
     population_field: str | None = None,
-    crs: str = DEFAULT_CRS,
+    crs: str | None = None,
     encoding: str | None = None,
+    region: Region = "country",
 ) -> gpd.GeoDataFrame:
     """Read administrative units and make them ready for estimation.
 
@@ -226,11 +262,15 @@ def load_boundaries(
     population_field
         Field with each unit's population; used when present (default ``population``).
     crs
-        Metric CRS to project to (default EPSG:9214, VN-2000 / TM-3 107-00).
+        Metric CRS to work in; by default EPSG:9214 (VN-2000 / TM-3 107-00) for
+        ``region="country"`` and the UTM zone of the boundaries otherwise.
     encoding
         Text encoding of the attributes, for files that do not declare it (a
         shapefile without ``.cpg``); names that look wrongly decoded are an error
         without it.
+    region
+        Where the units must lie: ``"country"`` (Vietnam, the default), ``"any"``, or
+        (west, south, east, north) in degrees.
 
     Returns
     -------
@@ -245,7 +285,7 @@ def load_boundaries(
     BoundaryError
         For a missing file or field, an empty file, no CRS, duplicate or empty codes,
         missing geometries, overlapping units, negative populations, wrongly decoded
-        names, or units outside Vietnam.
+        names, or units outside ``region``.
     """
     path = Path(path) if path is not None else default_boundaries()
     id_field = id_field or DEFAULT_ID_FIELD
@@ -282,8 +322,8 @@ def load_boundaries(
         },
         geometry=gpd.GeoSeries(geometry.to_numpy(), crs=frame.crs),
     )
-    _check_in_vietnam(units, path)
-    units = units.to_crs(crs)
+    _check_in_region(units, path, region)
+    units = units.to_crs(working_crs(units, region, crs))
     units["geometry"] = units.geometry.map(_polygonal)
     warnings += check_topology(units, path.name) + population_warnings
     units.attrs["warnings"] = warnings

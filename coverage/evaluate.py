@@ -128,17 +128,18 @@ def _score(method: str, evidence: pd.DataFrame, held_out: CrossValidated) -> Sco
     )
 
 
-def evaluate_store(store_path: str | Path, crs: str, methods: tuple[str, ...] = DEFAULT_METHODS,
+def evaluate_store(store_path: str | Path, crs: str | None, methods: tuple[str, ...] = DEFAULT_METHODS,
                    block_size: float = DEFAULT_BLOCK_SIZE_M, n_folds: int = 5,
                    threshold: float = DEFAULT_NR_THRESHOLD_DBM, seed: int = 0,
                    sites: pd.DataFrame | None = None, technology: str = "nr") -> list[Score]:
     """Spatial-block cross-validation of every method on the same folds.
 
     ``sites``: the operators' site list (:func:`~phusong.coverage.sites.read_sites`);
-    ``technology``: ``nr`` (5G) or ``lte`` (4G).
+    ``technology``: ``nr`` (5G) or ``lte`` (4G); ``crs`` ``None``: the readings' UTM zone.
     """
-    projected = project_sites(sites, crs)
-    evidence = evidence_for(load_signal_xy(store_path, crs), technology).reset_index(drop=True)
+    readings = load_signal_xy(store_path, crs)
+    projected = project_sites(sites, readings.attrs["crs"])
+    evidence = evidence_for(readings, technology).reset_index(drop=True)
     if evidence["nr_measured"].sum() < 10:
         raise EstimationError(f"too few {technology.upper()} readings to cross-validate")
     folds = spatial_folds(evidence[["x", "y"]].to_numpy(), block_size, n_folds,
@@ -167,11 +168,12 @@ AUTO_METHODS = ("pathloss", "kriging", "idw")
 def choose_method(store_path: str | Path, crs: str, methods: tuple[str, ...] = AUTO_METHODS,
                   block_size: float = DEFAULT_BLOCK_SIZE_M,
                   threshold: float = DEFAULT_NR_THRESHOLD_DBM,
-                  sites: pd.DataFrame | None = None) -> tuple[str, list[Score]]:
+                  sites: pd.DataFrame | None = None, technology: str = "nr"
+                  ) -> tuple[str, list[Score]]:
     """The best of ``methods`` by spatial-block cross-validation on this store, and the scores.
 
     The GP is left out by default: it is never the best on drive tests and costs the most.
     """
     scores = evaluate_store(store_path, crs, methods, block_size, threshold=threshold,
-                            sites=sites)
+                            sites=sites, technology=technology)
     return best_method(scores), scores

@@ -15,7 +15,7 @@ import pandas as pd
 
 from phusong.probes import SIGNAL_LAYER, ReadingStore
 
-from .grid import wgs84_to
+from .grid import utm_crs_at, wgs84_to
 
 NR_TECHNOLOGIES = ("NR-NSA", "NR-SA")
 LTE_TECHNOLOGIES = ("LTE", "NR-NSA")
@@ -168,7 +168,7 @@ def evidence_for(readings: pd.DataFrame, technology: str = "nr") -> pd.DataFrame
     return nr_evidence(readings) if technology == "nr" else lte_evidence(readings)
 
 
-def load_signal_xy(store_path: str | Path, crs: str,
+def load_signal_xy(store_path: str | Path, crs: str | None,
                    columns: tuple[str, ...] | None = EVIDENCE_COLUMNS,
                    where: str | None = None,
                    max_position_error_m: float | None = None) -> pd.DataFrame:
@@ -177,7 +177,7 @@ def load_signal_xy(store_path: str | Path, crs: str,
     Readings taken without a fix are placed on their probe's track by time where fixes
     lie on both sides within 30 s (``position_source`` = track, with the accuracy
     stated), then readings whose position error exceeds ``max_position_error_m`` are
-    left out. Only ``columns`` are read (what :func:`nr_evidence` needs by default; all
+    left out. ``crs`` ``None`` is the UTM zone of the readings. Only ``columns`` are read (what :func:`nr_evidence` needs by default; all
     with ``None``), and only the rows meeting the SQL condition ``where`` if given. The
     store is opened read-only.
     """
@@ -190,6 +190,10 @@ def load_signal_xy(store_path: str | Path, crs: str,
     if max_position_error_m is not None:
         frame = frame[~(frame["position_accuracy_m"] > max_position_error_m)]
     frame = frame.reset_index(drop=True)
+    if crs is None:
+        crs = utm_crs_at(float(frame["lon"].median()), float(frame["lat"].median())) \
+            if len(frame) else "EPSG:3857"
+    frame.attrs["crs"] = crs
     frame["x"], frame["y"] = wgs84_to(crs).transform(frame.pop("lon").to_numpy(),
                                                      frame.pop("lat").to_numpy())
     return frame

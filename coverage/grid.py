@@ -21,6 +21,13 @@ def wgs84_to(crs: str) -> Transformer:
     return Transformer.from_crs("EPSG:4326", crs, always_xy=True)
 
 
+def utm_crs_at(lon: float, lat: float) -> str:
+    """The WGS 84 / UTM zone CRS holding (``lon``, ``lat``): EPSG:326zz north of the
+    equator, 327zz south."""
+    zone = min(int((lon + 180) // 6) + 1, 60)
+    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+
+
 def lonlat_from(crs: str | None, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """WGS 84 longitudes and latitudes of coordinates given in ``crs`` (unchanged when
     ``crs`` is ``None``: they are longitudes and latitudes already)."""

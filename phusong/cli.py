@@ -76,12 +76,13 @@ PopFieldOpt = typer.Option(None, "--population-field", help="Field with each uni
 EncodingOpt = typer.Option(None, "--encoding", help="Text encoding of the boundary file's attributes when it does not declare one (e.g. cp1258 for an old Vietnamese shapefile without .cpg).")
 
 
-def _load_units(boundaries, id_field, name_field, population_field, report, encoding=None):
+def _load_units(boundaries, id_field, name_field, population_field, report, encoding=None,
+                region="country", work_crs=None):
     from phusong.coverage import load_boundaries
 
     report("step.load_boundaries", 0.0)
     units = load_boundaries(boundaries, id_field, name_field, population_field,
-                            encoding=encoding)
+                            encoding=encoding, region=region, crs=work_crs)
     report("step.load_boundaries", 1.0)
     return units
 
@@ -120,7 +121,8 @@ def _run_estimate(store: Path, units, options: dict, report):
         report("step.evaluate", 0.0)
         method, scores = choose_method(store, units.crs.to_string(),
                                        threshold=threshold or targets_used.threshold_dbm,
-                                       sites=site_list)
+                                       sites=site_list,
+                                       technology=options.get("technology", "nr"))
         report("step.evaluate", 1.0)
         console.print(t("evaluate.best", method=method))
     declarations = options.get("declarations")
@@ -182,6 +184,8 @@ def _parse_date(value: Optional[str], option: str) -> Optional[datetime]:
         raise typer.BadParameter(t("error.bad_date", value=value), param_hint=option) from None
 
 
+RegionOpt = typer.Option("country", "--region", help="Where the boundaries and readings lie: country (Vietnam, default), any, or W,S,E,N in degrees.")
+WorkCrsOpt = typer.Option(None, "--work-crs", help="Metric CRS to compute in (default: EPSG:9214 in Vietnam, the UTM zone of the data elsewhere).")
 ForceOpt = typer.Option(False, "--force", help="Replace an output folder that holds other files.")
 
 
@@ -232,6 +236,8 @@ def estimate(
     method: str = typer.Option("pathloss", "--method", help="Interpolator: pathloss (default), kriging, idw, gp, pykrige, or auto (best by spatial-block cross-validation)."),
     technology: str = typer.Option("nr", "--technology", help="nr (5G, the targets' figure) or lte (4G coverage)."),
     vehicle_loss: float = typer.Option(0.0, "--vehicle-loss-db", help="Penetration loss of the vehicle the readings were taken in (0 with a roof antenna; about 9 dB for a phone or modem inside a car), added back to every reading."),
+    region: str = RegionOpt,
+    work_crs: Optional[str] = WorkCrsOpt,
 ) -> None:
     """Estimate per-commune 5G coverage and gigabit availability from a readings store."""
     from phusong.coverage import write_estimate
@@ -244,7 +250,8 @@ def estimate(
                "vehicle_loss": vehicle_loss}
     check_output_folder(out, "estimate")
     with _progress() as report:
-        units = _load_units(boundaries, id_field, name_field, population_field, report, encoding)
+        units = _load_units(boundaries, id_field, name_field, population_field, report, encoding,
+                            _region(region), work_crs)
         result = _run_estimate(store, units, options, report)
         report("step.report", 0.0)
         paths = write_estimate(result, out)
@@ -270,7 +277,9 @@ def evaluate(
     methods: str = typer.Option("pathloss,kriging,idw,gp", "--methods", help="Comma-separated: pathloss, kriging, idw, gp, pykrige."),
     folds: int = typer.Option(5, "--folds", min=2, help="Number of folds."),
     threshold_dbm: float = typer.Option(DEFAULT_NR_THRESHOLD_DBM, "--threshold-dbm", help="Coverage threshold for the covered/not-covered call."),
-    crs: str = typer.Option(DEFAULT_CRS, "--crs", help="Metric CRS for distances."),
+    crs: Optional[str] = typer.Option(None, "--crs", hidden=True, help="Old name of --work-crs."),
+    region: str = RegionOpt,
+    work_crs: Optional[str] = WorkCrsOpt,
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the scores as JSON."),
     sites: Optional[Path] = typer.Option(None, "--sites", help="Operators' site list CSV (operator, technology, lon, lat), given to the methods that take one."),
     technology: str = typer.Option("nr", "--technology", help="nr (5G) or lte (4G)."),
@@ -282,6 +291,8 @@ def evaluate(
     from phusong.coverage.sites import read_sites
 
     names = tuple(m.strip() for m in methods.split(",") if m.strip())
+    region_used = _region(region)
+    crs = work_crs or crs or (DEFAULT_CRS if region_used == "country" else None)
     scores = evaluate_store(store, crs, names, block_size, folds, threshold_dbm,
                             sites=read_sites(sites) if sites else None, technology=technology)
     table = Table(title=t("evaluate.title", block=f"{block_size:g}"))

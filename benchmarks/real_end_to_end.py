@@ -1,0 +1,298 @@
+"""The province's figure on real drives, end to end: estimate from some drives, check on
+others. The referee of every engine change.
+
+Run:  python benchmarks/real_end_to_end.py PATH/TO/hamburg_bremen_2021/drives
+      [--mapping TOML] [--format table] [--technology lte] [--threshold-dbm -105]
+      [--units-m 1000,5000] [--resolution 100] [--target-pct 60] [--work DIR]
+      [-- ESTIMATE OPTIONS as keyword=value, e.g. --option unseen_sites=true]
+
+The campaign's files (every ``*.geojson``, ``*.csv``, ``*.txt`` in PATH, or PATH itself) are
+imported with ``phusong import FORMAT --mapping TOML --region any`` (by default the
+Hamburg–Bremen drives' mapping, benchmarks/mappings/hamburg_bremen_2021.toml: ENQT GmbH /
+HAW Hamburg, CC BY-NC 4.0, not shipped). The readings are split by UTC day into two halves
+(the Hamburg–Bremen drives: 13 and 17 September 2021); ``estimate`` runs on one half and is
+checked against the other, both ways, for each operator alone and for any operator, on
+square units of each size in ``--units-m`` (those holding held-out readings), in the UTM zone
+of the drives.
+
+Held-out readings are reduced to 10 m cells (the median value; the drives repeat values
+between modem reports): per operator, a cell is covered when its median reaches the
+threshold; for any operator, when one of the operators measured there (all of them) does.
+Printed per direction and scope:
+
+- over the held-out cells: mean P(covered) (the estimate's grid at the cell) against the
+  observed covered share, the Brier score against a constant's (the observed share itself),
+  the calibration by decile of P(covered), and how many cells the estimate reports as not
+  measured;
+- per unit with at least 30 held-out cells: how often the observed share lies inside the
+  estimate's 90 % interval, the error (estimate minus observed) and its RMSE, and the
+  statuses ``met``/``not_met`` on the wrong side of ``--target-pct`` against the observed
+  share.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from phusong.coverage import load_boundaries, load_targets
+from phusong.coverage.estimate import estimate_coverage
+from phusong.coverage.evidence import evidence_for, load_signal_xy
+from phusong.coverage.targets import MET, NOT_MET
+
+MAPPING = Path(__file__).resolve().parent / "mappings" / "hamburg_bremen_2021.toml"
+CELL_M = 10.0
+MIN_UNIT_CELLS = 30
+SUFFIXES = (".geojson", ".csv", ".txt", ".json", ".gpkg")
+
+
+def import_campaign(path: Path, fmt: str, mapping: Path | None, work: Path) -> Path:
+    """The campaign's readings in a store under ``work`` (imported once, then reused)."""
+    store = work / "campaign.gpkg"
+    if store.exists():
+        return store
+    files = [path] if path.is_file() else sorted(p for p in path.iterdir()
+                                                 if p.suffix.lower() in SUFFIXES)
+    command = [sys.executable, "-m", "phusong.cli", "import", fmt, *map(str, files),
+               "--store", str(store), "--region", "any"]
+    if mapping is not None:
+        command += ["--mapping", str(mapping)]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return store
+
+
+@dataclass
+class Half:
+    """The readings of some UTC days: ``since`` ≤ time < ``until``."""
+
+    label: str
+    since: datetime
+    until: datetime
+
+
+def day_halves(evidence: pd.DataFrame) -> tuple[Half, Half]:
+    """The campaign's UTC days split in two: the first half of its days and the rest."""
+    days = sorted(pd.to_datetime(evidence["time_utc"], utc=True, format="ISO8601")
+                  .dt.normalize().unique())
+    if len(days) < 2:
+        raise SystemExit("the readings span one day: nothing to hold out")
+    cut = (len(days) + 1) // 2
+
+    def half(chosen) -> Half:
+        start = chosen[0].to_pydatetime()
+        end = chosen[-1].to_pydatetime() + timedelta(days=1)
+        label = f"{start:%d.%m}" + ("" if len(chosen) == 1 else f"–{chosen[-1]:%d.%m}")
+        return Half(label, start, end)
+
+    return half(days[:cut]), half(days[cut:])
+
+
+def square_units(xy: np.ndarray, size_m: float, crs: str, out: Path) -> Path:
+    """Square units of ``size_m`` holding any of the points ``xy``, written to ``out`` in
+    WGS 84 (as a user's boundary file would be), 100 people per km²."""
+    corners = np.unique(np.floor(xy / size_m).astype(np.int64), axis=0)
+    boxes = shapely.box(corners[:, 0] * size_m, corners[:, 1] * size_m,
+                        (corners[:, 0] + 1) * size_m, (corners[:, 1] + 1) * size_m)
+    codes = [f"{size_m / 1000:g}km_E{e}_N{n}" for e, n in corners]
+    units = gpd.GeoDataFrame({"code": codes, "name": codes,
+                              "population": 100 * size_m**2 / 1e6},
+                             geometry=boxes, crs=crs).to_crs("EPSG:4326")
+    units.to_file(out, driver="GPKG")
+    return out
+
+
+def held_out_cells(evidence: pd.DataFrame, operators: list[str], threshold: float
+                   ) -> pd.DataFrame:
+    """The held-out 10 m cells of ``operators`` (all of them measured there), with
+    ``x``, ``y`` and ``covered`` (any of the operators' medians reaches ``threshold``)."""
+    rows = evidence[evidence["operator"].isin(operators)]
+    key = [np.floor(rows["x"] / CELL_M).astype(np.int64),
+           np.floor(rows["y"] / CELL_M).astype(np.int64)]
+    per_operator = rows.groupby(key + [rows["operator"]]).agg(
+        x=("x", "mean"), y=("y", "mean"), value=("value", "median"))
+    cells = per_operator.groupby(level=[0, 1]).agg(
+        x=("x", "mean"), y=("y", "mean"), best=("value", "max"), n=("value", "size"))
+    cells = cells[cells["n"] == len(operators)]
+    return pd.DataFrame({"x": cells["x"].to_numpy(), "y": cells["y"].to_numpy(),
+                         "covered": cells["best"].to_numpy() >= threshold})
+
+
+def reliability(p: np.ndarray, observed: np.ndarray) -> str:
+    bins = np.clip((p * 10).astype(int), 0, 9)
+    return "; ".join(f"{p[bins == b].mean():.2f}→{observed[bins == b].mean():.2f} "
+                     f"({(bins == b).sum()})" for b in range(10) if (bins == b).any())
+
+
+def score_cells(result, cells: pd.DataFrame) -> dict:
+    """Held-out cells against the estimate's P(covered) grid."""
+    index = result.grid.cell_of(cells[["x", "y"]].to_numpy())
+    ok = index >= 0
+    p = result.p_covered[np.where(ok, index, 0)]
+    ok &= np.isfinite(p)
+    measured = result.reliable[np.where(ok, index, 0)] & ok
+    p, observed = p[ok], cells["covered"].to_numpy()[ok]
+    share = observed.mean()
+    return {"cells": int(ok.sum()), "not_measured": int(ok.sum() - measured.sum()),
+            "mean_p": p.mean(), "observed": share,
+            "brier": np.mean((p - observed) ** 2), "brier_constant": share * (1 - share),
+            "reliability": reliability(p, observed)}
+
+
+def score_units(result, cells: pd.DataFrame, target_pct: float) -> dict:
+    """Units with at least :data:`MIN_UNIT_CELLS` held-out cells: the observed share
+    against the estimate's share, interval and status."""
+    unit = result.membership.unit_of(cells[["x", "y"]].to_numpy())
+    inside = unit >= 0
+    observed = pd.Series(cells["covered"].to_numpy()[inside]).groupby(unit[inside]).agg(
+        ["mean", "size"])
+    observed = observed[observed["size"] >= MIN_UNIT_CELLS]
+    communes = result.communes.iloc[observed.index.to_numpy()]
+    share = communes[_column(communes, "share_{}_area_pct")].to_numpy()
+    low = communes[_column(communes, "share_{}_low_pct")].to_numpy()
+    high = communes[_column(communes, "share_{}_high_pct")].to_numpy()
+    status = communes["status"].to_numpy()
+    obs = 100 * observed["mean"].to_numpy()
+    rated = np.isfinite(share)
+    error = (share - obs)[rated]
+    calls = np.isin(status, [MET, NOT_MET])
+    wrong = ((status == MET) & (obs < target_pct)) | ((status == NOT_MET) & (obs >= target_pct))
+    return {"units": len(observed), "rated": int(rated.sum()),
+            "in_interval": int(((low <= obs) & (obs <= high))[rated].sum()),
+            "one_sided": int((np.isclose(share, high) | np.isclose(share, low))[rated].sum()),
+            "mean_error_pp": error.mean() if len(error) else np.nan,
+            "rmse_pp": np.sqrt(np.mean(error**2)) if len(error) else np.nan,
+            "calls": int(calls.sum()), "wrong_side": int(wrong.sum())}
+
+
+def _column(frame: pd.DataFrame, pattern: str) -> str:
+    """The column of the estimated technology (``5g`` or ``lte``) named by ``pattern``."""
+    for tech in ("5g", "lte"):
+        if pattern.format(tech) in frame:
+            return pattern.format(tech)
+    raise KeyError(pattern)
+
+
+def parse_options(pairs: list[str]) -> dict:
+    options = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        lowered = value.lower()
+        options[key] = (True if lowered == "true" else False if lowered == "false"
+                        else float(value) if value.replace(".", "", 1).lstrip("-").isdigit()
+                        else value)
+    return options
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("campaign", type=Path)
+    parser.add_argument("--format", default="table")
+    parser.add_argument("--mapping", type=Path, default=MAPPING)
+    parser.add_argument("--technology", choices=("lte", "nr"), default="lte")
+    parser.add_argument("--threshold-dbm", type=float, default=-105.0)
+    parser.add_argument("--units-m", default="1000,5000")
+    parser.add_argument("--resolution", type=float, default=100.0)
+    parser.add_argument("--target-pct", type=float, default=None,
+                        help="target for the met/not_met statuses (default: the targets file's)")
+    parser.add_argument("--work", type=Path, default=None,
+                        help="folder to keep the imported store in between runs")
+    parser.add_argument("--option", action="append", default=[],
+                        help="extra estimate_coverage keyword, as key=value")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp())
+    work.mkdir(parents=True, exist_ok=True)
+    store = import_campaign(args.campaign, args.format, args.mapping, work)
+    readings = load_signal_xy(store, None)
+    crs = readings.attrs["crs"]
+    everything = evidence_for(readings, args.technology)
+    halves = day_halves(everything)
+    operators = sorted(everything["operator"].dropna().astype(str).unique())
+    targets = load_targets()
+    if args.target_pct is not None:
+        targets = dataclasses.replace(targets, coverage_5g_min_pct=args.target_pct)
+    target = targets.coverage_5g_min_pct
+    print(f"{len(everything):,} {args.technology.upper()} readings, operators "
+          f"{', '.join(operators)}; threshold {args.threshold_dbm:g} dBm; target {target:g} %; "
+          f"halves {halves[0].label} and {halves[1].label}; options {args.option or 'none'}")
+    cell_rows, unit_rows = [], []
+    for train, test in (halves, halves[::-1]):
+        in_test = _within(everything, test)
+        for size in (float(s) for s in args.units_m.split(",")):
+            boundary = square_units(everything[["x", "y"]].to_numpy(), size,
+                                    crs, work / f"units_{size:g}.gpkg")
+            units = load_boundaries(boundary, "code", "name", "population", region="any")
+            for scope in ["any"] + operators:
+                chosen = operators if scope == "any" else [scope]
+                started = time.perf_counter()
+                result = estimate_coverage(
+                    store, units, resolution=args.resolution, targets=targets,
+                    threshold_dbm=args.threshold_dbm, technology=args.technology,
+                    since=train.since, until=train.until,
+                    operators=None if scope == "any" else chosen,
+                    **parse_options(args.option))
+                seconds = time.perf_counter() - started
+                test_evidence = everything[in_test].copy()
+                test_evidence["x"], test_evidence["y"] = _reproject(
+                    test_evidence, crs, units.crs.to_string())
+                cells = held_out_cells(test_evidence, chosen, args.threshold_dbm)
+                label = {"direction": f"{train.label}→{test.label}", "scope": scope}
+                if size == float(args.units_m.split(",")[0]):
+                    cell_rows.append({**label, **score_cells(result, cells),
+                                      "seconds": seconds})
+                unit_rows.append({**label, "unit_km": size / 1000,
+                                  **score_units(result, cells, target)})
+    _print(cell_rows, unit_rows)
+
+
+def _within(evidence: pd.DataFrame, half: Half) -> np.ndarray:
+    times = pd.to_datetime(evidence["time_utc"], utc=True, format="ISO8601")
+    return ((times >= half.since) & (times < half.until)).to_numpy()
+
+
+def _reproject(frame: pd.DataFrame, source: str, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """``x``/``y`` of ``frame`` (in ``source``) in ``crs``."""
+    from pyproj import Transformer
+
+    if source == crs:
+        return frame["x"].to_numpy(), frame["y"].to_numpy()
+    return Transformer.from_crs(source, crs, always_xy=True).transform(
+        frame["x"].to_numpy(), frame["y"].to_numpy())
+
+
+def _print(cell_rows: list[dict], unit_rows: list[dict]) -> None:
+    cells = pd.DataFrame(cell_rows)
+    units = pd.DataFrame(unit_rows)
+    with pd.option_context("display.width", 220, "display.max_colwidth", 200):
+        print("\nheld-out 10 m cells: mean P(covered) against the observed share; Brier "
+              "against a constant's")
+        print(cells.drop(columns="reliability").to_string(
+            index=False, float_format="{:.3f}".format))
+        print("\ncalibration by decile of P(covered) (mean P → observed share, cells):")
+        for row in cell_rows:
+            print(f"{row['direction']:>12} {row['scope']:>7}: {row['reliability']}")
+        print(f"\nunits with ≥ {MIN_UNIT_CELLS} held-out cells: observed share inside the 90 % "
+              "interval, error (pp), wrong-side statuses")
+        print(units.to_string(index=False, float_format="{:.2f}".format))
+    rated = units["rated"].sum()
+    print(f"\nall: mean P − observed within "
+          f"{100 * (cells['mean_p'] - cells['observed']).abs().max():.1f} pp (worst); "
+          f"Brier / constant's {np.max(cells['brier'] / cells['brier_constant']):.2f} (worst); "
+          f"inside the interval {units['in_interval'].sum()} of {rated} units "
+          f"({100 * units['in_interval'].sum() / max(rated, 1):.0f} %); wrong side "
+          f"{units['wrong_side'].sum()} of {units['calls'].sum()} calls "
+          f"({100 * units['wrong_side'].sum() / max(units['calls'].sum(), 1):.1f} %)")
+
+
+if __name__ == "__main__":
+    main()
