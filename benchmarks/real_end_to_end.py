@@ -54,6 +54,7 @@ from phusong.coverage.targets import MET, NOT_MET
 MAPPING = Path(__file__).resolve().parent / "mappings" / "hamburg_bremen_2021.toml"
 CELL_M = 10.0
 MIN_UNIT_CELLS = 30
+UNIT_DETAILS: list[pd.DataFrame] = []
 SUFFIXES = (".geojson", ".csv", ".txt", ".json", ".gpkg")
 
 
@@ -134,19 +135,25 @@ def reliability(p: np.ndarray, observed: np.ndarray) -> str:
                      f"({(bins == b).sum()})" for b in range(10) if (bins == b).any())
 
 
-def score_cells(result, cells: pd.DataFrame) -> dict:
-    """Held-out cells against the estimate's P(covered) grid."""
+def score_cells(result, cells: pd.DataFrame) -> list[dict]:
+    """Held-out cells against the estimate's P(covered) grid: all of them, and those the
+    estimate reports as measured (near its readings)."""
     index = result.grid.cell_of(cells[["x", "y"]].to_numpy())
     ok = index >= 0
-    p = result.p_covered[np.where(ok, index, 0)]
+    p = result.p_covered_model[np.where(ok, index, 0)]
     ok &= np.isfinite(p)
     measured = result.reliable[np.where(ok, index, 0)] & ok
-    p, observed = p[ok], cells["covered"].to_numpy()[ok]
-    share = observed.mean()
-    return {"cells": int(ok.sum()), "not_measured": int(ok.sum() - measured.sum()),
-            "mean_p": p.mean(), "observed": share,
-            "brier": np.mean((p - observed) ** 2), "brier_constant": share * (1 - share),
-            "reliability": reliability(p, observed)}
+    covered = cells["covered"].to_numpy()
+    rows = []
+    for cells_used, chosen in (("all", ok), ("measured", measured)):
+        p_used, observed = p[chosen], covered[chosen]
+        share = observed.mean()
+        rows.append({"cells_used": cells_used, "cells": int(chosen.sum()),
+                     "mean_p": p_used.mean(), "observed": share,
+                     "brier": np.mean((p_used - observed) ** 2),
+                     "brier_constant": share * (1 - share),
+                     "reliability": reliability(p_used, observed)})
+    return rows
 
 
 def score_units(result, cells: pd.DataFrame, target_pct: float) -> dict:
@@ -165,10 +172,18 @@ def score_units(result, cells: pd.DataFrame, target_pct: float) -> dict:
     obs = 100 * observed["mean"].to_numpy()
     rated = np.isfinite(share)
     error = (share - obs)[rated]
+    UNIT_DETAILS.append(pd.DataFrame({"code": communes["code"].to_numpy(), "share": share,
+                                      "low": low, "high": high, "observed": obs,
+                                      "cells": observed["size"].to_numpy(),
+                                      "status": status}))
     calls = np.isin(status, [MET, NOT_MET])
     wrong = ((status == MET) & (obs < target_pct)) | ((status == NOT_MET) & (obs >= target_pct))
+    n = observed["size"].to_numpy()
+    # the interval widened to the shares a sample of n cells can show (k / n)
+    low_n, high_n = 100 * np.floor(low * n / 100) / n, 100 * np.ceil(high * n / 100) / n
     return {"units": len(observed), "rated": int(rated.sum()),
             "in_interval": int(((low <= obs) & (obs <= high))[rated].sum()),
+            "in_interval_k_n": int(((low_n <= obs) & (obs <= high_n))[rated].sum()),
             "one_sided": int((np.isclose(share, high) | np.isclose(share, low))[rated].sum()),
             "mean_error_pp": error.mean() if len(error) else np.nan,
             "rmse_pp": np.sqrt(np.mean(error**2)) if len(error) else np.nan,
@@ -207,6 +222,8 @@ def main() -> None:
                         help="target for the met/not_met statuses (default: the targets file's)")
     parser.add_argument("--work", type=Path, default=None,
                         help="folder to keep the imported store in between runs")
+    parser.add_argument("--units-csv", type=Path, default=None,
+                        help="also write every scored unit's share, interval and observation")
     parser.add_argument("--option", action="append", default=[],
                         help="extra estimate_coverage keyword, as key=value")
     args = parser.parse_args()
@@ -248,11 +265,15 @@ def main() -> None:
                 cells = held_out_cells(test_evidence, chosen, args.threshold_dbm)
                 label = {"direction": f"{train.label}→{test.label}", "scope": scope}
                 if size == float(args.units_m.split(",")[0]):
-                    cell_rows.append({**label, **score_cells(result, cells),
-                                      "seconds": seconds})
+                    cell_rows += [{**label, **row, "seconds": seconds}
+                                  for row in score_cells(result, cells)]
                 unit_rows.append({**label, "unit_km": size / 1000,
                                   **score_units(result, cells, target)})
+                UNIT_DETAILS[-1][list(label)] = list(label.values())
+                UNIT_DETAILS[-1]["unit_km"] = size / 1000
     _print(cell_rows, unit_rows)
+    if args.units_csv is not None:
+        pd.concat(UNIT_DETAILS).to_csv(args.units_csv, index=False, float_format="%.2f")
 
 
 def _within(evidence: pd.DataFrame, half: Half) -> np.ndarray:
@@ -280,16 +301,20 @@ def _print(cell_rows: list[dict], unit_rows: list[dict]) -> None:
             index=False, float_format="{:.3f}".format))
         print("\ncalibration by decile of P(covered) (mean P → observed share, cells):")
         for row in cell_rows:
-            print(f"{row['direction']:>12} {row['scope']:>7}: {row['reliability']}")
+            print(f"{row['direction']:>12} {row['scope']:>7} {row['cells_used']:>8}: "
+                  f"{row['reliability']}")
         print(f"\nunits with ≥ {MIN_UNIT_CELLS} held-out cells: observed share inside the 90 % "
               "interval, error (pp), wrong-side statuses")
         print(units.to_string(index=False, float_format="{:.2f}".format))
     rated = units["rated"].sum()
-    print(f"\nall: mean P − observed within "
-          f"{100 * (cells['mean_p'] - cells['observed']).abs().max():.1f} pp (worst); "
-          f"Brier / constant's {np.max(cells['brier'] / cells['brier_constant']):.2f} (worst); "
-          f"inside the interval {units['in_interval'].sum()} of {rated} units "
-          f"({100 * units['in_interval'].sum() / max(rated, 1):.0f} %); wrong side "
+    near = cells[cells["cells_used"] == "measured"]
+    print(f"\nmeasured cells: mean P − observed within "
+          f"{100 * (near['mean_p'] - near['observed']).abs().max():.1f} pp (worst); "
+          f"Brier / constant's {np.max(near['brier'] / near['brier_constant']):.2f} (worst); "
+          f"units: observed share inside the interval {units['in_interval'].sum()} of {rated} "
+          f"({100 * units['in_interval'].sum() / max(rated, 1):.0f} %; "
+          f"{100 * units['in_interval_k_n'].sum() / max(rated, 1):.0f} % to the k/n a unit's "
+          f"sample can show); wrong side "
           f"{units['wrong_side'].sum()} of {units['calls'].sum()} calls "
           f"({100 * units['wrong_side'].sum() / max(units['calls'].sum(), 1):.1f} %)")
 

@@ -296,16 +296,21 @@ def log_t_cdf(z: np.ndarray, dof: float) -> np.ndarray:
 
 
 def cross_validated_calibration(template, X: np.ndarray, y: np.ndarray,
-                                random_state: int = 0) -> TrendCalibration:
+                                random_state: int = 0, cell_ids=None) -> TrendCalibration:
     """Calibrate ``template`` (an unfitted, uncalibrated PathLossKriging) on ``X``, ``y``
     (at most :data:`MAX_READINGS` of them, drawn at random) by :data:`N_FOLDS`-fold
-    cross-validation over :data:`BLOCK_M` blocks."""
+    cross-validation over :data:`BLOCK_M` blocks.
+
+    With ``cell_ids`` each fold locates the sites from its own training readings: sites
+    located with the held-out block's readings would make the trend look better there
+    than it is away from the readings."""
     from sklearn.base import clone
 
     rng = np.random.default_rng(random_state)
     if len(y) > MAX_READINGS:
         keep = rng.choice(len(y), MAX_READINGS, replace=False)
         X, y = X[keep], y[keep]
+        cell_ids = None if cell_ids is None else cell_ids[keep]
     folds = spatial_folds(X, BLOCK_M, N_FOLDS, rng)
     if len(np.unique(folds)) < 2:
         return NONE
@@ -314,7 +319,8 @@ def cross_validated_calibration(template, X: np.ndarray, y: np.ndarray,
         test = folds == fold
         if not test.any() or test.all() or (y[~test] > template.censor_dbm).sum() < 10:
             continue
-        model = clone(template).fit(X[~test], y[~test])
+        model = clone(template).fit(X[~test], y[~test], cell_ids=None if cell_ids is None
+                                    else cell_ids[~test])
         with_trend |= model.sites_ is not None
         level = model.censor_level_ if level is None else level
         miss_rates.append(model.trend_fit_.miss_rate)

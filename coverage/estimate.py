@@ -24,7 +24,7 @@ from phusong.errors import EstimationError
 
 from .checks import DEFAULT_LTE_THRESHOLD_DBM, LTE_RSRP_RANGE_DBM, NR_RSRP_RANGE_DBM, \
     check_position_error, check_resolution, check_threshold, check_vehicle_loss, reading_filter
-from .evidence import evidence_for, load_signal_xy
+from .evidence import attribute_operators, evidence_for, load_signal_xy
 from .gigabit import add_gigabit
 from .grid import Grid, Membership, grid_for, membership
 from .interpolate import default_interpolator
@@ -48,6 +48,11 @@ MODEL_STD_DB = 1.5
 # (benchmarks/calibration.py: 4.0 held 96-99 % of these units, 2.0 holds 92-97 %).
 LISTED_EXTRAPOLATION_STD_PP = 2.0
 LOCATED_EXTRAPOLATION_STD_PP = 0.0
+# Without a site list a unit's share is that of its cells near the readings; the rest of
+# the unit may differ by this many points (standard deviation) times its share of the unit,
+# measured on simulated campaigns, where the whole unit's truth is known
+# (benchmarks/calibration.py); real drives see only their roads.
+UNMEASURED_STD_PP = 12.0
 # Standard deviation (dB) of an offset of each operator's whole trend in the interval
 # simulations: the error that no average over a province removes.
 LISTED_GLOBAL_STD_DB = 0.5
@@ -64,7 +69,9 @@ WITHOUT_SITE_LIST_WARNING = (
 
 @dataclass
 class Estimate:
-    """Per-commune results and the grids behind them."""
+    """Per-commune results and the grids behind them: ``p_covered`` where the readings
+    support it (``reliable``; NaN elsewhere, not measured), ``p_covered_model`` the
+    model's figure on every cell."""
 
     communes: gpd.GeoDataFrame
     grid: Grid
@@ -78,6 +85,7 @@ class Estimate:
     cells: np.ndarray
     reliable: np.ndarray
     declarations_quarantine: pd.DataFrame | None = None
+    p_covered_model: np.ndarray | None = None
 
 
 def _unit_counts(member: Membership, xy: np.ndarray) -> np.ndarray:
@@ -112,6 +120,8 @@ def estimate_coverage(
     vehicle_loss_db: float = 0.0,
     operators: Sequence[str] | None = None,
     unseen_sites: bool = False,
+    locate_sites: bool = False,
+    small_area_fill: bool = False,
     progress: Callable[[str, float], None] | None = None,
 ) -> Estimate:
     """Estimate each unit's 5G coverage share from the readings in a store.
@@ -158,10 +168,18 @@ def estimate_coverage(
         value so that coverage is that of a person outdoors. Nothing in the readings
         reveals it: a campaign measured inside cars without it reads low by that much.
     unseen_sites
-        Without a site list, add the coverage of sites no reading names
+        With ``locate_sites``, add the coverage of sites no reading names
         (:mod:`~phusong.coverage.unseen`). Off by default: on real drives it raised
         P(covered) near the roads to 1 where the held-out drives found 64-89 %
         (benchmarks/real_end_to_end.py).
+    locate_sites
+        Without a site list, locate the serving sites from the readings' cell ids and
+        fit the path-loss trend from them. Off by default: on real drives the trend
+        from located sites predicted held-out drives worse than the model without it
+        (benchmarks/real_end_to_end.py, benchmarks/real_campaigns.py).
+    small_area_fill
+        Without a site list, blend each unit's share with the small-area regression
+        over the part of the unit no reading supports (:func:`fill_unsupported`).
     operators
         Use only the readings of these operators (MCC-MNC or name, as stored); all when
         omitted.
@@ -174,8 +192,8 @@ def estimate_coverage(
     report = progress or (lambda step, done: None)
     targets = targets or load_targets()
     default = targets.threshold_dbm if technology == "nr" else DEFAULT_LTE_THRESHOLD_DBM
-    threshold = check_threshold(default if threshold_dbm is None else threshold_dbm,
-                                LTE_RSRP_RANGE_DBM if technology == "lte" else NR_RSRP_RANGE_DBM)
+    value_range = LTE_RSRP_RANGE_DBM if technology == "lte" else NR_RSRP_RANGE_DBM
+    threshold = check_threshold(default if threshold_dbm is None else threshold_dbm, value_range)
     check_resolution(units, resolution)
     vehicle_loss_db = check_vehicle_loss(vehicle_loss_db)
     interpolator = interpolator if interpolator is not None else default_interpolator()
@@ -191,7 +209,8 @@ def estimate_coverage(
         readings = load_signal_xy(store_path, crs, where=reading_filter(since, until),
                                   max_position_error_m=check_position_error(max_position_error_m))
         member = member_job.result()
-    evidence = evidence_for(readings, technology)
+    evidence, operator_warnings = attribute_operators(evidence_for(readings, technology))
+    warnings += operator_warnings
     if operators:
         evidence = _of_operators(evidence, operators)
     evidence.loc[evidence["nr_measured"], "value"] += vehicle_loss_db
@@ -210,10 +229,14 @@ def estimate_coverage(
                         "and count for none")
     report("interpolate", 0.4)
     nr_sites = project_sites(sites, crs)
+    if nr_sites is None and not locate_sites:
+        evidence["cell_id"] = None
     cells = member.cells()
     rsrp, rsrp_std, p_covered = (np.full(grid.size, np.nan) for _ in range(3))
     rsrp[cells], rsrp_std[cells], p_covered[cells], per_operator = predict_operators(
         evidence, grid.centres(cells), threshold, interpolator, nr_sites)
+    # a trend extrapolated far from its sites must not leave the range a device reports
+    rsrp[cells] = np.clip(rsrp[cells], *value_range)
     warnings += [op.note for op in per_operator if op.note]
     if nr_sites is not None:
         warnings += site_list_warnings(nr_sites, per_operator)
@@ -244,14 +267,17 @@ def estimate_coverage(
     distribution = ShareDistribution.around(
         basis, realised_shares(member, cells, covered, people if by_population else None,
                                reliable),
-        np.where(sufficient, 0, extrapolation_std_pp(supported, everywhere)))
-    if not everywhere:
+        np.hypot(np.where(sufficient, 0, extrapolation_std_pp(supported, everywhere)),
+                 0 if everywhere else unmeasured_std_pp(member.weighted_mean(
+                     reliable.astype(float)))))
+    if small_area_fill and not everywhere:
         density = units["population"].to_numpy(dtype=float) / (member.unit_area_m2() / 1e6)
         distribution, share_area, share_pop = fill_unsupported(
             distribution, supported, sufficient, density, share_area, share_pop)
     report("aggregate", 0.95)
-    far = ~reliable & (member.dominant_unit() >= 0)
-    p_covered[far] = share_area[member.dominant_unit()[far]] / 100
+    # beyond the reliable radius a cell is not measured: the model's figure is kept apart
+    p_model = p_covered.copy()
+    p_covered[~reliable] = np.nan
 
     communes = units[["code", "name", "population", "geometry"]].copy()
     communes["area_km2"] = member.unit_area_m2() / 1e6
@@ -278,6 +304,8 @@ def estimate_coverage(
         summary["population_basis"] = f"raster {Path(population_raster).name}"
     summary["method"] = type(interpolator).__name__
     summary["site_list_used"] = bool(everywhere)
+    summary["sites_located_from_readings"] = bool(nr_sites is None and locate_sites)
+    summary["unseen_sites_modelled"] = bool(unseen_sites and not everywhere)
     summary["share_basis"] = (
         "site list: the model over every cell" if everywhere else
         f"cells within {RELIABLE_RADIUS_M:g} m of a reading, extrapolated to the commune")
@@ -291,6 +319,8 @@ def estimate_coverage(
     summary["max_position_error_m"] = max_position_error_m
     summary["n_realisations"] = n_realisations
     summary["technology"] = technology
+    if technology != "nr":
+        summary["plan"] = None  # the plan sets targets for 5G only: a comparison line here
     summary["vehicle_loss_db"] = vehicle_loss_db
     summary["crs"] = crs
     summary["boundaries"] = units.attrs.get("source")
@@ -309,7 +339,7 @@ def estimate_coverage(
     report("done", 1.0)
     return Estimate(communes, grid, member, rsrp, rsrp_std, p_covered, summary,
                     counts_on_grid(grid, points), covered, cells, reliable,
-                    gigabit.quarantined)
+                    gigabit.quarantined, p_model)
 
 
 def _of_operators(evidence: pd.DataFrame, operators: Sequence[str]) -> pd.DataFrame:
@@ -336,6 +366,12 @@ def fill_unsupported(distribution: ShareDistribution, supported: np.ndarray,
     w = np.clip(np.nan_to_num(supported), 0, 1)
     return (distribution.blended(ShareDistribution(point, draws), w),
             *(w * np.nan_to_num(share) + (1 - w) * point for share in shares))
+
+
+def unmeasured_std_pp(near_fraction: np.ndarray) -> np.ndarray:
+    """Per unit, the standard deviation (points) of the error of standing for the whole
+    unit with its cells near the readings (``near_fraction`` of its area)."""
+    return UNMEASURED_STD_PP * (1 - np.clip(np.nan_to_num(near_fraction), 0, 1))
 
 
 def supported_fraction(sampled_pct: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from phusong.errors import EstimationError
 from .calibration import spatial_folds
 from .operators import (covered_probability, fit_kwargs, predictive_dof, project_sites,
                         with_operator_sites, with_track_statistics)
-from .evidence import evidence_for, load_signal_xy
+from .evidence import attribute_operators, evidence_for, load_signal_xy
 from .interpolate import make_interpolator
 
 DEFAULT_BLOCK_SIZE_M = 1000.0
@@ -131,15 +131,21 @@ def _score(method: str, evidence: pd.DataFrame, held_out: CrossValidated) -> Sco
 def evaluate_store(store_path: str | Path, crs: str | None, methods: tuple[str, ...] = DEFAULT_METHODS,
                    block_size: float = DEFAULT_BLOCK_SIZE_M, n_folds: int = 5,
                    threshold: float = DEFAULT_NR_THRESHOLD_DBM, seed: int = 0,
-                   sites: pd.DataFrame | None = None, technology: str = "nr") -> list[Score]:
+                   sites: pd.DataFrame | None = None, technology: str = "nr",
+                   locate_sites: bool = False) -> list[Score]:
     """Spatial-block cross-validation of every method on the same folds.
+
+    Without a site list, sites are located from the readings' cell ids only with
+    ``locate_sites`` (as :func:`~phusong.coverage.estimate_coverage` does).
 
     ``sites``: the operators' site list (:func:`~phusong.coverage.sites.read_sites`);
     ``technology``: ``nr`` (5G) or ``lte`` (4G); ``crs`` ``None``: the readings' UTM zone.
     """
     readings = load_signal_xy(store_path, crs)
     projected = project_sites(sites, readings.attrs["crs"])
-    evidence = evidence_for(readings, technology).reset_index(drop=True)
+    evidence = attribute_operators(evidence_for(readings, technology))[0].reset_index(drop=True)
+    if projected is None and not locate_sites:
+        evidence["cell_id"] = None
     if evidence["nr_measured"].sum() < 10:
         raise EstimationError(f"too few {technology.upper()} readings to cross-validate")
     folds = spatial_folds(evidence[["x", "y"]].to_numpy(), block_size, n_folds,
@@ -168,12 +174,12 @@ AUTO_METHODS = ("pathloss", "kriging", "idw")
 def choose_method(store_path: str | Path, crs: str, methods: tuple[str, ...] = AUTO_METHODS,
                   block_size: float = DEFAULT_BLOCK_SIZE_M,
                   threshold: float = DEFAULT_NR_THRESHOLD_DBM,
-                  sites: pd.DataFrame | None = None, technology: str = "nr"
-                  ) -> tuple[str, list[Score]]:
+                  sites: pd.DataFrame | None = None, technology: str = "nr",
+                  locate_sites: bool = False) -> tuple[str, list[Score]]:
     """The best of ``methods`` by spatial-block cross-validation on this store, and the scores.
 
     The GP is left out by default: it is never the best on drive tests and costs the most.
     """
     scores = evaluate_store(store_path, crs, methods, block_size, threshold=threshold,
-                            sites=sites, technology=technology)
+                            sites=sites, technology=technology, locate_sites=locate_sites)
     return best_method(scores), scores

@@ -168,6 +168,34 @@ def evidence_for(readings: pd.DataFrame, technology: str = "nr") -> pd.DataFrame
     return nr_evidence(readings) if technology == "nr" else lte_evidence(readings)
 
 
+def attribute_operators(evidence: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Readings whose operator is unknown, given one where nothing else is possible: the
+    only operator of their probe's other readings, else the store's only operator.
+    Otherwise they stay ``unknown`` (a separate network in the models) with a warning:
+    one operator split in two would be modelled twice.
+    """
+    operator = evidence["operator"].astype(object).where(evidence["operator"].notna())
+    missing = operator.isna()
+    if not missing.any():
+        return evidence, []
+    evidence = evidence.copy()
+    known = operator[~missing].astype(str)
+    if known.nunique() == 1:
+        operator[missing] = known.iloc[0]
+    elif "probe_id" in evidence and len(known):
+        probes = evidence["probe_id"].fillna("")
+        only = known.groupby(probes[~missing]).agg(lambda v: v.iloc[0] if v.nunique() == 1
+                                                   else None)
+        operator[missing] = probes[missing].map(only)
+    evidence["operator"] = operator
+    left = int(evidence["operator"].isna().sum())
+    if not left:
+        return evidence, []
+    return evidence, [f"{left} readings name no operator and could not be given one: they are "
+                      "modelled as a separate network 'unknown'; set the operator on import "
+                      "(--mapping) if they belong to one"]
+
+
 def load_signal_xy(store_path: str | Path, crs: str | None,
                    columns: tuple[str, ...] | None = EVIDENCE_COLUMNS,
                    where: str | None = None,

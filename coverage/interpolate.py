@@ -186,11 +186,15 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         raw_trend, y = self._fit_trend(X, y, cell_ids, device_ids)
         self.calibration_ = NONE
         if self.calibrate:
-            known = None if self.sites_ is None else self.sites_.xy
+            # a site list stays known in every fold; located sites are located again
+            # from each fold's training readings (cell_ids), never with the held-out block
+            listed = self._has_site_list()
+            known = self.sites_.xy if listed and self.sites_ is not None else None
             template = clone(self).set_params(calibrate=False, sites=known,
                                               unlisted_distance_m=None,
                                               miss_rate=self.trend_fit_.miss_rate)
-            self.calibration_ = cross_validated_calibration(template, X, y)
+            self.calibration_ = cross_validated_calibration(
+                template, X, y, cell_ids=None if listed else cell_ids)
         self._fit_residuals(X, y, raw_trend)
         return self
 

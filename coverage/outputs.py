@@ -1,16 +1,20 @@
 """The files of an estimate, written all-or-nothing and read back only when complete.
 
 An estimate folder holds ``communes.csv`` and ``communes.gpkg`` (one row per unit),
-the rasters ``rsrp.tif``, ``rsrp_std.tif``, ``p_covered.tif`` and ``readings.tif``
-(evidence readings per cell), ``realisations.npz`` (whether each cell was covered
+the rasters ``rsrp.tif``, ``rsrp_std.tif``, ``p_covered.tif`` (empty where no reading
+is near: not measured), ``p_covered_model.tif`` (the model's figure on every cell) and
+``readings.tif`` (evidence readings per cell), ``realisations.npz`` (whether each cell was covered
 in each simulated error field, for re-aggregation with intervals), ``summary.json``,
 and ``declarations_quarantine.csv`` when declarations were refused. Every file
-carries the run id of :mod:`phusong.outputs`.
+carries the run id of :mod:`phusong.outputs`. An LTE estimate (``--technology lte``)
+names its figures ``lte`` where a 5G one says ``5g`` (``share_lte_area_pct``,
+``province_share_lte_pct``); :func:`internal_names` reads either.
 """
 from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +35,11 @@ SUMMARY_JSON = "summary.json"
 RSRP_TIF = "rsrp.tif"
 RSRP_STD_TIF = "rsrp_std.tif"
 P_COVERED_TIF = "p_covered.tif"
+P_COVERED_MODEL_TIF = "p_covered_model.tif"
 READINGS_TIF = "readings.tif"
 REALISATIONS_NPZ = "realisations.npz"
 DECLARATIONS_QUARANTINE_CSV = "declarations_quarantine.csv"
-RASTERS = (RSRP_TIF, RSRP_STD_TIF, P_COVERED_TIF, READINGS_TIF)
+RASTERS = (RSRP_TIF, RSRP_STD_TIF, P_COVERED_TIF, P_COVERED_MODEL_TIF, READINGS_TIF)
 ESTIMATE_KINDS = ("estimate", "demo")
 
 
@@ -87,33 +92,72 @@ def write_estimate_files(result: Estimate, folder: Path, run_id: str) -> dict[st
         "rsrp": folder / RSRP_TIF,
         "rsrp_std": folder / RSRP_STD_TIF,
         "p_covered": folder / P_COVERED_TIF,
+        "p_covered_model": folder / P_COVERED_MODEL_TIF,
         "readings": folder / READINGS_TIF,
         "realisations": folder / REALISATIONS_NPZ,
         "summary": folder / SUMMARY_JSON,
     }
+    technology = result.summary.get("technology", "nr")
     communes = result.communes.assign(run_id=run_id)
+    communes = communes.rename(columns=public_names(communes.columns, technology))
     table = with_status_labels(pd.DataFrame(communes.drop(columns="geometry")))
     table.to_csv(paths["csv"], index=False, float_format="%.2f", encoding="utf-8")
     with_status_labels(communes).to_file(paths["gpkg"], layer="communes", driver="GPKG")
     grid = result.grid
-    write_cog(paths["rsrp"], result.rsrp, grid, "Estimated NR SS-RSRP, best operator", "dBm",
+    value = value_name(result.summary.get("technology", "nr"))
+    write_cog(paths["rsrp"], result.rsrp, grid, f"Estimated {value}, best operator", "dBm",
               run_id=run_id)
     write_cog(paths["rsrp_std"], result.rsrp_std, grid,
-              "Standard deviation of the estimated NR SS-RSRP", "dB", run_id=run_id)
-    extrapolated = ("" if result.summary.get("site_list_used") else
-                    f" (beyond {RELIABLE_RADIUS_M:g} m of any reading: the commune's expected share)")
-    write_cog(paths["p_covered"], result.p_covered, grid,
-              "Probability that some operator's NR SS-RSRP is at or above the threshold"
-              + extrapolated, run_id=run_id)
+              f"Standard deviation of the estimated {value}", "dB", run_id=run_id)
+    measured = ("" if result.summary.get("site_list_used") else
+                f" (empty beyond {RELIABLE_RADIUS_M:g} m of any reading: not measured)")
+    what = "Probability that some operator's {} is at or above the threshold".format(
+        value_name(result.summary.get("technology", "nr")))
+    write_cog(paths["p_covered"], result.p_covered, grid, what + measured, run_id=run_id)
+    model = result.p_covered if result.p_covered_model is None else result.p_covered_model
+    write_cog(paths["p_covered_model"], model, grid,
+              what + ", by the model on every cell (also where no reading is near)",
+              run_id=run_id)
     write_cog(paths["readings"], result.readings_per_cell, grid,
-              "Readings that tell whether 5G is present, per cell", "count", run_id=run_id)
+              "Readings that tell whether {} is present, per cell".format(
+                  "LTE" if result.summary.get("technology") == "lte" else "5G"),
+              "count", run_id=run_id)
     save_realisations(paths["realisations"], result, run_id)
     if result.declarations_quarantine is not None:
         paths["declarations_quarantine"] = folder / DECLARATIONS_QUARANTINE_CSV
         result.declarations_quarantine.to_csv(paths["declarations_quarantine"], index=False,
                                               encoding="utf-8")
-    write_json(paths["summary"], {"run_id": run_id, **result.summary})
+    summary = {"run_id": run_id, **result.summary}
+    write_json(paths["summary"], {public_names([k], technology)[k]: v
+                                  for k, v in summary.items()})
     return paths
+
+
+_5G = re.compile(r"(?<=_)5g(?=_|$)")
+_LTE = re.compile(r"(?<=_)lte(?=_|$)")
+
+
+def public_names(names, technology: str) -> dict[str, str]:
+    """The names under which ``technology``'s figures are written: ``…_5g_…`` becomes
+    ``…_lte_…`` for LTE; unchanged for 5G."""
+    if technology != "lte":
+        return {name: name for name in names}
+    return {name: _5G.sub("lte", name) for name in names}
+
+
+def internal_names(obj):
+    """A summary (dict) or communes table with an LTE estimate's ``…_lte_…`` names read
+    back as ``…_5g_…``, the names the maps and reports work with."""
+    if isinstance(obj, dict):
+        if obj.get("technology") != "lte":
+            return obj
+        return {_LTE.sub("5g", key): value for key, value in obj.items()}
+    return obj.rename(columns=lambda name: _LTE.sub("5g", name))
+
+
+def value_name(technology: str) -> str:
+    """What the rasters hold for ``technology``: NR SS-RSRP or LTE RSRP."""
+    return "LTE RSRP" if technology == "lte" else "NR SS-RSRP"
 
 
 def save_realisations(path: Path, result: Estimate, run_id: str) -> None:
@@ -176,4 +220,4 @@ def check_estimate_folder(folder: str | Path, needs: tuple[str, ...] = ()) -> di
         raise EstimationError(f"{folder} mixes runs: " + ", ".join(
             f"{name} is from run {rid}" for name, rid in mixed.items())
             + f", the folder from run {run_id}: run phusong estimate again")
-    return summary
+    return internal_names(summary)

@@ -20,9 +20,9 @@ from phusong.config import DEFAULT_MIN_READINGS, DEFAULT_MIN_SAMPLED_AREA_PCT, S
 from phusong.errors import EstimationError
 
 from .estimate import (add_status_columns, extrapolation_std_pp, fill_unsupported,
-                       supported_fraction)
+                       supported_fraction, unmeasured_std_pp)
 from .grid import Grid, Membership, membership
-from .outputs import (P_COVERED_TIF, READINGS_TIF, REALISATIONS_NPZ, check_estimate_folder,
+from .outputs import (P_COVERED_MODEL_TIF, READINGS_TIF, REALISATIONS_NPZ, check_estimate_folder,
                       load_realisations)
 from .rasters import read_band
 from .targets import Targets
@@ -70,12 +70,13 @@ def reaggregate(estimates_dir: str | Path, units: gpd.GeoDataFrame, targets: Tar
     """
     estimates_dir = Path(estimates_dir)
     summary = check_estimate_folder(estimates_dir,
-                                    needs=(P_COVERED_TIF, READINGS_TIF, REALISATIONS_NPZ))
-    grid, p_covered = grid_of_raster(estimates_dir / P_COVERED_TIF)
+                                    needs=(P_COVERED_MODEL_TIF, READINGS_TIF,
+                                           REALISATIONS_NPZ))
+    grid, p_covered = grid_of_raster(estimates_dir / P_COVERED_MODEL_TIF)
     _, readings = grid_of_raster(estimates_dir / READINGS_TIF)
     drawn_grid, cells, covered, reliable, _ = load_realisations(estimates_dir / REALISATIONS_NPZ)
     if drawn_grid != grid:
-        raise EstimationError(f"{estimates_dir}: {REALISATIONS_NPZ} and {P_COVERED_TIF} are on "
+        raise EstimationError(f"{estimates_dir}: {REALISATIONS_NPZ} and {P_COVERED_MODEL_TIF} are on "
                               "different grids: run phusong estimate again")
     units = units.to_crs(grid.crs)
     member = membership(grid, units)
@@ -89,7 +90,9 @@ def reaggregate(estimates_dir: str | Path, units: gpd.GeoDataFrame, targets: Tar
     distribution = ShareDistribution.around(
         100 * member.mean_within(p_covered, reliable),
         realised_shares(member, cells, covered, within=reliable),
-        np.where(sufficient, 0, extrapolation_std_pp(supported, listed)))
+        np.hypot(np.where(sufficient, 0, extrapolation_std_pp(supported, listed)),
+                 0 if listed else unmeasured_std_pp(member.weighted_mean(
+                     reliable.astype(float)))))
     if not listed:
         density = units["population"].to_numpy(dtype=float) / (member.unit_area_m2() / 1e6)
         distribution, = fill_unsupported(distribution, supported, sufficient, density)

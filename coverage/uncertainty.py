@@ -79,6 +79,10 @@ def simulate_coverage(
     """Whether each of ``cells`` is covered by some operator in each simulated error
     field: a boolean array of shape ``(n_realisations, len(cells))``.
 
+    Each operator's predictive spread ``std`` at a cell is shared out between the
+    components below, not added to: a cell is covered in as many realisations as its
+    P(covered) says, so the realised shares are centred on the expected share and the
+    components only set how the errors of nearby cells and units move together.
     ``global_std_db`` is the standard deviation of an offset shared by every cell of an
     operator (a bias of its whole trend), which no spatial average removes: it is what
     keeps a province figure's interval honest. The operators' local errors share a
@@ -98,7 +102,8 @@ def simulate_coverage(
     shared, own = np.sqrt(OPERATOR_ERROR_CORRELATION), np.sqrt(1 - OPERATOR_ERROR_CORRELATION)
 
     means = [op.threshold_mean.astype(np.float32) for op in operators]
-    stds = [op.std.astype(np.float32) for op in operators]
+    stds = [local_std(op.std, model_std_db, global_std_db, op.fleet_std_db).astype(np.float32)
+            for op in operators]
     unseen = [_UnseenDraws(op.unseen, member, cells) if op.unseen is not None else None
               for op in operators]
 
@@ -124,6 +129,13 @@ def simulate_coverage(
     with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, STREAMS)) as pool:
         list(pool.map(realise, parts))
     return covered
+
+
+def local_std(std: np.ndarray, *shared_std_db: float) -> np.ndarray:
+    """The part of a predictive standard deviation ``std`` left to the local field once
+    the components of ``shared_std_db`` (trend, global, fleet) have taken theirs."""
+    shared = sum(s**2 for s in shared_std_db)
+    return np.sqrt(np.maximum(np.asarray(std, float) ** 2 - shared, 0.0))
 
 
 def realised_shares(member: Membership, cells: np.ndarray, covered: np.ndarray,
@@ -169,15 +181,13 @@ class ShareDistribution:
     @classmethod
     def around(cls, point: np.ndarray, realisations: np.ndarray,
                extra_std_pp: np.ndarray | None = None, seed: int = 1) -> "ShareDistribution":
-        """Realisations shifted so that their median is ``point``, plus an independent
-        per-unit error of ``extra_std_pp`` (percentage points), clipped to 0–100.
-
-        The realisations' own centre is shifted by the extra model-error variance (it
-        raises the chance of exceeding the threshold where the prediction lies below
-        it); the point estimate is not, so the spread is laid around the point.
+        """Realisations shifted so that their mean is ``point`` (they are centred on it
+        but for the noise of a finite number of draws; their skew is kept), plus an
+        independent per-unit error of ``extra_std_pp`` (percentage points), clipped to
+        0–100.
         """
         point = np.asarray(point, dtype=float)
-        draws = realisations - np.nanmedian(realisations, axis=0) + point
+        draws = realisations - np.nanmean(realisations, axis=0) + point
         if extra_std_pp is not None:
             rng = np.random.default_rng(seed)
             draws = draws + rng.standard_normal(draws.shape) * np.nan_to_num(extra_std_pp)

@@ -10,7 +10,7 @@ import pandas as pd
 import shapely
 from branca.element import Element
 
-from phusong.i18n import t
+from phusong.i18n import t, technology_labels
 
 from .layers import (CHALLENGE_COLOUR, GAP_PALETTE, GAP_BREAKS, RSRP_PALETTE, add_measurements,
                      add_point_layer, add_script, add_search, challenged_points, colour_bar,
@@ -291,7 +291,8 @@ def write_map(communes: gpd.GeoDataFrame, out: str | Path, lang: str | None = No
     offline, carrying the estimate's run id."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fmap = coverage_map(communes, lang, synthetic, estimates_dir, readings, speed, summary)
+    with technology_labels((summary or {}).get("technology")):
+        fmap = coverage_map(communes, lang, synthetic, estimates_dir, readings, speed, summary)
     if run_id:
         fmap.get_root().header.add_child(Element(
             f'<meta name="phusong-run-id" content="{html.escape(run_id)}">'))
@@ -317,6 +318,9 @@ def read_store_layers(store: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def read_estimates(estimates_dir: str | Path) -> gpd.GeoDataFrame:
     """The commune layer written by ``phusong estimate``."""
-    frame = gpd.read_file(Path(estimates_dir) / "communes.gpkg", layer="communes")
+    from phusong.coverage.outputs import internal_names
+
+    frame = internal_names(gpd.read_file(Path(estimates_dir) / "communes.gpkg",
+                                         layer="communes"))
     frame["code"] = frame["code"].astype(str)
     return frame

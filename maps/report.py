@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from phusong.i18n import t
+from phusong.i18n import t, technology_labels
 
 from .layers import missing
 
@@ -43,8 +43,12 @@ COMMUNE_COLUMNS = (
 
 def read_report_data(estimates: Path) -> tuple[dict, pd.DataFrame]:
     """The estimate's summary and its communes sorted by gap (largest first), then share."""
-    summary = json.loads((estimates / "summary.json").read_text(encoding="utf-8"))
-    communes = pd.read_csv(estimates / "communes.csv", dtype={"code": str}, encoding="utf-8")
+    from phusong.coverage.outputs import internal_names
+
+    summary = internal_names(json.loads((estimates / "summary.json").read_text(
+        encoding="utf-8")))
+    communes = internal_names(pd.read_csv(estimates / "communes.csv", dtype={"code": str},
+                                          encoding="utf-8"))
     communes = communes.sort_values(["gap_pp", "share_5g_pop_pct"], ascending=[False, True],
                                     na_position="last").reset_index(drop=True)
     return summary, communes
@@ -127,10 +131,14 @@ def write_report(estimates: str | Path, out: str | Path, formats=FORMATS,
     out.mkdir(parents=True, exist_ok=True)
     summary, communes = read_report_data(estimates)
     writers = {"xlsx": _xlsx, "html": _html, "csv": _csv}
-    return [writers[f](summary, communes, out, lang) for f in formats]
+    with technology_labels(summary.get("technology")):
+        return [writers[f](summary, communes, out, lang) for f in formats]
 
 
 def _title(summary: dict, lang: str | None) -> str:
+    if not summary.get("plan"):
+        return t("report.title_no_plan", lang, province=PROVINCE,
+                 target=summary.get("target_5g_pct"))
     return t("report.title", lang, province=PROVINCE, plan=summary.get("plan", ""),
              target=summary.get("target_5g_pct"), gigabit=summary.get("target_gigabit_pct"))
 

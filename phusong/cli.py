@@ -122,7 +122,8 @@ def _run_estimate(store: Path, units, options: dict, report):
         method, scores = choose_method(store, units.crs.to_string(),
                                        threshold=threshold or targets_used.threshold_dbm,
                                        sites=site_list,
-                                       technology=options.get("technology", "nr"))
+                                       technology=options.get("technology", "nr"),
+                                       locate_sites=options.get("locate_sites", False))
         report("step.evaluate", 1.0)
         console.print(t("evaluate.best", method=method))
     declarations = options.get("declarations")
@@ -136,6 +137,8 @@ def _run_estimate(store: Path, units, options: dict, report):
         max_position_error_m=options.get("max_position_error"),
         technology=options.get("technology", "nr"),
         vehicle_loss_db=options.get("vehicle_loss", 0.0),
+        locate_sites=options.get("locate_sites", False),
+        unseen_sites=options.get("unseen_sites", False),
         progress=_stage(report, "step.interpolate"))
     if scores is not None:
         from phusong.coverage.evaluate import scores_table
@@ -162,6 +165,14 @@ def _run_map(estimates: Path, out: Path, report, store: Optional[Path] = None) -
 
 
 def _print_summary(summary: dict) -> None:
+    from phusong.i18n import technology_labels
+
+    with technology_labels(summary.get("technology")):
+        _print_province(summary)
+    _warn(summary.get("warnings", []))
+
+
+def _print_province(summary: dict) -> None:
     share = summary.get("province_share_5g_pct")
     low, high = summary.get("province_share_5g_low_pct"), summary.get("province_share_5g_high_pct")
     console.print(t("summary.province",
@@ -172,7 +183,6 @@ def _print_summary(summary: dict) -> None:
                     not_met=summary["communes_not_met"],
                     uncertain=summary["communes_uncertain"],
                     insufficient=summary["communes_insufficient"]))
-    _warn(summary.get("warnings", []))
 
 
 def _parse_date(value: Optional[str], option: str) -> Optional[datetime]:
@@ -186,6 +196,7 @@ def _parse_date(value: Optional[str], option: str) -> Optional[datetime]:
 
 RegionOpt = typer.Option("country", "--region", help="Where the boundaries and readings lie: country (Vietnam, default), any, or W,S,E,N in degrees.")
 WorkCrsOpt = typer.Option(None, "--work-crs", help="Metric CRS to compute in (default: EPSG:9214 in Vietnam, the UTM zone of the data elsewhere).")
+LocateSitesOpt = typer.Option(False, "--locate-sites", help="Without --sites: locate the serving sites from the readings' cell ids and fit a path-loss trend from them (off by default: on real drives it predicted held-out drives worse).")
 ForceOpt = typer.Option(False, "--force", help="Replace an output folder that holds other files.")
 
 
@@ -238,6 +249,8 @@ def estimate(
     vehicle_loss: float = typer.Option(0.0, "--vehicle-loss-db", help="Penetration loss of the vehicle the readings were taken in (0 with a roof antenna; about 9 dB for a phone or modem inside a car), added back to every reading."),
     region: str = RegionOpt,
     work_crs: Optional[str] = WorkCrsOpt,
+    locate_sites: bool = LocateSitesOpt,
+    unseen_sites: bool = typer.Option(False, "--unseen-sites", help="With --locate-sites: also model the sites no reading names (off by default: on real drives it claimed coverage the held-out drives did not find)."),
 ) -> None:
     """Estimate per-commune 5G coverage and gigabit availability from a readings store."""
     from phusong.coverage import write_estimate
@@ -247,9 +260,12 @@ def estimate(
                "crs": crs, "method": _check_method(method),
                "since": _parse_date(since, "--since"), "until": _parse_date(until, "--until"),
                "max_position_error": max_position_error, "technology": technology,
-               "vehicle_loss": vehicle_loss}
+               "vehicle_loss": vehicle_loss, "locate_sites": locate_sites,
+               "unseen_sites": unseen_sites}
     check_output_folder(out, "estimate")
-    with _progress() as report:
+    from phusong.i18n import technology_labels
+
+    with _progress() as report, technology_labels(technology):
         units = _load_units(boundaries, id_field, name_field, population_field, report, encoding,
                             _region(region), work_crs)
         result = _run_estimate(store, units, options, report)
@@ -280,6 +296,7 @@ def evaluate(
     crs: Optional[str] = typer.Option(None, "--crs", hidden=True, help="Old name of --work-crs."),
     region: str = RegionOpt,
     work_crs: Optional[str] = WorkCrsOpt,
+    locate_sites: bool = LocateSitesOpt,
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the scores as JSON."),
     sites: Optional[Path] = typer.Option(None, "--sites", help="Operators' site list CSV (operator, technology, lon, lat), given to the methods that take one."),
     technology: str = typer.Option("nr", "--technology", help="nr (5G) or lte (4G)."),
@@ -294,7 +311,8 @@ def evaluate(
     region_used = _region(region)
     crs = work_crs or crs or (DEFAULT_CRS if region_used == "country" else None)
     scores = evaluate_store(store, crs, names, block_size, folds, threshold_dbm,
-                            sites=read_sites(sites) if sites else None, technology=technology)
+                            sites=read_sites(sites) if sites else None, technology=technology,
+                            locate_sites=locate_sites)
     table = Table(title=t("evaluate.title", block=f"{block_size:g}"))
     frame = scores_table(scores)
     for column in frame.columns:

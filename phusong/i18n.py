@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from functools import lru_cache
 
 from .errors import ConfigError
 
 LANGUAGES = ("vi", "en")
 _language: str | None = None
+_technology = "nr"
+# What "5G" in a label becomes when the figures are about another technology.
+TECHNOLOGY_LABELS = {"lte": ("4G", "4G (LTE)")}
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # key: (Vietnamese, English)
@@ -166,6 +170,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report.title": ("Tỉnh {province}: báo cáo chỉ tiêu {plan} (5G ≥ {target} %, cáp quang > 1 Gb/s ≥ {gigabit} %)",
                      "{province} province: report against {plan} (5G ≥ {target} %, fixed > 1 Gb/s ≥ {gigabit} %)"),
     "report.date": ("Ngày lập", "Date"),
+    "report.title_no_plan": ("Tỉnh {province}: báo cáo vùng phủ 5G (mức so sánh ≥ {target} %)",
+                             "{province} province: 5G coverage report (against ≥ {target} %)"),
     "report.chart": ("Tỷ lệ phủ sóng 5G của các xã/phường so với chỉ tiêu", "Communes' 5G coverage against the target"),
     "report.sheet.province": ("Toàn tỉnh", "Province"),
     "report.sheet.communes": ("Xã, phường", "Communes"),
@@ -224,6 +230,18 @@ def set_language(lang: str | None) -> None:
     _language = lang
 
 
+@contextmanager
+def technology_labels(technology: str | None):
+    """Within the block, labels name ``technology`` (``nr``: 5G, ``lte``: 4G) where
+    they say 5G: maps and reports of an LTE estimate are titled 4G."""
+    global _technology
+    previous, _technology = _technology, technology or "nr"
+    try:
+        yield
+    finally:
+        _technology = previous
+
+
 def current_language() -> str:
     """The language in force: set explicitly, else ``PHUSONG_LANG``, else ``vi``."""
     if _language:
@@ -235,7 +253,10 @@ def current_language() -> str:
 def t(key: str, lang: str | None = None, **values: object) -> str:
     """The message ``key`` in the current (or given) language, formatted with ``values``."""
     vi, en = MESSAGES[key]
-    text = en if (lang or current_language()) == "en" else vi
+    english = (lang or current_language()) == "en"
+    text = en if english else vi
+    if _technology in TECHNOLOGY_LABELS:
+        text = text.replace("5G", TECHNOLOGY_LABELS[_technology][english])
     return text.format(**values) if values else text
 
 
