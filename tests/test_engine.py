@@ -577,3 +577,39 @@ def test_located_sites_are_not_pulled_to_the_routes(tmp_path):
     shortfall = mean_log_distance(truth.loc[ids, ["x", "y"]].to_numpy()) - mean_log_distance(placed)
     print(f"located sites {shortfall:.3f} decade closer to their readings than the true ones")
     assert abs(shortfall) < 0.05
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_realisations_cover_each_cell_as_often_as_its_probability(seed):
+    """The interval draws share each cell's predictive spread out between their
+    components: a cell is covered in as many realisations as its P(covered) says, so the
+    realised shares are centred on the expected share (adding the components on top
+    pulled them towards 50 % and left the point at an end of its interval)."""
+    import geopandas as gpd
+    from scipy.special import ndtr
+    from shapely.geometry import box
+
+    from phusong.coverage.grid import grid_for, membership
+    from phusong.coverage.uncertainty import (OperatorPrediction, ShareDistribution,
+                                              realised_shares, simulate_coverage)
+
+    units = gpd.GeoDataFrame({"code": ["a", "b"]}, crs="EPSG:9214", geometry=[
+        box(0, 0, 4000, 4000), box(4000, 0, 8000, 4000)])
+    member = membership(grid_for(units, 200.0), units)
+    cells = member.cells()
+    rng = np.random.default_rng(seed)
+    for centre, spread in ((-110.0, 12.0), (-101.0, 2.0)):  # all kinds of cells; mostly covered
+        mean = centre + spread * rng.standard_normal(len(cells))
+        std = rng.uniform(3, 6, len(cells))
+        op = OperatorPrediction("x", mean, std, ndtr((mean + 110) / std), 600.0)
+        covered = simulate_coverage(member, cells, [op], -110.0, n_realisations=400,
+                                    model_std_db=2.0, global_std_db=3.0, seed=seed)
+        frequency = covered.mean(axis=0)
+        assert abs(frequency.mean() - op.p_covered.mean()) < 0.02
+        assert np.corrcoef(frequency, op.p_covered)[0, 1] > 0.9
+    on_grid = np.full(member.grid.size, np.nan)
+    on_grid[cells] = op.p_covered
+    point = 100 * member.mean_within(on_grid, np.ones(member.grid.size, bool))
+    draws = ShareDistribution.around(point, realised_shares(member, cells, covered))
+    low, high = draws.interval()
+    assert ((low < point - 0.5) & (point + 0.5 < high)).all()
