@@ -4,13 +4,18 @@ others. The referee of every engine change.
 Run:  python benchmarks/real_end_to_end.py PATH/TO/hamburg_bremen_2021/drives
       [--mapping TOML] [--format table] [--technology lte] [--threshold-dbm -105]
       [--units-m 1000,5000] [--resolution 100] [--target-pct 60] [--work DIR]
-      [-- ESTIMATE OPTIONS as keyword=value, e.g. --option unseen_sites=true]
+      [--no-threshold-recalibration] [--option KEY=VALUE …]
+
+``--option`` passes keywords to ``estimate_coverage`` (``locate_sites=true``,
+``unseen_sites=true``, ``small_area_fill=true``: the components that are off by default),
+so that each component can be judged on the same drives.
 
 The campaign's files (every ``*.geojson``, ``*.csv``, ``*.txt`` in PATH, or PATH itself) are
 imported with ``phusong import FORMAT --mapping TOML --region any`` (by default the
 Hamburg–Bremen drives' mapping, benchmarks/mappings/hamburg_bremen_2021.toml: ENQT GmbH /
 HAW Hamburg, CC BY-NC 4.0, not shipped). The readings are split by UTC day into two halves
-(the Hamburg–Bremen drives: 13 and 17 September 2021); ``estimate`` runs on one half and is
+(the Hamburg–Bremen drives: 13 and 17 September 2021; one day's campaign at its median
+time); ``estimate`` runs on one half and is
 checked against the other, both ways, for each operator alone and for any operator, on
 square units of each size in ``--units-m`` (those holding held-out readings), in the UTM zone
 of the drives.
@@ -49,6 +54,7 @@ import shapely
 from phusong.coverage import load_boundaries, load_targets
 from phusong.coverage.estimate import estimate_coverage
 from phusong.coverage.evidence import evidence_for, load_signal_xy
+from phusong.coverage.interpolate import PathLossKriging
 from phusong.coverage.targets import MET, NOT_MET
 
 MAPPING = Path(__file__).resolve().parent / "mappings" / "hamburg_bremen_2021.toml"
@@ -83,11 +89,16 @@ class Half:
 
 
 def day_halves(evidence: pd.DataFrame) -> tuple[Half, Half]:
-    """The campaign's UTC days split in two: the first half of its days and the rest."""
-    days = sorted(pd.to_datetime(evidence["time_utc"], utc=True, format="ISO8601")
-                  .dt.normalize().unique())
+    """The campaign's UTC days split in two: the first half of its days and the rest; a
+    campaign of one day is split at its median time."""
+    times = pd.to_datetime(evidence["time_utc"], utc=True, format="ISO8601").dropna()
+    days = sorted(times.dt.normalize().unique())
     if len(days) < 2:
-        raise SystemExit("the readings span one day: nothing to hold out")
+        middle = times.median().to_pydatetime()
+        first, last = times.min().to_pydatetime(), times.max().to_pydatetime()
+        return (Half(f"{first:%d.%m %H:%M}–{middle:%H:%M}", first, middle),
+                Half(f"{middle:%d.%m %H:%M}–{last:%H:%M}", middle,
+                     last + timedelta(seconds=1)))
     cut = (len(days) + 1) // 2
 
     def half(chosen) -> Half:
@@ -224,6 +235,8 @@ def main() -> None:
                         help="folder to keep the imported store in between runs")
     parser.add_argument("--units-csv", type=Path, default=None,
                         help="also write every scored unit's share, interval and observation")
+    parser.add_argument("--no-threshold-recalibration", action="store_true",
+                        help="P(covered) without its recalibration at the threshold")
     parser.add_argument("--option", action="append", default=[],
                         help="extra estimate_coverage keyword, as key=value")
     args = parser.parse_args()
@@ -257,6 +270,8 @@ def main() -> None:
                     threshold_dbm=args.threshold_dbm, technology=args.technology,
                     since=train.since, until=train.until,
                     operators=None if scope == "any" else chosen,
+                    interpolator=PathLossKriging(
+                        recalibrate_threshold=not args.no_threshold_recalibration),
                     **parse_options(args.option))
                 seconds = time.perf_counter() - started
                 test_evidence = everything[in_test].copy()

@@ -121,7 +121,7 @@ def estimate_coverage(
     operators: Sequence[str] | None = None,
     unseen_sites: bool = False,
     locate_sites: bool = False,
-    small_area_fill: bool = False,
+    small_area_fill: bool = True,
     progress: Callable[[str, float], None] | None = None,
 ) -> Estimate:
     """Estimate each unit's 5G coverage share from the readings in a store.
@@ -178,8 +178,11 @@ def estimate_coverage(
         from located sites predicted held-out drives worse than the model without it
         (benchmarks/real_end_to_end.py, benchmarks/real_campaigns.py).
     small_area_fill
-        Without a site list, blend each unit's share with the small-area regression
-        over the part of the unit no reading supports (:func:`fill_unsupported`).
+        Without a site list, the units without enough data take the small-area
+        regression's share over the part of them no reading supports
+        (:func:`fill_unsupported`); units with enough data keep their readings' figure
+        (blending them too put one operator above the any-operator share, and did not
+        help on real drives, benchmarks/real_end_to_end.py).
     operators
         Use only the readings of these operators (MCC-MNC or name, as stored); all when
         omitted.
@@ -268,8 +271,8 @@ def estimate_coverage(
         basis, realised_shares(member, cells, covered, people if by_population else None,
                                reliable),
         np.hypot(np.where(sufficient, 0, extrapolation_std_pp(supported, everywhere)),
-                 0 if everywhere else unmeasured_std_pp(member.weighted_mean(
-                     reliable.astype(float)))))
+                 0 if everywhere else np.where(sufficient, unmeasured_std_pp(
+                     member.weighted_mean(reliable.astype(float))), 0)))
     if small_area_fill and not everywhere:
         density = units["population"].to_numpy(dtype=float) / (member.unit_area_m2() / 1e6)
         distribution, share_area, share_pop = fill_unsupported(
@@ -306,6 +309,7 @@ def estimate_coverage(
     summary["site_list_used"] = bool(everywhere)
     summary["sites_located_from_readings"] = bool(nr_sites is None and locate_sites)
     summary["unseen_sites_modelled"] = bool(unseen_sites and not everywhere)
+    summary["small_area_fill"] = bool(small_area_fill and not everywhere)
     summary["share_basis"] = (
         "site list: the model over every cell" if everywhere else
         f"cells within {RELIABLE_RADIUS_M:g} m of a reading, extrapolated to the commune")
@@ -355,15 +359,16 @@ def _of_operators(evidence: pd.DataFrame, operators: Sequence[str]) -> pd.DataFr
 def fill_unsupported(distribution: ShareDistribution, supported: np.ndarray,
                      sufficient: np.ndarray, density: np.ndarray, *shares: np.ndarray
                      ) -> tuple[ShareDistribution, ...]:
-    """Each unit's share: the model's over the part readings support, the small-area
-    regression's (:mod:`~phusong.coverage.small_area`) over the rest; the same for
-    each of ``shares`` (other bases of the same figure)."""
+    """Each unit's share: for units with enough data (``sufficient``) their own; for the
+    others the model's over the part readings support and the small-area regression's
+    (:mod:`~phusong.coverage.small_area`) over the rest; the same for each of ``shares``
+    (other bases of the same figure)."""
     synthetic = synthetic_draws(distribution.point, sufficient, density,
                                 len(distribution.draws))
     if synthetic is None:
         return (distribution, *shares)
     point, draws = synthetic
-    w = np.clip(np.nan_to_num(supported), 0, 1)
+    w = np.where(sufficient, 1.0, np.clip(np.nan_to_num(supported), 0, 1))
     return (distribution.blended(ShareDistribution(point, draws), w),
             *(w * np.nan_to_num(share) + (1 - w) * point for share in shares))
 

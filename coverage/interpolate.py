@@ -119,6 +119,9 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         predict away from the roads is then shrunk towards plain kriging. The held-out
         predictions are kept, so that the probability of reaching a threshold can be
         recalibrated there (``calibration_.probability_above``).
+    recalibrate_threshold
+        With ``calibrate``, recalibrate P(covered) at the threshold (a shift and a
+        spread factor of the predictive distribution fitted on the held-out readings).
 
     Attributes
     ----------
@@ -148,8 +151,9 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
                  block_size: float = 50.0, censor_dbm: float = -140.0,
                  unlisted_distance_m: float | None = 800.0, site_prior_readings: float = 10.0,
                  calibrate: bool = True, miss_rate: float | None = None,
-                 attach_dbm: float | None = None):
+                 attach_dbm: float | None = None, recalibrate_threshold: bool = True):
         self.sites = sites
+        self.recalibrate_threshold = recalibrate_threshold
         self.attach_dbm = attach_dbm
         self.miss_rate = miss_rate
         self.calibrate = calibrate

@@ -162,6 +162,8 @@ def covered_probability(model, mean: np.ndarray, std: np.ndarray,
     calibration = getattr(model, "calibration_", None)
     if calibration is None:
         return probability_above(mean, std, threshold)
+    if not getattr(model, "recalibrate_threshold", True):
+        return probability_above(mean, std, threshold, calibration.tail_dof)
     return calibration.probability_above(mean, std, threshold)
 
 

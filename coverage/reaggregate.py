@@ -91,9 +91,9 @@ def reaggregate(estimates_dir: str | Path, units: gpd.GeoDataFrame, targets: Tar
         100 * member.mean_within(p_covered, reliable),
         realised_shares(member, cells, covered, within=reliable),
         np.hypot(np.where(sufficient, 0, extrapolation_std_pp(supported, listed)),
-                 0 if listed else unmeasured_std_pp(member.weighted_mean(
-                     reliable.astype(float)))))
-    if not listed:
+                 0 if listed else np.where(sufficient, unmeasured_std_pp(
+                     member.weighted_mean(reliable.astype(float))), 0)))
+    if not listed and summary.get("small_area_fill", True):
         density = units["population"].to_numpy(dtype=float) / (member.unit_area_m2() / 1e6)
         distribution, = fill_unsupported(distribution, supported, sufficient, density)
     point = distribution.point

@@ -613,3 +613,29 @@ def test_realisations_cover_each_cell_as_often_as_its_probability(seed):
     draws = ShareDistribution.around(point, realised_shares(member, cells, covered))
     low, high = draws.interval()
     assert ((low < point - 0.5) & (point + 0.5 < high)).all()
+
+
+def test_calibration_locates_the_sites_without_the_held_out_block(monkeypatch):
+    """The inner cross-validation that weighs the located trend locates the sites from
+    each fold's training readings: sites located with the held-out block's readings made
+    the trend look better there than it is away from the roads."""
+    from phusong.coverage import sites as sites_module
+
+    seen = []
+    original = sites_module.locate_sites
+
+    def recording(X, *args, **kwargs):
+        seen.append(len(X))
+        return original(X, *args, **kwargs)
+
+    monkeypatch.setattr(sites_module, "locate_sites", recording)
+    rng = np.random.default_rng(9)
+    X = rng.uniform(-3000, 3000, (4000, 2))
+    centres = np.array([[-1500, -1500], [1500, 1500], [-1500, 1500], [1500, -1500]])
+    nearest = np.argmin(np.hypot(*(X[:, None, :] - centres[None]).transpose(2, 0, 1)), axis=1)
+    distance = np.hypot(*(X - centres[nearest]).T)
+    y = -40 - 35 * np.log10(np.hypot(distance, 25)) + rng.normal(0, 4, len(X))
+    ids = np.array([f"c{i}" for i in range(4)], dtype=object)[nearest]
+    PathLossKriging().fit(X, y, cell_ids=ids)
+    # the full fit first, then each fold of the calibration on fewer readings
+    assert len(seen) > 1 and max(seen[1:]) < seen[0]
