@@ -77,11 +77,13 @@ class CrossValidated:
     threshold: float
 
 
-def cross_validated_predictions(evidence: pd.DataFrame, method: str, folds: np.ndarray,
+def cross_validated_predictions(evidence: pd.DataFrame, method, folds: np.ndarray,
                                 threshold: float = DEFAULT_NR_THRESHOLD_DBM,
                                 sites: pd.DataFrame | None = None) -> CrossValidated:
-    """Predict each fold's readings from the others, each operator on its own."""
-    template = make_interpolator(method)
+    """Predict each fold's readings from the others, each operator on its own;
+    ``method`` is a name (:data:`~phusong.coverage.interpolate.METHOD_NAMES`) or an
+    unfitted estimator."""
+    template = make_interpolator(method) if isinstance(method, str) else method
     predicted = np.full(len(evidence), np.nan)
     spread = np.full(len(evidence), np.nan)
     dof = np.full(len(evidence), np.inf)

@@ -95,19 +95,27 @@ def test_shares_and_intervals_with_the_site_list(demo_dir):
 
 
 def test_shares_and_intervals_from_readings_alone(demo_dir):
-    """Without a site list, sites no route came near stay unseen: the cells near the
-    readings stand for the rest of their commune, and the intervals say so."""
+    """Without a site list the cells near the readings stand for the rest of their
+    commune, and the intervals say so. The default (kriging of the readings) is less
+    accurate on the simulator than the trend from located sites, which the simulator is
+    built on, but it is the better one on real drives (benchmarks/real_end_to_end.py);
+    either way the intervals hold."""
     from phusong.coverage import estimate_coverage
 
     simulation = demo_dir / "simulation"
-    result = estimate_coverage(simulation / "campaign.gpkg", load_boundaries())
     truth = pd.read_csv(simulation / "truth" / "communes_truth.csv", dtype={"code": str})
-    scores = share_scores(result.communes.merge(truth, on="code"))
-    print_scores("readings alone", scores)
-    assert result.summary["share_basis"].startswith("cells within")
-    assert scores["within5"] >= 0.65
-    assert scores["within10"] >= 0.9
-    assert 0.80 <= scores["coverage"] <= 0.98  # one campaign: see the test above
+    for label, options, within5, within10 in (
+            ("readings alone", {}, 0.45, 0.7),
+            ("readings alone, located sites", {"locate_sites": True, "unseen_sites": True},
+             0.6, 0.85)):
+        result = estimate_coverage(simulation / "campaign.gpkg", load_boundaries(), **options)
+        scores = share_scores(result.communes.merge(truth, on="code"))
+        print_scores(label, scores)
+        assert result.summary["share_basis"].startswith("cells within")
+        assert result.summary["sites_located_from_readings"] == bool(options)
+        assert scores["within5"] >= within5, label
+        assert scores["within10"] >= within10, label
+        assert 0.80 <= scores["coverage"] <= 0.98, label  # one campaign: see the test above
 
 
 def test_gap_in_people(demo_dir):
