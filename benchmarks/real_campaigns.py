@@ -13,8 +13,8 @@ share (mean P(covered) minus the observed share) at the threshold, the reliabili
 P(covered) (observed frequency per decile of predicted probability), the excess kurtosis
 of the held-out errors over their predicted spread, the predictive distribution's tail
 (Student-t degrees of freedom; inf for a normal) and the time; the default's rows twice,
-with its P(covered) recalibrated at the threshold (``pathloss``, what ``estimate``
-reports) and without (``pathloss-untuned``); then the correlation of
+as ``estimate`` reports it (``pathloss``) and with P(covered) recalibrated at the threshold
+(``pathloss-recalibrated``, an option); then the correlation of
 the operators' held-out residuals on the 10 m cells they share, and for the default each
 decile's gap with its interval over resampled 1 km blocks and, by distance to the nearest
 reading it was trained on, the mean P(covered) against the observed share.
@@ -32,10 +32,9 @@ import pandas as pd
 from scipy.spatial import cKDTree
 from scipy.stats import kurtosis
 
-from phusong.coverage.operators import probability_above
 from phusong.coverage.evaluate import cross_validated_predictions, spatial_folds
 from phusong.coverage.evidence import lte_evidence, load_signal_xy
-from phusong.coverage.interpolate import block_codes
+from phusong.coverage.interpolate import PathLossKriging, block_codes
 
 MAPPING = Path(__file__).resolve().parent / "mappings" / "hamburg_bremen_2021.toml"
 CRS = "EPSG:25832"  # ETRS89 / UTM 32N: metric, for northern Germany
@@ -199,9 +198,10 @@ def main() -> None:
         held = cross_validated_predictions(evidence, method, folds, args.threshold_dbm)
         versions = {method: held.p_covered}
         if method == "pathloss":
-            # the same predictions, P(covered) without the recalibration at the threshold
-            versions["pathloss-untuned"] = probability_above(held.predicted, held.spread,
-                                                             args.threshold_dbm, held.dof)
+            # the same model with P(covered) recalibrated at the threshold (off by default)
+            versions["pathloss-recalibrated"] = cross_validated_predictions(
+                evidence, PathLossKriging(recalibrate_threshold=True), folds,
+                args.threshold_dbm).p_covered
         ok = ~np.isnan(held.predicted)
         observed = evidence["value"].to_numpy()[ok] >= args.threshold_dbm
         for label, p_covered in versions.items():

@@ -4,7 +4,7 @@ others. The referee of every engine change.
 Run:  python benchmarks/real_end_to_end.py PATH/TO/hamburg_bremen_2021/drives
       [--mapping TOML] [--format table] [--technology lte] [--threshold-dbm -105]
       [--units-m 1000,5000] [--resolution 100] [--target-pct 60] [--work DIR]
-      [--no-threshold-recalibration] [--option KEY=VALUE …]
+      [--threshold-recalibration] [--option KEY=VALUE …]
 
 ``--option`` passes keywords to ``estimate_coverage`` (``locate_sites=true``,
 ``unseen_sites=true``, ``small_area_fill=true``: the components that are off by default),
@@ -140,6 +140,26 @@ def held_out_cells(evidence: pd.DataFrame, operators: list[str], threshold: floa
                          "covered": cells["best"].to_numpy() >= threshold})
 
 
+def offsets_between(evidence: pd.DataFrame, first: np.ndarray, second: np.ndarray
+                    ) -> dict[str, tuple[float, int]]:
+    """Per operator, the mean of (first half − second half) of the measured values on the
+    10 m cells both halves measured, and the number of such cells: a change of the
+    network's level between the halves that no model of one half can know."""
+    measured = evidence["nr_measured"].to_numpy(bool)
+    rows = evidence[measured]
+    first, second = first[measured], second[measured]
+    keys = (np.floor(rows["x"] / CELL_M).astype(np.int64).astype(str) + ":"
+            + np.floor(rows["y"] / CELL_M).astype(np.int64).astype(str))
+    result = {}
+    for operator in sorted(rows["operator"].dropna().unique()):
+        mine = (rows["operator"] == operator).to_numpy()
+        a, b = (rows["value"][mine & half].groupby(keys[mine & half]).median()
+                for half in (first, second))
+        both = a.index.intersection(b.index)
+        result[str(operator)] = (float((a[both] - b[both]).mean()), len(both))
+    return result
+
+
 def reliability(p: np.ndarray, observed: np.ndarray) -> str:
     bins = np.clip((p * 10).astype(int), 0, 9)
     return "; ".join(f"{p[bins == b].mean():.2f}→{observed[bins == b].mean():.2f} "
@@ -235,8 +255,8 @@ def main() -> None:
                         help="folder to keep the imported store in between runs")
     parser.add_argument("--units-csv", type=Path, default=None,
                         help="also write every scored unit's share, interval and observation")
-    parser.add_argument("--no-threshold-recalibration", action="store_true",
-                        help="P(covered) without its recalibration at the threshold")
+    parser.add_argument("--threshold-recalibration", action="store_true",
+                        help="P(covered) recalibrated at the threshold (off by default)")
     parser.add_argument("--option", action="append", default=[],
                         help="extra estimate_coverage keyword, as key=value")
     args = parser.parse_args()
@@ -255,6 +275,10 @@ def main() -> None:
     print(f"{len(everything):,} {args.technology.upper()} readings, operators "
           f"{', '.join(operators)}; threshold {args.threshold_dbm:g} dBm; target {target:g} %; "
           f"halves {halves[0].label} and {halves[1].label}; options {args.option or 'none'}")
+    first = _within(everything, halves[0])
+    offsets = offsets_between(everything, first, _within(everything, halves[1]))
+    print(f"level of {halves[0].label} minus {halves[1].label} on the 10 m cells both measured: "
+          + "; ".join(f"{op} {d:+.2f} dB ({n:,} cells)" for op, (d, n) in offsets.items()))
     cell_rows, unit_rows = [], []
     for train, test in (halves, halves[::-1]):
         in_test = _within(everything, test)
@@ -271,7 +295,7 @@ def main() -> None:
                     since=train.since, until=train.until,
                     operators=None if scope == "any" else chosen,
                     interpolator=PathLossKriging(
-                        recalibrate_threshold=not args.no_threshold_recalibration),
+                        recalibrate_threshold=args.threshold_recalibration),
                     **parse_options(args.option))
                 seconds = time.perf_counter() - started
                 test_evidence = everything[in_test].copy()
@@ -323,6 +347,15 @@ def _print(cell_rows: list[dict], unit_rows: list[dict]) -> None:
         print(units.to_string(index=False, float_format="{:.2f}".format))
     rated = units["rated"].sum()
     near = cells[cells["cells_used"] == "measured"]
+    print("\nthe operators pooled (each cell scored by its own operator's estimate):")
+    for (direction, used), part in cells[cells["scope"] != "any"].groupby(
+            ["direction", "cells_used"], sort=False):
+        n = part["cells"].sum()
+        p, observed = ((part[c] * part["cells"]).sum() / n for c in ("mean_p", "observed"))
+        brier = (part["brier"] * part["cells"]).sum() / n
+        print(f"{direction:>12} {used:>8}: mean P {p:.3f}, observed {observed:.3f}, "
+              f"Brier {brier:.3f} against a constant's {observed * (1 - observed):.3f} "
+              f"({brier / (observed * (1 - observed)):.2f})")
     print(f"\nmeasured cells: mean P − observed within "
           f"{100 * (near['mean_p'] - near['observed']).abs().max():.1f} pp (worst); "
           f"Brier / constant's {np.max(near['brier'] / near['brier_constant']):.2f} (worst); "

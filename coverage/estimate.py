@@ -270,9 +270,8 @@ def estimate_coverage(
     distribution = ShareDistribution.around(
         basis, realised_shares(member, cells, covered, people if by_population else None,
                                reliable),
-        np.hypot(np.where(sufficient, 0, extrapolation_std_pp(supported, everywhere)),
-                 0 if everywhere else np.where(sufficient, unmeasured_std_pp(
-                     member.weighted_mean(reliable.astype(float))), 0)))
+        unit_extra_std_pp(sufficient, supported, member.weighted_mean(reliable.astype(float)),
+                          everywhere))
     if small_area_fill and not everywhere:
         density = units["population"].to_numpy(dtype=float) / (member.unit_area_m2() / 1e6)
         distribution, share_area, share_pop = fill_unsupported(
@@ -373,10 +372,17 @@ def fill_unsupported(distribution: ShareDistribution, supported: np.ndarray,
             *(w * np.nan_to_num(share) + (1 - w) * point for share in shares))
 
 
-def unmeasured_std_pp(near_fraction: np.ndarray) -> np.ndarray:
-    """Per unit, the standard deviation (points) of the error of standing for the whole
-    unit with its cells near the readings (``near_fraction`` of its area)."""
-    return UNMEASURED_STD_PP * (1 - np.clip(np.nan_to_num(near_fraction), 0, 1))
+def unit_extra_std_pp(sufficient: np.ndarray, supported: np.ndarray,
+                      near_fraction: np.ndarray, site_list_used: bool) -> np.ndarray:
+    """Per unit, the standard deviation (points) added to its simulated shares: for a
+    unit without enough data, the error of extending the model to the part no reading
+    supports; without a site list, for a unit with enough data, the error of standing
+    for the whole unit with its cells near the readings (``near_fraction`` of its area)."""
+    extrapolation = np.where(sufficient, 0, extrapolation_std_pp(supported, site_list_used))
+    if site_list_used:
+        return extrapolation
+    unmeasured = UNMEASURED_STD_PP * (1 - np.clip(np.nan_to_num(near_fraction), 0, 1))
+    return np.hypot(extrapolation, np.where(sufficient, unmeasured, 0))
 
 
 def supported_fraction(sampled_pct: np.ndarray) -> np.ndarray:

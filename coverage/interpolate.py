@@ -122,6 +122,8 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
     recalibrate_threshold
         With ``calibrate``, recalibrate P(covered) at the threshold (a shift and a
         spread factor of the predictive distribution fitted on the held-out readings).
+        Off by default: on real drives P(covered) held out by day was further from the
+        observed shares with it (benchmarks/real_end_to_end.py).
 
     Attributes
     ----------
@@ -151,7 +153,7 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
                  block_size: float = 50.0, censor_dbm: float = -140.0,
                  unlisted_distance_m: float | None = 800.0, site_prior_readings: float = 10.0,
                  calibrate: bool = True, miss_rate: float | None = None,
-                 attach_dbm: float | None = None, recalibrate_threshold: bool = True):
+                 attach_dbm: float | None = None, recalibrate_threshold: bool = False):
         self.sites = sites
         self.recalibrate_threshold = recalibrate_threshold
         self.attach_dbm = attach_dbm

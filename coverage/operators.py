@@ -106,7 +106,8 @@ def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, thres
         operator, mean, std, p_covered,
         variogram.range_m if variogram is not None else 250.0,
         int(getattr(model, "n_unlisted_", 0)), int(getattr(model, "n_off_air_", 0)),
-        calibration=None if calibration is None else calibration.summary(threshold),
+        calibration=None if calibration is None else calibration.summary(
+            threshold if getattr(model, "recalibrate_threshold", False) else None),
         miss_rate=None if trend_fit is None else trend_fit.miss_rate,
         devices=None if devices is None else devices.summary(),
         fleet_std_db=0.0 if devices is None else devices.fleet_std_db,
@@ -162,7 +163,7 @@ def covered_probability(model, mean: np.ndarray, std: np.ndarray,
     calibration = getattr(model, "calibration_", None)
     if calibration is None:
         return probability_above(mean, std, threshold)
-    if not getattr(model, "recalibrate_threshold", True):
+    if not getattr(model, "recalibrate_threshold", False):
         return probability_above(mean, std, threshold, calibration.tail_dof)
     return calibration.probability_above(mean, std, threshold)
 

@@ -19,8 +19,8 @@ from scipy import ndimage
 from phusong.config import DEFAULT_MIN_READINGS, DEFAULT_MIN_SAMPLED_AREA_PCT, SAMPLED_RADIUS_M
 from phusong.errors import EstimationError
 
-from .estimate import (add_status_columns, extrapolation_std_pp, fill_unsupported,
-                       supported_fraction, unmeasured_std_pp)
+from .estimate import (add_status_columns, fill_unsupported, supported_fraction,
+                       unit_extra_std_pp)
 from .grid import Grid, Membership, membership
 from .outputs import (P_COVERED_MODEL_TIF, READINGS_TIF, REALISATIONS_NPZ, check_estimate_folder,
                       load_realisations)
@@ -90,9 +90,8 @@ def reaggregate(estimates_dir: str | Path, units: gpd.GeoDataFrame, targets: Tar
     distribution = ShareDistribution.around(
         100 * member.mean_within(p_covered, reliable),
         realised_shares(member, cells, covered, within=reliable),
-        np.hypot(np.where(sufficient, 0, extrapolation_std_pp(supported, listed)),
-                 0 if listed else np.where(sufficient, unmeasured_std_pp(
-                     member.weighted_mean(reliable.astype(float))), 0)))
+        unit_extra_std_pp(sufficient, supported, member.weighted_mean(reliable.astype(float)),
+                          listed))
     if not listed and summary.get("small_area_fill", True):
         density = units["population"].to_numpy(dtype=float) / (member.unit_area_m2() / 1e6)
         distribution, = fill_unsupported(distribution, supported, sufficient, density)
