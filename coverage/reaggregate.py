@@ -23,7 +23,7 @@ from .estimate import (add_status_columns, fill_unsupported, supported_fraction,
                        unit_extra_std_pp)
 from .grid import Grid, Membership, membership
 from .outputs import (P_COVERED_MODEL_TIF, READINGS_TIF, REALISATIONS_NPZ, check_estimate_folder,
-                      load_realisations)
+                      load_realisations, public_names)
 from .rasters import read_band
 from .targets import Targets
 from .uncertainty import ShareDistribution, realised_shares
@@ -109,4 +109,4 @@ def reaggregate(estimates_dir: str | Path, units: gpd.GeoDataFrame, targets: Tar
     })
     add_status_columns(table, distribution, sufficient, targets.coverage_5g_min_pct)
     table["estimate_run_id"] = summary.get("run_id")
-    return table
+    return table.rename(columns=public_names(table.columns, summary.get("technology", "nr")))

@@ -341,6 +341,7 @@ def reaggregate(
     population_field: Optional[str] = PopFieldOpt,
     encoding: Optional[str] = EncodingOpt,
     targets: Optional[Path] = typer.Option(None, "--targets", help="Targets TOML (default: Plan 182-KH/TU)."),
+    region: str = RegionOpt,
 ) -> None:
     """Summarise an estimate over another boundary set, with the same evidence rules,
     intervals and statuses."""
@@ -350,7 +351,8 @@ def reaggregate(
 
     check_output_file(out)
     with _progress() as report:
-        units = _load_units(boundaries, id_field, name_field, population_field, report, encoding)
+        units = _load_units(boundaries, id_field, name_field, population_field, report, encoding,
+                            _region(region))
         report("step.aggregate", 0.0)
         table = with_status_labels(run(estimates, units, load_targets(targets)))
         with atomic_file(out) as partial:

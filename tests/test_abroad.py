@@ -100,6 +100,11 @@ def test_lte_estimate_abroad_is_named_and_titled_lte(abroad):
     communes = pd.read_csv(out / "communes.csv")
     assert {"share_lte_area_pct", "share_lte_low_pct", "share_lte_262-01_pct"} <= set(communes)
     assert not any("_5g_" in c for c in communes)
+    squares_abroad(abroad / "big.gpkg", n=1, size_deg=0.06)
+    run_cli("reaggregate", "--estimates", str(out), "--out", str(abroad / "big.csv"),
+            "--boundaries", str(abroad / "big.gpkg"), "--id-field", "code",
+            "--name-field", "name", "--region", "any")
+    assert "share_lte_area_pct" in pd.read_csv(abroad / "big.csv").columns
     run_cli("--lang", "en", "map", "--estimates", str(out), "--out", str(abroad / "m.html"))
     page = (abroad / "m.html").read_text(encoding="utf-8")
     assert "4G (LTE) coverage by commune" in page and "5G coverage by commune" not in page
@@ -149,3 +154,13 @@ def test_readings_without_operator_join_their_probes_operator():
     single, none = attribute_operators(pd.DataFrame({"operator": ["452-04", None],
                                                      "probe_id": ["a", "b"]}))
     assert single["operator"].tolist() == ["452-04", "452-04"] and none == []
+
+
+def test_evaluate_abroad_in_the_readings_utm_zone(abroad):
+    out = abroad / "cv.json"
+    run_cli("--lang", "en", "evaluate", "--store", str(abroad / "s.gpkg"), "--region", "any",
+            "--technology", "lte", "--methods", "pathloss,idw", "--threshold-dbm", "-105",
+            "--json", str(out))
+    scores = json.loads(out.read_text(encoding="utf-8"))
+    assert {row["method"] for row in scores["scores"]} == {"pathloss", "idw"}
+    assert all(row["rmse_db"] < 10 for row in scores["scores"])  # metres, not degrees
