@@ -57,14 +57,14 @@ UNMEASURED_STD_PP = 12.0
 # simulations: the error that no average over a province removes.
 LISTED_GLOBAL_STD_DB = 0.5
 LOCATED_GLOBAL_STD_DB = 2.0
-# Measured by benchmarks/calibration.py (five simulated campaigns in each of seven variants,
-# readings alone): the province figure came out between 5 points below the truth and 6
-# above, 9 below with per-device offsets of 3 dB.
+# Measured by benchmarks/calibration.py (five simulated campaigns of the default variant,
+# readings alone): the province figure came out between 4.3 points below the truth and 1.6
+# above.
 WITHOUT_SITE_LIST_WARNING = (
-    "no site list: sites that no reading names are modelled only as a density, and the "
-    "communes' shares rest on the cells near the measured roads (on simulated campaigns the "
-    "province figure came out between 5 points below the truth and 6 above, 9 below with "
-    "uneven devices); give the operators' site list with --sites")
+    "no site list: the communes' shares rest on the cells near the measured roads, and sites "
+    "that no reading names are not modelled (on simulated campaigns the province figure came "
+    "out between 4 points below the truth and 2 above); give the operators' site list with "
+    "--sites")
 
 
 @dataclass

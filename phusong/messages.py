@@ -10,15 +10,14 @@ from __future__ import annotations
 VIETNAMESE: tuple[tuple[str, str], ...] = (
     # estimate
     ("vehicle loss {a} dB is outside 0–30 dB", "suy hao do xe {a} dB nằm ngoài khoảng 0–30 dB"),
-    ("no site list: sites that no reading names are modelled only as a density, and the "
-     "communes' shares rest on the cells near the measured roads (on simulated campaigns the "
-     "province figure came out between 5 points below the truth and 6 above, 9 below with "
-     "uneven devices); give the operators' site list with --sites",
-     "không có danh sách trạm: các trạm không xuất hiện trong số liệu đo chỉ được mô hình hoá "
-     "theo mật độ, và tỷ lệ phủ sóng của các xã dựa trên các ô gần những tuyến đường đã đo "
-     "(trên các đợt đo mô phỏng, số liệu toàn tỉnh thấp hơn thực tế tới 5 điểm phần trăm hoặc "
-     "cao hơn tới 6 điểm, thấp hơn tới 9 điểm khi các thiết bị đo lệch nhau); hãy cung cấp "
-     "danh sách trạm của các nhà mạng bằng --sites"),
+    ("no site list: the communes' shares rest on the cells near the measured roads, and sites "
+     "that no reading names are not modelled (on simulated campaigns the province figure came "
+     "out between 4 points below the truth and 2 above); give the operators' site list with "
+     "--sites",
+     "không có danh sách trạm: tỷ lệ phủ sóng của các xã dựa trên các ô gần những tuyến đường "
+     "đã đo, và các trạm không xuất hiện trong số liệu đo không được mô hình hoá (trên các đợt "
+     "đo mô phỏng, số liệu toàn tỉnh thấp hơn thực tế tới 4 điểm phần trăm hoặc cao hơn tới 2 "
+     "điểm); hãy cung cấp danh sách trạm của các nhà mạng bằng --sites"),
     # boundaries
     ("boundary file not found: {a}", "không tìm thấy tệp ranh giới: {a}"),
     ("{a}: {b} names look wrongly decoded (e.g. {c}): give the file's encoding with --encoding "
@@ -31,9 +30,21 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
     ("{a}: population {b} of {c} is not a number", "{a}: dân số {b} của {c} không phải là số"),
     ("{a} has no field {b} (given by {c}); its fields are: {d}",
      "{a} không có trường {b} (chỉ định bởi {c}); các trường của tệp là: {d}"),
-    ("{a} extends to lon {b}…{c}, lat {d}…{e}, outside Vietnam: is its CRS declared correctly?",
+    ("{a} extends to lon {b}…{c}, lat {d}…{e}, outside Vietnam: is its CRS declared correctly? "
+     "(boundaries abroad: --region any)",
      "{a} trải tới kinh độ {b}…{c}, vĩ độ {d}…{e}, ngoài lãnh thổ Việt Nam: hệ toạ độ (CRS) "
-     "của tệp có khai báo đúng không?"),
+     "của tệp có khai báo đúng không? (ranh giới ở nước ngoài: --region any)"),
+    ("{a} extends to lon {b}…{c}, lat {d}…{e}, outside the region {f}: is its CRS declared "
+     "correctly? (boundaries abroad: --region any)",
+     "{a} trải tới kinh độ {b}…{c}, vĩ độ {d}…{e}, ngoài vùng {f}: hệ toạ độ (CRS) của tệp có "
+     "khai báo đúng không? (ranh giới ở nước ngoài: --region any)"),
+    ("{a} readings name no operator and could not be given one: they are modelled as a "
+     "separate network 'unknown'; set the operator on import (--mapping) if they belong to one",
+     "{a} kết quả đo không ghi nhà mạng và không thể gán nhà mạng: chúng được mô hình hoá như "
+     "một mạng riêng 'unknown'; hãy đặt nhà mạng khi nhập (--mapping) nếu chúng thuộc một "
+     "nhà mạng"),
+    ("no readings of operator {a}; the store holds {b}",
+     "không có kết quả đo nào của nhà mạng {a}; kho dữ liệu có {b}"),
     ("{a} holds no features", "{a} không có đối tượng nào"),
     ("{a} declares no CRS; add one (e.g. a .prj file) or convert it to GeoPackage",
      "{a} không khai báo hệ toạ độ (CRS); hãy thêm (ví dụ tệp .prj) hoặc chuyển sang GeoPackage"),
