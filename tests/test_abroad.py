@@ -92,7 +92,7 @@ def test_lte_estimate_abroad_is_named_and_titled_lte(abroad):
     run_cli("--lang", "en", "estimate", "--store", str(abroad / "s.gpkg"), "--out", str(out),
             "--boundaries", str(abroad / "units.gpkg"), "--id-field", "code",
             "--name-field", "name", "--region", "any", "--technology", "lte",
-            "--resolution", "50")
+            "--resolution", "100")
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["crs"] == "EPSG:32632" and summary["technology"] == "lte"
     assert summary["plan"] is None

@@ -100,10 +100,11 @@ def test_an_all_nodata_raster_is_refused(demo_dir, tmp_path):
 
     broken = tmp_path / "broken"
     shutil.copytree(demo_dir, broken, ignore=shutil.ignore_patterns("simulation", "map.html"))
-    with rasterio.open(broken / "p_covered.tif") as src:
+    # the raster reaggregate reads: the model's P(covered) on every cell
+    with rasterio.open(broken / "p_covered_model.tif") as src:
         profile, tags = src.profile, src.tags()
     profile.update(driver="GTiff")
-    with rasterio.open(broken / "p_covered.tif", "w", **profile) as dst:
+    with rasterio.open(broken / "p_covered_model.tif", "w", **profile) as dst:
         dst.write(np.full((profile["height"], profile["width"]), np.nan, "float32"), 1)
         dst.update_tags(**tags)
     with pytest.raises(InputFormatError, match="holds no value"):
