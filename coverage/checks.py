@@ -14,7 +14,7 @@ from phusong.probes.records import format_utc
 NR_RSRP_RANGE_DBM = (-156.0, -31.0)
 LTE_RSRP_RANGE_DBM = (-140.0, -44.0)
 # 4G coverage threshold when none is given: LTE RSRP ≥ −110 dBm, between Android's "poor"
-# (−118) and "moderate" (−108) bounds (GUIDE §2).
+# (−118) and "moderate" (−108) bounds (AOSP, CellSignalStrengthLte RSRP thresholds).
 DEFAULT_LTE_THRESHOLD_DBM = -110.0
 MIN_RESOLUTION_M = 5.0
 MAX_RESOLUTION_M = 5000.0
@@ -33,7 +33,8 @@ def check_vehicle_loss(loss_db: float) -> float:
 
 def check_threshold(threshold: float,
                     reporting_range: tuple[float, float] = (-156.0, -31.0)) -> float:
-    """A coverage threshold within the technology's RSRP reporting range (GUIDE §2)."""
+    """A coverage threshold within the technology's RSRP reporting range (3GPP TS 36.133
+    §9.1.4 for LTE RSRP, TS 38.133 §10.1.6 for NR SS-RSRP)."""
     low, high = reporting_range
     if not (np.isfinite(threshold) and low <= threshold <= high):
         raise ConfigError(f"threshold {threshold:g} dBm is outside the RSRP reporting "

@@ -2,7 +2,8 @@
 
 Readings are grouped in square blocks (default 1 km) and whole blocks are held
 out, so a method is judged on predicting away from the measured roads, as it
-must in use; random K-fold flatters every method (GUIDE §6).
+must in use; random K-fold flatters every method (Roberts et al. 2017, Ecography 40:913,
+"Cross-validation strategies for data with ... spatial ... structure").
 """
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 In NR-NSA networks an idle phone camps on LTE even where NR is available, so a
 reading without NR is evidence of "no 5G" only when it comes from a 5G-capable
-device with data active (GUIDE §4, G-NetTrack's ``State``; the probe's own
+device with data active (3GPP TS 37.340: the NR leg of EN-DC is added during data
+activity; G-NetTrack Pro's ``State`` column; the probe's own
 traffic). Such readings enter the interpolation at :data:`NO_NR_DBM`, a value
 below any attach threshold: the NR signal there was too weak to be used.
 """

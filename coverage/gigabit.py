@@ -2,7 +2,8 @@
 
 Like every regulator (Ofcom, FCC BDC), phusong counts fixed broadband as
 *availability over premises* declared by operators, not as measured throughput;
-wired speed tests then confirm or challenge the declarations (GUIDE §2, §3).
+wired speed tests then confirm or challenge the declarations (Ofcom Connected Nations
+methodology; FCC Broadband Data Collection challenge process).
 
 Declarations CSV (UTF-8, one row per declaration, header names as below):
 

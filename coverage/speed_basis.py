@@ -1,5 +1,6 @@
 """The speed-based alternative to the signal model: the share of a commune's cellular
-speed tests on NR at ≥ 7/1 Mbit/s (FCC BDC's "5G-NR 7/1" tier, GUIDE §2)."""
+speed tests on NR at ≥ 7/1 Mbit/s (FCC Broadband Data Collection
+mobile technology tier "5G-NR 7/1 Mbps")."""
 from __future__ import annotations
 
 import geopandas as gpd

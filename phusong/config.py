@@ -4,10 +4,12 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-# VN-2000 / TM-3 107-00 (k = 0.9999), the former Bắc Giang provincial grid (GUIDE §5).
+# VN-2000 / TM-3 107-00 (k = 0.9999), the former Bắc Giang provincial grid
+# (EPSG dataset; VN-2000 per Vietnam's Decision 83/2000/QĐ-TTg).
 DEFAULT_CRS = "EPSG:9214"
 DEFAULT_RESOLUTION_M = 100.0
-# NR SS-RSRP at or above which an outdoor place counts as covered by 5G (GUIDE §2).
+# NR SS-RSRP at or above which an outdoor place counts as covered by 5G: a project choice
+# between AOSP's NR SS-RSRP "poor" (−115) and "moderate" (−105) bounds.
 DEFAULT_NR_THRESHOLD_DBM = -110.0
 # A commune needs this many 5G-evidence readings, spread over this share of its area.
 DEFAULT_MIN_READINGS = 30

@@ -4,7 +4,7 @@ Sources name technologies freely (``4G``, ``LTE``, ``HSPA+``, ``5G NSA``…), gi
 as MCC-MNC with or without a separator or by name, and identify cells in several ways;
 these functions turn them into the store's vocabulary and derive the site of a cell:
 an LTE ECI is eNB ID × 256 + local cell id; an NR NCI is the gNB ID (22–32 bits, set
-per operator) followed by the cell id (GUIDE §4).
+per operator) followed by the cell id (3GPP TS 36.413 §9.2.1.38, TS 38.413 §9.3.1.7).
 """
 from __future__ import annotations
 

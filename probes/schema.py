@@ -1,7 +1,7 @@
 """Columns of the readings store, their units and their valid ranges.
 
 Units are part of the column names. Ranges are the 3GPP reporting ranges
-(TS 36.133 for LTE, TS 38.133 for NR; see GUIDE §2): a value outside is an error
+(TS 36.133 for LTE, TS 38.133 for NR): a value outside is an error
 in the source, not a weak signal, and the row is quarantined.
 """
 from __future__ import annotations
@@ -69,7 +69,7 @@ OUTSIDE = Column("outside_boundaries", "BOOLEAN")
 
 # Cell identity (schema version 2): what a source gives, and the site derived from it.
 # An LTE ECI is 28 bits: eNB ID × 256 + local cell id; an NR NCI is 36 bits: gNB ID
-# (22–32 bits, set per operator) followed by the cell id (GUIDE §4).
+# (22–32 bits, set per operator) followed by the cell id (3GPP TS 36.413, TS 38.413).
 CELL_IDENTITY_COLUMNS = (
     Column("tac", "INTEGER", low=0, high=16_777_215),
     Column("eci", "INTEGER", low=0, high=2**28 - 1),

@@ -3,7 +3,8 @@
 Layers ``signal_readings`` and ``speed_tests`` hold points (EPSG:4326, null
 where a reading had no fix); the table ``quarantine`` holds input rows that
 failed validation, with the reason. Writes are append-only and each batch is
-one SQLite transaction with a rollback journal and full sync (GUIDE §8): a
+one SQLite transaction with a rollback journal and full sync (SQLite's
+"Atomic Commit In SQLite" and PRAGMA synchronous=FULL): a
 killed writer loses nothing it had committed, and after every commit the
 ``.gpkg`` alone holds every committed row, so it can be copied on its own.
 A store opened with ``readonly=True`` is never written to, so archived and
