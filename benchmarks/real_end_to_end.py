@@ -60,7 +60,6 @@ from phusong.coverage.targets import MET, NOT_MET
 MAPPING = Path(__file__).resolve().parent / "mappings" / "hamburg_bremen_2021.toml"
 CELL_M = 10.0
 MIN_UNIT_CELLS = 30
-UNIT_DETAILS: list[pd.DataFrame] = []
 SUFFIXES = (".geojson", ".csv", ".txt", ".json", ".gpkg")
 
 
@@ -187,9 +186,10 @@ def score_cells(result, cells: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def score_units(result, cells: pd.DataFrame, target_pct: float) -> dict:
+def score_units(result, cells: pd.DataFrame, target_pct: float
+                ) -> tuple[dict, pd.DataFrame]:
     """Units with at least :data:`MIN_UNIT_CELLS` held-out cells: the observed share
-    against the estimate's share, interval and status."""
+    against the estimate's share, interval and status; and each unit's figures."""
     unit = result.membership.unit_of(cells[["x", "y"]].to_numpy())
     inside = unit >= 0
     observed = pd.Series(cells["covered"].to_numpy()[inside]).groupby(unit[inside]).agg(
@@ -203,10 +203,9 @@ def score_units(result, cells: pd.DataFrame, target_pct: float) -> dict:
     obs = 100 * observed["mean"].to_numpy()
     rated = np.isfinite(share)
     error = (share - obs)[rated]
-    UNIT_DETAILS.append(pd.DataFrame({"code": communes["code"].to_numpy(), "share": share,
-                                      "low": low, "high": high, "observed": obs,
-                                      "cells": observed["size"].to_numpy(),
-                                      "status": status}))
+    details = pd.DataFrame({"code": communes["code"].to_numpy(), "share": share, "low": low,
+                            "high": high, "observed": obs, "cells": observed["size"].to_numpy(),
+                            "status": status})
     calls = np.isin(status, [MET, NOT_MET])
     wrong = ((status == MET) & (obs < target_pct)) | ((status == NOT_MET) & (obs >= target_pct))
     n = observed["size"].to_numpy()
@@ -218,7 +217,7 @@ def score_units(result, cells: pd.DataFrame, target_pct: float) -> dict:
             "one_sided": int((np.isclose(share, high) | np.isclose(share, low))[rated].sum()),
             "mean_error_pp": error.mean() if len(error) else np.nan,
             "rmse_pp": np.sqrt(np.mean(error**2)) if len(error) else np.nan,
-            "calls": int(calls.sum()), "wrong_side": int(wrong.sum())}
+            "calls": int(calls.sum()), "wrong_side": int(wrong.sum())}, details
 
 
 def _column(frame: pd.DataFrame, pattern: str) -> str:
@@ -275,17 +274,20 @@ def main() -> None:
     print(f"{len(everything):,} {args.technology.upper()} readings, operators "
           f"{', '.join(operators)}; threshold {args.threshold_dbm:g} dBm; target {target:g} %; "
           f"halves {halves[0].label} and {halves[1].label}; options {args.option or 'none'}")
-    first = _within(everything, halves[0])
-    offsets = offsets_between(everything, first, _within(everything, halves[1]))
+    in_half = {half.label: _within(everything, half) for half in halves}
+    offsets = offsets_between(everything, *in_half.values())
     print(f"level of {halves[0].label} minus {halves[1].label} on the 10 m cells both measured: "
           + "; ".join(f"{op} {d:+.2f} dB ({n:,} cells)" for op, (d, n) in offsets.items()))
-    cell_rows, unit_rows = [], []
+    sizes = [float(s) for s in args.units_m.split(",")]
+    units_of = {size: load_boundaries(square_units(everything[["x", "y"]].to_numpy(), size, crs,
+                                                   work / f"units_{size:g}.gpkg"),
+                                      "code", "name", "population", region="any")
+                for size in sizes}
+    cell_rows, unit_rows, details = [], [], []
     for train, test in (halves, halves[::-1]):
-        in_test = _within(everything, test)
-        for size in (float(s) for s in args.units_m.split(",")):
-            boundary = square_units(everything[["x", "y"]].to_numpy(), size,
-                                    crs, work / f"units_{size:g}.gpkg")
-            units = load_boundaries(boundary, "code", "name", "population", region="any")
+        for size, units in units_of.items():
+            held_out = everything[in_half[test.label]].copy()
+            held_out["x"], held_out["y"] = _reproject(held_out, crs, units.crs.to_string())
             for scope in ["any"] + operators:
                 chosen = operators if scope == "any" else [scope]
                 started = time.perf_counter()
@@ -298,21 +300,17 @@ def main() -> None:
                         recalibrate_threshold=args.threshold_recalibration),
                     **parse_options(args.option))
                 seconds = time.perf_counter() - started
-                test_evidence = everything[in_test].copy()
-                test_evidence["x"], test_evidence["y"] = _reproject(
-                    test_evidence, crs, units.crs.to_string())
-                cells = held_out_cells(test_evidence, chosen, args.threshold_dbm)
+                cells = held_out_cells(held_out, chosen, args.threshold_dbm)
                 label = {"direction": f"{train.label}→{test.label}", "scope": scope}
-                if size == float(args.units_m.split(",")[0]):
+                if size == sizes[0]:
                     cell_rows += [{**label, **row, "seconds": seconds}
                                   for row in score_cells(result, cells)]
-                unit_rows.append({**label, "unit_km": size / 1000,
-                                  **score_units(result, cells, target)})
-                UNIT_DETAILS[-1][list(label)] = list(label.values())
-                UNIT_DETAILS[-1]["unit_km"] = size / 1000
+                scores, per_unit = score_units(result, cells, target)
+                unit_rows.append({**label, "unit_km": size / 1000, **scores})
+                details.append(per_unit.assign(**label, unit_km=size / 1000))
     _print(cell_rows, unit_rows)
     if args.units_csv is not None:
-        pd.concat(UNIT_DETAILS).to_csv(args.units_csv, index=False, float_format="%.2f")
+        pd.concat(details).to_csv(args.units_csv, index=False, float_format="%.2f")
 
 
 def _within(evidence: pd.DataFrame, half: Half) -> np.ndarray:

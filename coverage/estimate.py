@@ -29,7 +29,7 @@ from .gigabit import add_gigabit
 from .grid import Grid, Membership, grid_for, membership
 from .interpolate import default_interpolator
 from .operators import predict_operators, project_sites, site_list_warnings, \
-    sites_cover_operators
+    sites_cover_operators, without_unwanted_cell_ids
 from .population import population_on_grid
 from .small_area import synthetic_draws
 from .speed_basis import add_speed_basis
@@ -232,8 +232,7 @@ def estimate_coverage(
                         "and count for none")
     report("interpolate", 0.4)
     nr_sites = project_sites(sites, crs)
-    if nr_sites is None and not locate_sites:
-        evidence["cell_id"] = None
+    without_unwanted_cell_ids(evidence, nr_sites, locate_sites)
     cells = member.cells()
     rsrp, rsrp_std, p_covered = (np.full(grid.size, np.nan) for _ in range(3))
     rsrp[cells], rsrp_std[cells], p_covered[cells], per_operator = predict_operators(

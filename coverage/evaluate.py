@@ -20,7 +20,8 @@ from phusong.errors import EstimationError
 
 from .calibration import spatial_folds
 from .operators import (covered_probability, fit_kwargs, predictive_dof, project_sites,
-                        with_operator_sites, with_track_statistics)
+                        with_operator_sites, with_track_statistics,
+                        without_unwanted_cell_ids)
 from .evidence import attribute_operators, evidence_for, load_signal_xy
 from .interpolate import make_interpolator
 
@@ -147,8 +148,7 @@ def evaluate_store(store_path: str | Path, crs: str | None, methods: tuple[str, 
     readings = load_signal_xy(store_path, crs)
     projected = project_sites(sites, readings.attrs["crs"])
     evidence = attribute_operators(evidence_for(readings, technology))[0].reset_index(drop=True)
-    if projected is None and not locate_sites:
-        evidence["cell_id"] = None
+    without_unwanted_cell_ids(evidence, projected, locate_sites)
     if evidence["nr_measured"].sum() < 10:
         raise EstimationError(f"too few {technology.upper()} readings to cross-validate")
     folds = spatial_folds(evidence[["x", "y"]].to_numpy(), block_size, n_folds,

@@ -206,7 +206,8 @@ def load_signal_xy(store_path: str | Path, crs: str | None,
     Readings taken without a fix are placed on their probe's track by time where fixes
     lie on both sides within 30 s (``position_source`` = track, with the accuracy
     stated), then readings whose position error exceeds ``max_position_error_m`` are
-    left out. ``crs`` ``None`` is the UTM zone of the readings. Only ``columns`` are read (what :func:`nr_evidence` needs by default; all
+    left out. ``crs`` ``None`` is the UTM zone of the readings (in ``attrs["crs"]``).
+    Only ``columns`` are read (what :func:`nr_evidence` needs by default; all
     with ``None``), and only the rows meeting the SQL condition ``where`` if given. The
     store is opened read-only.
     """

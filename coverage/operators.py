@@ -34,6 +34,15 @@ def fit_kwargs(model, rows: pd.DataFrame) -> dict:
     return kwargs
 
 
+def without_unwanted_cell_ids(evidence: pd.DataFrame, sites: pd.DataFrame | None,
+                              locate_sites: bool) -> None:
+    """Drop the serving cell ids from ``evidence`` (in place) when the model should not
+    locate sites from them: no site list and ``locate_sites`` off (a site list keeps
+    them, to add the sites it lacks)."""
+    if sites is None and not locate_sites:
+        evidence["cell_id"] = None
+
+
 def with_operator_sites(model, sites: pd.DataFrame | None, operator: str):
     """``model`` given the operator's listed sites, if it takes sites and there is a list."""
     if sites is not None and "sites" in model.get_params():

@@ -128,8 +128,8 @@ def write_estimate_files(result: Estimate, folder: Path, run_id: str) -> dict[st
         result.declarations_quarantine.to_csv(paths["declarations_quarantine"], index=False,
                                               encoding="utf-8")
     summary = {"run_id": run_id, **result.summary}
-    write_json(paths["summary"], {public_names([k], technology)[k]: v
-                                  for k, v in summary.items()})
+    names = public_names(summary, technology)
+    write_json(paths["summary"], {names[key]: value for key, value in summary.items()})
     return paths
 
 
