@@ -21,7 +21,7 @@ import pandas as pd
 from phusong.probes import ReadingStore, gnettrack
 from phusong.probes.importing import ImportOptions, import_file
 
-FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "gnettrack" / \
+FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "real" / "gnettrack" / \
     "Orange_log.head41.txt"
 
 

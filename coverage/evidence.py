@@ -212,9 +212,13 @@ def load_signal_xy(store_path: str | Path, crs: str | None,
     store is opened read-only.
     """
     needed = None if columns is None else tuple(dict.fromkeys(
-        (*columns, "time_utc", "probe_id", "has_fix", "position_accuracy_m")))
+        (*columns, "time_utc", "probe_id", "has_fix", "position_accuracy_m")
+        + (("operator_name",) if "operator" in columns else ())))
     with ReadingStore(store_path, readonly=True) as store:
         frame = store.read_table(SIGNAL_LAYER, where=where, columns=needed)
+    if "operator" in frame and "operator_name" in frame:
+        # an operator a source names but does not code (an anonymised "A") stays apart
+        frame["operator"] = frame["operator"].fillna(frame.pop("operator_name"))
     place_on_track(frame)
     frame = frame[frame["lon"].notna()]
     if max_position_error_m is not None:

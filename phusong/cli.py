@@ -423,6 +423,19 @@ def _inside(boundaries: Optional[Path]):
     return lambda lon, lat: shapely.contains_xy(area, lon, lat).tolist() if lon else []
 
 
+def _print_stored(summary) -> None:
+    """What one file added per layer and technology, so an empty NR count shows at once."""
+    from phusong.probes import SIGNAL_LAYER, SPEED_LAYER
+
+    technologies = ", ".join(f"{name} {n}" for name, n in summary.technologies.most_common())
+    console.print(t("import.stored", signal=summary.stored.get(SIGNAL_LAYER, 0),
+                    technologies=technologies or "—", nr=summary.nr_values,
+                    speed=summary.stored.get(SPEED_LAYER, 0)), markup=False, highlight=False)
+    five_g = summary.technologies.get("NR-NSA", 0) + summary.technologies.get("NR-SA", 0)
+    if five_g and not summary.nr_values:
+        _warn([t("import.no_nr", file=summary.path.name, rows=five_g)])
+
+
 @app.command("import")
 def import_command(
     fmt: str = typer.Argument(..., metavar="FORMAT", help="gnettrack, networksurvey, speedtest-cli, ookla, murakami, iperf3, table or declarations."),
@@ -441,13 +454,15 @@ def import_command(
     from phusong.probes.importing import ImportOptions, import_files, time_zone
 
     parser, kind = _parser(fmt, mapping)
-    options = ImportOptions(time_zone=time_zone(tz), probe_id=probe_id,
+    options = ImportOptions(time_zone=time_zone(tz), time_zone_given=tz is not None,
+                            probe_id=probe_id,
                             inside=_inside(boundaries) if boundaries or flag_outside else None)
     summaries = import_files(store, kind, parser, files, options, strict, _region(region))
     reasons: dict[str, int] = {}
     for summary in summaries:
         console.print(t("import.file", file=summary.path.name, imported=summary.imported,
                         duplicates=summary.duplicates, quarantined=summary.quarantined))
+        _print_stored(summary)
         _warn(summary.notes)
         for reason, n in summary.reasons.items():
             reasons[reason] = reasons.get(reason, 0) + n

@@ -50,6 +50,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.file": ("{file}: nhập {imported}, trùng {duplicates}, cách ly {quarantined}",
                     "{file}: {imported} imported, {duplicates} duplicates skipped, "
                     "{quarantined} quarantined"),
+    "import.stored": ("  đã lưu: {signal} điểm đo tín hiệu ({technologies}), trong đó {nr} có giá trị "
+                      "NR; {speed} phép đo tốc độ",
+                      "  stored: {signal} signal readings ({technologies}), {nr} of them with an "
+                      "NR value; {speed} speed tests"),
+    "import.no_nr": ("{file}: {rows} dòng ghi 5G nhưng không lưu được giá trị NR nào: kiểm tra "
+                     "các cột NR của tệp (NRxRSRP, SS_RSRP…)",
+                     "{file}: {rows} rows say 5G but no NR value was stored: check the file's NR "
+                     "columns (NRxRSRP, SS_RSRP…)"),
     "import.total": ("Tổng: nhập {imported}, trùng {duplicates}, cách ly {quarantined} vào {store}",
                      "Total: {imported} imported, {duplicates} duplicates skipped, "
                      "{quarantined} quarantined into {store}"),

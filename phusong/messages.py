@@ -181,6 +181,11 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
     ("{a} is not valid TOML: {b}", "{a} không phải TOML hợp lệ: {b}"),
     ("unknown language {a}; choose one of {b}", "ngôn ngữ không xác định {a}; chọn một trong {b}"),
     # the readings store and its records
+    ("{a}: {b} readings lie outside Vietnam, but their local times were read as {c}: give the "
+     "log's time zone with --tz (e.g. --tz Europe/Dublin) or the times are shifted",
+     "{a}: {b} điểm đo nằm ngoài Việt Nam nhưng giờ địa phương của chúng được đọc theo múi giờ "
+     "{c}: hãy cho biết múi giờ của nhật ký bằng --tz (ví dụ --tz Europe/Dublin), nếu không "
+     "thời gian sẽ bị lệch"),
     ("{a} is a folder, not a readings store (.gpkg file)",
      "{a} là thư mục, không phải kho dữ liệu đo (tệp .gpkg)"),
     ("{a} is not a GeoPackage (not an SQLite file)", "{a} không phải GeoPackage (không phải tệp SQLite)"),

@@ -11,19 +11,21 @@ from __future__ import annotations
 import math
 import re
 
-# Values sources write for "unknown" in numeric fields.
-SENTINELS = frozenset({2147483647, -2147483648, -200, -999, -9999})
+# Values sources write for "unknown" in numeric fields (Android's CellInfo.UNAVAILABLE,
+# Quectel's -32768 for a value the modem does not have, e.g. an idle EN-DC NR leg).
+SENTINELS = frozenset({2147483647, -2147483648, 32767, -32768, -200, -999, -9999})
 MISSING_TEXT = frozenset({"", "-", "--", "n/a", "na", "nan", "null", "none", "unknown"})
 
 TECHNOLOGY_ALIASES = {
     "GSM": ("2G", "GSM", "GPRS", "EDGE", "EGPRS"),
     "UMTS": ("3G", "UMTS", "WCDMA", "HSPA", "HSPA+", "HSDPA", "HSUPA", "HSPAP", "TD-SCDMA",
-             "DC-HSPA+", "CDMA", "EVDO"),
-    "LTE": ("4G", "LTE", "LTE-A", "LTE+", "LTE-CA", "4G+", "LTECA", "E-UTRA", "EUTRA"),
+             "DC-HSPA+", "CDMA", "EVDO", "HSDPA+", "H+", "H", "3.5G", "EHRPD", "1XRTT"),
+    "LTE": ("4G", "LTE", "LTE-A", "LTE+", "LTE-CA", "LTE CA", "LTE_CA", "4G+", "LTECA", "E-UTRA",
+            "EUTRA", "LTE-A PRO", "4.5G"),
     "NR-NSA": ("5G NSA", "5G-NSA", "NR-NSA", "NR NSA", "EN-DC", "ENDC", "NR5G-NSA", "NSA",
                "5GNSA"),
     "NR-SA": ("5G SA", "5G-SA", "NR-SA", "NR SA", "NR5G-SA", "SA", "5GSA"),
-    "NR": ("5G", "NR", "NR5G"),
+    "NR": ("5G", "NR", "NR5G", "5G+", "5G UC"),
     "NONE": ("NONE", "NO SERVICE", "NOSERVICE", "OUT OF SERVICE", "EMERGENCY", "LIMITED"),
 }
 _TECHNOLOGY = {alias: name for name, aliases in TECHNOLOGY_ALIASES.items() for alias in aliases}

@@ -2,21 +2,32 @@
 
 The app's columns are configurable and differ across versions and exports, so
 columns are found by name with known aliases, never by position. Its own logs are
-tab-separated with CRLF; exported or post-processed ones are often comma-separated
-(the delimiter is sniffed from the header). ``-`` and sentinels mean "unknown".
-Times are local, ``YYYY.MM.DD_hh.mm.ss`` (ISO 8601 also read). The main and events
-logs give signal readings (the events log also the device ``State``: D data, I
-idle); the data-test log gives speed tests (``TESTDOWNLINK``/``DL_bitrate`` in
-kbit/s). A device that logged any NR row in a file is taken as 5G-capable.
+tab-separated with CRLF; exported or post-processed ones (such as the published
+uccmisl 5G dataset, Raca et al., ACM MMSys 2020) are often comma-separated (the
+delimiter is sniffed from the header). ``-`` and sentinels mean "unknown". Times are
+local, ``YYYY.MM.DD_hh.mm.ss`` (ISO 8601 also read).
+
+Every row of a main or events log is a signal reading. ``DL_bitrate``/``UL_bitrate``
+(kbit/s the phone moved in that second, whatever it was doing) stay on the reading as
+throughput samples; ``TESTDOWNLINK``/``TESTUPLINK`` are filled only while a data test
+runs, and each run of consecutive rows with them becomes one speed test. A data-test
+log (every row a test result, no per-second columns) gives speed tests only. Cell
+identities are read in decimal (``Node``, ``CellID``, ``LAC``) or hex (``NODEHEX``,
+``CELLHEX``, ``LACHEX``), with ``RAWCELLID`` as the 28-bit ECI. An NR value on a row
+that is not 5G is stale and is not NR evidence; a 5G row without an NR value is the
+NSA anchor (its LTE values) with the NR leg not measured. A device that logged any 5G
+row in a file is taken as 5G-capable. ``State``: D data, U upload, I idle, V voice,
+VD voice and data.
 """
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from phusong.config import COUNTRY_BOUNDS
 from phusong.errors import InputFormatError
 
 from . import cells
@@ -39,8 +50,12 @@ ALIASES = {
     "snr": ("SNR", "SINR", "RSSNR"),
     "rssi": ("LTERSSI", "RSSI"),
     "node": ("Node", "eNB", "ENB", "eNodeB", "gNB"),
+    "node_hex": ("NODEHEX", "NodeHex"),
     "cell": ("CellID", "CID", "Cell_ID", "CI"),
+    "cell_hex": ("CELLHEX", "CellHex"),
+    "eci": ("RAWCELLID", "RawCellID", "ECI"),
     "tac": ("LAC", "TAC"),
+    "tac_hex": ("LACHEX", "TACHEX", "LacHex"),
     "arfcn": ("ARFCN", "EARFCN", "UARFCN"),
     "pci": ("PSC", "PCI"),
     "band": ("BAND", "Band"),
@@ -50,14 +65,23 @@ ALIASES = {
     "nr_pci": ("NRxPCI", "NR_PCI", "NRPCI"),
     "nr_arfcn": ("NRxARFCN", "NR_ARFCN", "NRARFCN", "NARFCN"),
     "state": ("State", "DeviceState"),
-    "down_kbps": ("TESTDOWNLINK", "DL_bitrate", "DL_BITRATE", "DLBitrate"),
-    "up_kbps": ("TESTUPLINK", "UL_bitrate", "UL_BITRATE", "ULBitrate"),
+    "dl_kbps": ("DL_bitrate", "DL_BITRATE", "DLBitrate"),
+    "ul_kbps": ("UL_bitrate", "UL_BITRATE", "ULBitrate"),
+    "test_down_kbps": ("TESTDOWNLINK",),
+    "test_up_kbps": ("TESTUPLINK",),
     "ping_ms": ("PINGAVG", "Ping", "PING"),
     "loss_pct": ("PINGLOSS",),
     "jitter_ms": ("PINGSTDEV",),
     "accuracy": ("Accuracy", "GPSAccuracy", "Acc"),
 }
-STATES = {"D": "data", "I": "idle", "U": "data", "DATA": "data", "IDLE": "idle"}
+NR_MEANINGS = ("nr_rsrp", "nr_rsrq", "nr_sinr", "nr_pci", "nr_arfcn")
+NR_FIELDS = {"nr_rsrp": "nr_ss_rsrp_dbm", "nr_rsrq": "nr_ss_rsrq_db", "nr_sinr": "nr_ss_sinr_db",
+             "nr_pci": "nr_pci", "nr_arfcn": "nr_arfcn"}
+TEST_MEANINGS = ("test_down_kbps", "test_up_kbps")
+STATES = {"D": "data", "U": "data", "I": "idle", "V": "voice", "VD": "data", "DV": "data",
+          "DATA": "data", "IDLE": "idle", "VOICE": "voice"}
+# Rows of one data test follow each other; a longer pause starts another test.
+TEST_GAP = timedelta(seconds=5)
 
 
 def _columns(header: list[str]) -> dict[str, int]:
@@ -117,9 +141,19 @@ class _Fields:
         value = self.number(meaning)
         return None if value is None else int(value)
 
+    def hex_or_decimal(self, hex_meaning: str, meaning: str) -> int | None:
+        """An identity from its hex column, else its decimal one."""
+        text = self.text(hex_meaning)
+        if text is not None:
+            try:
+                return int(text.lower().removeprefix("0x"), 16)
+            except ValueError:
+                raise ValueError(f"{hex_meaning} {text!r} is not hexadecimal") from None
+        return self.integer(meaning)
+
 
 def parse(path: Path, options: ImportOptions) -> Iterator[Row]:
-    """Rows of a G-NetTrack main, events or data-test log."""
+    """Rows of a G-NetTrack main, events or data-test log (see the module documentation)."""
     lines = read_text(path).splitlines()
     if not lines:
         raise InputFormatError(f"{path.name} is empty")
@@ -129,38 +163,100 @@ def parse(path: Path, options: ImportOptions) -> Iterator[Row]:
     if not {"time", "lon", "lat"} <= set(columns):
         raise InputFormatError(f"{path.name} is not a G-NetTrack measurement log: its header "
                                "lacks Timestamp, Longitude or Latitude")
-    speed = "down_kbps" in columns or "up_kbps" in columns
-    layer = SPEED_LAYER if speed else SIGNAL_LAYER
     reader = csv.reader(io.StringIO("\n".join(lines[1:])), delimiter=delimiter)
+    rows = [(f"line {number}", delimiter.join(values), _Fields(values, columns))
+            for number, values in enumerate(reader, start=2) if any(v.strip() for v in values)]
+    has_tests = any(m in columns for m in TEST_MEANINGS)
+    tested = [any(fields.text(m) is not None for m in TEST_MEANINGS) for *_, fields in rows]
+    if has_tests and "dl_kbps" not in columns and "state" not in columns and all(tested):
+        yield from _data_test_rows(rows, options)
+        return
+    signal = list(_signal_rows(rows, columns, options))
+    _warn_time_zone(path, [r.record for r in signal if r.record is not None], options)
+    yield from signal
+    if has_tests:
+        yield from _test_runs(rows, tested, options)
+
+
+def _signal_rows(rows: list[tuple[str, str, _Fields]], columns: dict[str, int],
+                 options: ImportOptions) -> Iterator[Row]:
     parsed = []
-    for number, values in enumerate(reader, start=2):
-        raw = delimiter.join(values)
-        if not any(v.strip() for v in values):
-            continue
+    has_nr = any(m in columns for m in NR_MEANINGS)
+    for locator, raw, fields in rows:
         try:
-            fields = _Fields(values, columns)
-            record = _speed_record(fields, options) if speed else _signal_record(fields, options)
-            parsed.append(Row(layer, f"line {number}", raw, record))
+            parsed.append(Row(SIGNAL_LAYER, locator, raw, _signal_record(fields, has_nr,
+                                                                        options)))
         except ValueError as exc:
-            parsed.append(Row(layer, f"line {number}", raw, reason=str(exc)))
-    if not speed:
-        capable = any(r.record and r.record["technology"] in ("NR-NSA", "NR-SA") for r in parsed)
-        for row in parsed:
-            if row.record is not None:
-                row.record["device_5g_capable"] = capable
-    yield from parsed
+            parsed.append(Row(SIGNAL_LAYER, locator, raw, reason=str(exc)))
+    capable = any(r.record and r.record["technology"] in ("NR-NSA", "NR-SA") for r in parsed)
+    for row in parsed:
+        if row.record is not None:
+            row.record["device_5g_capable"] = capable
+    return iter(parsed)
 
 
-def _operator(fields: _Fields) -> str | None:
-    """MCC-MNC from the operator column, else from a known operator name (an unknown name
-    leaves it blank rather than refuse the row)."""
-    code = fields.text("operator")
-    if code is not None:
-        return cells.operator_code(code)
+def _data_test_rows(rows: list[tuple[str, str, _Fields]], options: ImportOptions
+                    ) -> Iterator[Row]:
+    for locator, raw, fields in rows:
+        try:
+            yield Row(SPEED_LAYER, locator, raw, _speed_record([fields], options))
+        except ValueError as exc:
+            yield Row(SPEED_LAYER, locator, raw, reason=str(exc))
+
+
+def _test_runs(rows: list[tuple[str, str, _Fields]], tested: list[bool],
+               options: ImportOptions) -> Iterator[Row]:
+    """One speed test per run of consecutive rows with data-test values."""
+    run: list[tuple[str, str, _Fields]] = []
+    last: datetime | None = None
+    for row, has_test in zip(rows + [None], tested + [False]):
+        when = _row_time(row[2], options) if has_test else None
+        if run and (not has_test or when is None or last is None or when - last > TEST_GAP):
+            locator = run[0][0] if len(run) == 1 else f"{run[0][0]}–{run[-1][0].split()[-1]}"
+            raw = "\n".join(r[1] for r in run)
+            try:
+                yield Row(SPEED_LAYER, locator, raw, _speed_record([r[2] for r in run], options))
+            except ValueError as exc:
+                yield Row(SPEED_LAYER, locator, raw, reason=str(exc))
+            run = []
+        if has_test:
+            run.append(row)
+            last = when
+
+
+def _row_time(fields: _Fields, options: ImportOptions) -> datetime | None:
     try:
-        return cells.operator_code(fields.text("operator_name"))
+        return _time(fields.text("time") or "", options)
     except ValueError:
         return None
+
+
+def _warn_time_zone(path: Path, records: list[dict], options: ImportOptions) -> None:
+    """Local times read in the default zone while positions lie abroad: say so."""
+    if options.time_zone_given:
+        return
+    west, south, east, north = COUNTRY_BOUNDS
+    abroad = sum(1 for r in records if r["lon"] is not None and not (
+        west <= r["lon"] <= east and south <= r["lat"] <= north))
+    if abroad:
+        options.notes.append(
+            f"{path.name}: {abroad} readings lie outside Vietnam, but their local times were "
+            f"read as {options.time_zone}: give the log's time zone with --tz (e.g. "
+            "--tz Europe/Dublin) or the times are shifted")
+
+
+def _operator(fields: _Fields) -> tuple[str | None, str | None]:
+    """MCC-MNC from the operator column or a known operator name; else the source's name
+    of it (an anonymised "A"), kept apart rather than made unknown."""
+    name = fields.text("operator_name")
+    for text in (fields.text("operator"), name):
+        try:
+            code = cells.operator_code(text)
+        except ValueError:
+            continue
+        if code is not None:
+            return code, None
+    return None, name or fields.text("operator")
 
 
 def _position(fields: _Fields) -> tuple[float | None, float | None]:
@@ -170,68 +266,111 @@ def _position(fields: _Fields) -> tuple[float | None, float | None]:
     return lon, lat
 
 
-def _signal_record(fields: _Fields, options: ImportOptions) -> dict:
+def _technology(fields: _Fields, notes: list[str]) -> str | None:
+    try:
+        return cells.technology(fields.text("technology"))
+    except ValueError:
+        notes.append(f"technology {fields.text('technology')!r} not known")
+        return None
+
+
+def _nr_leg(fields: _Fields, technology: str | None, level: float | None, has_nr: bool,
+            notes: list[str]) -> tuple[str | None, dict, float | None]:
+    """The row's technology, its NR values and its LTE level, by what the row gives.
+
+    A 5G row with an NR value and LTE values is NSA; with an NR value only, SA; with LTE
+    values only, the NSA anchor (NR leg not measured). In a file with no NR column at
+    all, a 5G row's level is the NR one (SA). NR values on rows of other technologies
+    are stale: left out, and named in ``nulled_fields``.
+    """
+    nr = {NR_FIELDS[m]: fields.number(m) if m in ("nr_rsrp", "nr_rsrq", "nr_sinr")
+          else fields.integer(m) for m in NR_MEANINGS}
+    given = {k: v for k, v in nr.items() if v is not None}
+    if technology != "NR":
+        if given:
+            notes.append("stale NR values on a " + (technology or "unknown") + " row: "
+                         + ", ".join(f"{k}={v:g}" for k, v in given.items()))
+        return technology, {k: None for k in nr}, level
+    if nr["nr_ss_rsrp_dbm"] is not None:
+        return ("NR-NSA" if level is not None else "NR-SA"), nr, level
+    if not has_nr and level is not None:
+        nr["nr_ss_rsrp_dbm"], nr["nr_ss_rsrq_db"] = level, fields.number("quality")
+        nr["nr_ss_sinr_db"] = fields.number("snr")
+        return "NR-SA", nr, None
+    return "NR-NSA", nr, level
+
+
+def _identity(fields: _Fields, technology: str | None) -> dict:
+    """Cell identity: eNB, local cell, ECI, TAC from decimal or hex columns."""
+    node = fields.hex_or_decimal("node_hex", "node")
+    cell = fields.hex_or_decimal("cell_hex", "cell")
+    tac = fields.hex_or_decimal("tac_hex", "tac")
+    lte = technology in ("LTE", "NR-NSA")
+    eci = fields.integer("eci") if lte else None
+    if eci is None and lte and node is not None and cell is not None and cell < 256:
+        eci = node * 256 + cell
+    if eci is not None and lte:
+        node, cell = cells.lte_site(eci), eci & 0xFF
+    return {"cell_id": f"{node}-{cell}" if node is not None and cell is not None else None,
+            "tac": tac, "eci": eci, "enb_id": node if lte else None}
+
+
+def _signal_record(fields: _Fields, has_nr: bool, options: ImportOptions) -> dict:
     time = _time(fields.text("time") or "", options)
     lon, lat = _position(fields)
-    operator = _operator(fields)
-    technology = cells.technology(fields.text("technology"))
+    operator, operator_name = _operator(fields)
+    notes: list[str] = []
     level, quality = fields.number("level"), fields.number("quality")
-    nr = {"nr_ss_rsrp_dbm": fields.number("nr_rsrp"), "nr_ss_rsrq_db": fields.number("nr_rsrq"),
-          "nr_ss_sinr_db": fields.number("nr_sinr")}
+    technology, nr, level = _nr_leg(fields, _technology(fields, notes), level, has_nr, notes)
     lte = {"lte_rsrp_dbm": None, "lte_rsrq_db": None, "lte_sinr_db": None}
-    if technology == "NR":
-        # a 5G row with LTE values is NSA (its anchor's values), without them SA
-        technology = "NR-NSA" if nr["nr_ss_rsrp_dbm"] is not None and level is not None \
-            else "NR-SA"
-        if nr["nr_ss_rsrp_dbm"] is None:
-            nr = {"nr_ss_rsrp_dbm": level, "nr_ss_rsrq_db": quality,
-                  "nr_ss_sinr_db": fields.number("snr")}
-            level = quality = None
     if technology in ("LTE", "NR-NSA"):
         lte = {"lte_rsrp_dbm": level, "lte_rsrq_db": quality,
                "lte_sinr_db": fields.number("snr")}
-    node, cell = fields.integer("node"), fields.integer("cell")
-    eci = node * 256 + cell if technology in ("LTE", "NR-NSA") and node is not None \
-        and cell is not None and cell < 256 else None
-    enb = node if technology in ("LTE", "NR-NSA") else None
+    identity = _identity(fields, technology)
     state = fields.text("state")
     record = {
         "time_utc": time, "lon": lon, "lat": lat, "operator": operator,
-        "technology": technology, "probe_id": options.probe_id or KIND,
+        "operator_name": operator_name, "technology": technology,
+        "probe_id": options.probe_id or KIND,
         "position_source": "gnss" if lon is not None else "none",
         "position_accuracy_m": fields.number("accuracy"),
         "device_state": STATES.get(state.upper(), "unknown") if state else "unknown",
-        "cell_id": f"{node}-{cell}" if node is not None and cell is not None else None,
         "pci": fields.integer("pci"), "arfcn": fields.integer("arfcn"),
         "band": fields.text("band"), "rssi_dbm": fields.number("rssi"),
-        "tac": fields.integer("tac"), "eci": eci, "enb_id": enb,
-        "nr_pci": fields.integer("nr_pci"), "nr_arfcn": fields.integer("nr_arfcn"),
-        "site_id": cells.site_key(operator, technology, enb),
-        **lte, **nr,
+        "dl_throughput_kbps": fields.number("dl_kbps"),
+        "ul_throughput_kbps": fields.number("ul_kbps"),
+        # the eNB of an LTE row or of an NSA anchor: an LTE site
+        "site_id": cells.site_key(operator or operator_name, "LTE", identity["enb_id"]),
+        "nulled_fields": "; ".join(notes) or None,
+        **identity, **lte, **nr,
     }
     record["reading_id"] = content_id(KIND, *sorted((k, str(v)) for k, v in record.items()
                                                     if k != "probe_id"))
     return record
 
 
-def _speed_record(fields: _Fields, options: ImportOptions) -> dict:
-    time = _time(fields.text("time") or "", options)
-    lon, lat = _position(fields)
-    down, up = fields.number("down_kbps"), fields.number("up_kbps")
+def _speed_record(run: list[_Fields], options: ImportOptions) -> dict:
+    """A data test from its rows: started at the first, its result in the last."""
+    first, result = run[0], run[-1]
+    time = _time(first.text("time") or "", options)
+    end = _time(result.text("time") or "", options)
+    lon, lat = _position(first)
+    down, up = result.number("test_down_kbps"), result.number("test_up_kbps")
     if down is None and up is None:
         raise ValueError("no download or upload figure (TESTDOWNLINK/TESTUPLINK)")
-    technology = cells.technology(fields.text("technology"))
+    technology = cells.technology(first.text("technology"))
+    operator, operator_name = _operator(first)
     record = {
-        "time_utc": time, "lon": lon, "lat": lat,
-        "operator": _operator(fields),
+        "time_utc": time, "end_utc": end if end > time else None, "lon": lon, "lat": lat,
+        "operator": operator, "operator_name": operator_name,
         "technology": "NR-NSA" if technology == "NR" else technology,
-        "probe_id": options.probe_id or KIND, "tool": "gnettrack",
+        "probe_id": options.probe_id or KIND, "tool": "gnettrack", "status": "ok",
         "position_source": "gnss" if lon is not None else "none",
         "interface_kind": "cellular",
         "download_bps": None if down is None else down * 1000,
         "upload_bps": None if up is None else up * 1000,
-        "latency_ms": fields.number("ping_ms"), "jitter_ms": fields.number("jitter_ms"),
-        "packet_loss_pct": fields.number("loss_pct"),
+        "latency_ms": result.number("ping_ms"), "jitter_ms": result.number("jitter_ms"),
+        "packet_loss_pct": result.number("loss_pct"),
     }
     record["reading_id"] = content_id(KIND, "speed", *sorted(
         (k, str(v)) for k, v in record.items() if k != "probe_id"))

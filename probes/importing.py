@@ -40,6 +40,8 @@ class ImportOptions:
     """What a parser needs besides the file."""
 
     time_zone: tzinfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIME_ZONE))
+    # Whether the user named the zone (a default one read abroad is worth a warning).
+    time_zone_given: bool = False
     probe_id: str | None = None
     mapping: Path | None = None
     gnb_id_bits: int = 24
@@ -59,6 +61,10 @@ class FileSummary:
     duplicates: int = 0
     quarantined: int = 0
     reasons: Counter = field(default_factory=Counter)
+    # What was stored: rows per layer, signal readings per technology, NR values among them.
+    stored: dict[str, int] = field(default_factory=dict)
+    technologies: Counter = field(default_factory=Counter)
+    nr_values: int = 0
 
 
 Parser = Callable[[Path, ImportOptions], Iterator[Row]]
@@ -102,18 +108,17 @@ def import_file(store: ReadingStore, parser: Parser, path: Path, kind: str,
                 options: ImportOptions, strict: bool = False) -> FileSummary:
     """Parse ``path`` and write it in one transaction; see the module documentation."""
     batches: dict[str, tuple[list, list]] = {}
-    seen: Counter = Counter()
+    seen: set[str] = set()
+    repeated = 0
     for row in parser(path, options):
         records, refused = batches.setdefault(row.layer, ([], []))
         if row.record is not None:
-            record = {**row.record, "record_locator": row.locator, "source_record": row.raw}
-            # a row repeated in a file is a reading logged twice: the n-th repeat gets its
-            # own id, stable across re-imports and overlapping files
-            repeat = seen[record["reading_id"]]
-            seen[record["reading_id"]] += 1
-            if repeat:
-                record["reading_id"] = content_id(kind, record["reading_id"], "repeat", repeat)
-            records.append(record)
+            # the same record twice in a file (same id, same values) is one reading
+            if row.record["reading_id"] in seen:
+                repeated += 1
+                continue
+            seen.add(row.record["reading_id"])
+            records.append({**row.record, "record_locator": row.locator, "source_record": row.raw})
         else:
             refused.append({"raw_record": row.raw, "reason": row.reason,
                             "record_locator": row.locator})
@@ -123,13 +128,16 @@ def import_file(store: ReadingStore, parser: Parser, path: Path, kind: str,
         _flag_outside(batches, options.inside)
     results = store.add_batches(batches, source_kind=kind, source_file=path.name,
                                 strict=strict)
-    summary = FileSummary(path, notes=list(options.notes))
+    summary = FileSummary(path, notes=list(options.notes), duplicates=repeated)
     options.notes.clear()
-    for result in results.values():
+    for layer, result in results.items():
         summary.imported += result.inserted
         summary.duplicates += result.duplicates
         summary.quarantined += result.quarantined
         summary.reasons.update(_reason_kind(r) for r in result.reasons)
+        summary.stored[layer] = result.inserted
+        summary.technologies.update(result.technologies)
+        summary.nr_values += result.nr_values
     return summary
 
 

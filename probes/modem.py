@@ -5,7 +5,7 @@ and multi-line; ``AT+QENG="neighbourcell"``; ``AT+QNWINFO``; ``AT+QSPN``; ``AT+C
 ``AT+CESQ``; ``ATI``) and ModemManager (``mmcli -m any --signal-get -J``, and
 ``mmcli -m any -J`` for the operator and technology). The same parser reads a live
 modem's answer and a saved one, so captures can be replayed. Field orders follow
-Quectel's documentation, checked against the captures in tests/fixtures/modem
+Quectel's documentation, checked against the captures in tests/fixtures/real/modem
 (note the EN-DC NR line's RSRP, SINR, RSRQ order, and RSRQ before RSRP in neighbour
 lines). Some firmware reports NR SINR in tenths of a dB (180 for 18 dB): values above
 40 dB are read as tenths, and the raw answer and the modem model are kept with each

@@ -144,13 +144,34 @@ def _position(record: Mapping[str, Any],
     return lon, lat
 
 
+def _keep_or_refuse(row: dict[str, Any], nulled: list[str],
+                    primary: tuple[tuple[str, ...], ...]) -> None:
+    """Name the nulled values on the row, or refuse it when its primary value is gone.
+
+    ``primary`` holds groups in order of precedence: the first group with a value left
+    keeps the row; a group whose values were all nulled before that refuses it.
+    """
+    names = {reason.split(" ", 1)[0] for reason in nulled}
+    for group in primary:
+        if any(row.get(name) is not None for name in group):
+            break
+        if names & set(group):
+            raise InputFormatError("; ".join(nulled))
+    earlier = row.get("nulled_fields")
+    row["nulled_fields"] = "; ".join(([earlier] if earlier else []) + nulled)
+
+
 def normalise_record(
     record: Mapping[str, Any], columns: tuple[Column, ...], imported_utc: str,
     region: tuple[float, float, float, float] | None = None,
+    lenient: frozenset[str] = frozenset(), primary: tuple[tuple[str, ...], ...] = (),
 ) -> tuple[dict[str, Any], tuple[float, float] | None]:
     """Validate ``record`` against ``columns``; return the row and its position.
 
-    ``region`` (west, south, east, north in degrees) bounds the valid positions.
+    ``region`` (west, south, east, north in degrees) bounds the valid positions. A value
+    of a ``lenient`` column that is malformed or out of range becomes null and is named
+    in ``nulled_fields``, unless the record's ``primary`` value is (see
+    :func:`_keep_or_refuse`).
 
     Raises
     ------
@@ -169,14 +190,23 @@ def normalise_record(
     if _is_missing(values.get("reading_id")):
         values["reading_id"] = str(uuid.uuid4())
     row: dict[str, Any] = {}
+    nulled: list[str] = []
     for column in columns:
         value = values.get(column.name)
         if _is_missing(value):
             if column.required:
                 raise InputFormatError(f"{column.name} is missing")
             row[column.name] = None
-        else:
+            continue
+        try:
             row[column.name] = _coerce(column, value)
+        except InputFormatError as exc:
+            if column.name not in lenient:
+                raise
+            row[column.name] = None
+            nulled.append(str(exc))
+    if nulled:
+        _keep_or_refuse(row, nulled, primary)
     if "time_utc" in row:
         _check_time(row["time_utc"])
     operator = row.get("operator")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SIGNAL_LAYER = "signal_readings"
 SPEED_LAYER = "speed_tests"
@@ -17,7 +17,7 @@ QUARANTINE_TABLE = "quarantine"
 META_TABLE = "phusong_meta"
 
 TECHNOLOGIES = ("NONE", "GSM", "UMTS", "LTE", "NR-NSA", "NR-SA")
-DEVICE_STATES = ("idle", "data", "unknown")
+DEVICE_STATES = ("idle", "data", "voice", "unknown")
 INTERFACE_KINDS = ("wired", "wifi", "cellular", "unknown")
 TEST_STATUSES = ("ok", "failed")
 POSITION_SOURCES = ("gnss", "track", "network", "manual", "simulated", "none")
@@ -99,6 +99,28 @@ SIGNAL_COLUMNS = COMMON_COLUMNS + (
     Column("nr_ss_sinr_db", "REAL", low=-23, high=40),
 ) + PROVENANCE_COLUMNS + CELL_IDENTITY_COLUMNS + (OUTSIDE, CONTENT_KEY)
 
+# Added in schema version 3. ``operator_name``: what the source calls an operator it does not
+# give as MCC-MNC (an anonymised "A"), so operators stay apart. ``nulled_fields``: values
+# outside their valid range that were set to null, with the value, while the rest of the
+# reading was kept. ``dl/ul_throughput_kbps``: what the device moved in that second, whatever
+# it was doing (G-NetTrack's DL_bitrate/UL_bitrate): a throughput sample, not a speed test.
+OPERATOR_NAME = Column("operator_name", "TEXT")
+NULLED_FIELDS = Column("nulled_fields", "TEXT")
+THROUGHPUT_COLUMNS = (
+    Column("dl_throughput_kbps", "REAL", low=0, high=1e9),
+    Column("ul_throughput_kbps", "REAL", low=0, high=1e9),
+)
+SIGNAL_COLUMNS = SIGNAL_COLUMNS + (OPERATOR_NAME, NULLED_FIELDS) + THROUGHPUT_COLUMNS
+# The values that make a signal reading, by precedence: an RSRP (LTE or NR), else the
+# RSSI of a 2G/3G row. A row is quarantined when that value is unusable; any other value
+# outside its range is set to null and named in ``nulled_fields``.
+SIGNAL_PRIMARY = (("lte_rsrp_dbm", "nr_ss_rsrp_dbm"), ("rssi_dbm",))
+# Values a reading can lose and still be a reading (cell identity and secondary measures).
+SIGNAL_LENIENT = frozenset(
+    c.name for c in SIGNAL_COLUMNS
+    if c.sql_type in ("REAL", "INTEGER") and not c.required and c.name != "position_accuracy_m"
+) | {"band", "device_model"}
+
 SPEED_COLUMNS = COMMON_COLUMNS + (
     Column("tool", "TEXT", required=True),
     Column("interface_kind", "TEXT", choices=INTERFACE_KINDS),
@@ -115,7 +137,7 @@ SPEED_COLUMNS = COMMON_COLUMNS + (
     Column("server_id", "TEXT"),
     Column("server_name", "TEXT"),
     Column("server_host", "TEXT"),
-) + PROVENANCE_COLUMNS + SPEED_OUTCOME_COLUMNS + (OUTSIDE, CONTENT_KEY)
+) + PROVENANCE_COLUMNS + SPEED_OUTCOME_COLUMNS + (OUTSIDE, CONTENT_KEY, OPERATOR_NAME)
 
 QUARANTINE_COLUMNS = (
     Column("record_key", "TEXT", required=True),
@@ -152,6 +174,8 @@ LAYER_COLUMNS = {SIGNAL_LAYER: SIGNAL_COLUMNS, SPEED_LAYER: SPEED_COLUMNS,
 # Columns each schema version added, per layer (for the migration registry).
 ADDED_IN_VERSION_2 = {SIGNAL_LAYER: CELL_IDENTITY_COLUMNS + (OUTSIDE, CONTENT_KEY),
                       SPEED_LAYER: SPEED_OUTCOME_COLUMNS + (OUTSIDE, CONTENT_KEY)}
+ADDED_IN_VERSION_3 = {SIGNAL_LAYER: (OPERATOR_NAME, NULLED_FIELDS) + THROUGHPUT_COLUMNS,
+                      SPEED_LAYER: (OPERATOR_NAME,)}
 # Neighbour cells a modem measured beside its serving cell (schema version 2), linked to
 # the signal reading: they reveal sites no serving cell showed.
 NEIGHBOUR_COLUMNS = (

@@ -34,6 +34,7 @@ from . import gpkg
 from .records import format_utc, normalise_record
 from .schema import (
     ADDED_IN_VERSION_2,
+    ADDED_IN_VERSION_3,
     DECLARATIONS_LAYER,
     NEIGHBOUR_COLUMNS,
     NEIGHBOUR_TABLE,
@@ -43,10 +44,17 @@ from .schema import (
     QUARANTINE_TABLE,
     SCHEMA_VERSION,
     SIGNAL_LAYER,
+    SIGNAL_LENIENT,
+    SIGNAL_PRIMARY,
     SPEED_LAYER,
     Column,
 )
 
+# Where the content key sits in a prepared row (the point first, then the layer's columns).
+KEY_AT = {layer: 1 + [c.name for c in columns].index("content_key")
+          for layer, columns in LAYER_COLUMNS.items()}
+# Per layer: the columns whose bad values are nulled, and the values that make a reading.
+LENIENCY = {SIGNAL_LAYER: (SIGNAL_LENIENT, SIGNAL_PRIMARY)}
 LAYER_DESCRIPTIONS = {
     SIGNAL_LAYER: "Cellular signal readings (RSRP/RSRQ/SINR) with position and provenance",
     SPEED_LAYER: "Speed tests (bits per second) with position, interface and provenance",
@@ -63,9 +71,7 @@ def _create_layer(conn: sqlite3.Connection, layer: str, columns: tuple[Column, .
 def _add_cell_identity(conn: sqlite3.Connection) -> None:
     """Version 1 → 2: cell identity, speed-test outcome, content key, neighbour cells,
     declarations."""
-    for layer, columns in ADDED_IN_VERSION_2.items():
-        for column in columns:
-            conn.execute(f'ALTER TABLE "{layer}" ADD COLUMN "{column.name}" {column.sql_type}')
+    _add_columns(conn, ADDED_IN_VERSION_2)
     _create_neighbour_table(conn)
     _create_layer(conn, DECLARATIONS_LAYER, LAYER_COLUMNS[DECLARATIONS_LAYER])
 
@@ -78,8 +84,20 @@ def _create_neighbour_table(conn: sqlite3.Connection) -> None:
                              "Neighbour cells measured beside a signal reading")
 
 
+def _add_columns(conn: sqlite3.Connection, added: Mapping[str, tuple[Column, ...]]) -> None:
+    for layer, columns in added.items():
+        for column in columns:
+            conn.execute(f'ALTER TABLE "{layer}" ADD COLUMN "{column.name}" {column.sql_type}')
+
+
+def _add_names_and_throughput(conn: sqlite3.Connection) -> None:
+    """Version 2 → 3: operator names, nulled fields, per-second throughput."""
+    _add_columns(conn, ADDED_IN_VERSION_3)
+
+
 # Migration from version N to N + 1: a function of the open connection, run in one transaction.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_cell_identity}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _add_cell_identity, 2: _add_names_and_throughput}
 
 
 @dataclass
@@ -90,6 +108,9 @@ class WriteResult:
     duplicates: int = 0
     quarantined: int = 0
     reasons: list[str] = field(default_factory=list)
+    # Signal readings inserted per technology, and how many of them hold an NR RSRP.
+    technologies: dict[str, int] = field(default_factory=dict)
+    nr_values: int = 0
 
 
 # Columns that record where and when a row arrived, not what was measured.
@@ -265,7 +286,7 @@ class ReadingStore:
             for layer, (rows, records_by_id, quarantined, result) in prepared.items():
                 for reading_id, stored in self._stored_keys(conn, layer, list(rows)).items():
                     row = rows.pop(reading_id)
-                    self._same_or_conflict(stored, row[-1], records_by_id[reading_id], layer,
+                    self._same_or_conflict(stored, row[KEY_AT[layer]], records_by_id[reading_id], layer,
                                            reading_id, imported, result, quarantined)
             refused_all = [q for _, _, quarantined, _ in prepared.values() for q in quarantined]
             if strict and refused_all:
@@ -282,6 +303,8 @@ class ReadingStore:
                 conn.executemany(f'INSERT INTO "{layer}" ({names}) VALUES ({marks})',
                                  list(rows.values()))
                 result.inserted = conn.total_changes - before
+                if layer == SIGNAL_LAYER:
+                    _count_technologies(rows.values(), result)
                 self._insert_quarantine(conn, quarantined)
                 result.quarantined = len(quarantined)
                 result.reasons = [q["reason"] for q in quarantined]
@@ -310,14 +333,15 @@ class ReadingStore:
             if source_file is not None:
                 record.setdefault("source_file", source_file)
             try:
-                row, position = normalise_record(record, columns, imported, self.region)
+                row, position = normalise_record(record, columns, imported, self.region,
+                                                 *LENIENCY.get(layer, ()))
             except InputFormatError as exc:
                 quarantined.append(_quarantine_row(layer, record, str(exc), index, imported))
                 continue
             row["content_key"] = content_key(row)
             reading_id = row["reading_id"]
             if reading_id in rows:
-                self._same_or_conflict(rows[reading_id][-1], row["content_key"], record, layer,
+                self._same_or_conflict(rows[reading_id][KEY_AT[layer]], row["content_key"], record, layer,
                                        index, imported, result, quarantined)
                 continue
             rows[reading_id] = (gpkg.encode_point(*position) if position else None,
@@ -604,6 +628,21 @@ class _Transaction:
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+_SIGNAL_NAMES = [c.name for c in LAYER_COLUMNS[SIGNAL_LAYER]]
+_TECHNOLOGY_AT = 1 + _SIGNAL_NAMES.index("technology")
+_NR_RSRP_AT = 1 + _SIGNAL_NAMES.index("nr_ss_rsrp_dbm")
+
+
+def _count_technologies(rows: Iterable[tuple], result: WriteResult) -> None:
+    """Signal readings per technology and with an NR value, from prepared rows."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        name = row[_TECHNOLOGY_AT] or "unknown"
+        counts[name] = counts.get(name, 0) + 1
+        result.nr_values += row[_NR_RSRP_AT] is not None
+    result.technologies = counts
 
 
 def _check_path(path: Path, must_exist: bool) -> bool:

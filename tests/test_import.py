@@ -19,14 +19,14 @@ from phusong.errors import InputFormatError
 from phusong.probes import QUARANTINE_TABLE, SIGNAL_LAYER, SPEED_LAYER, ReadingStore, merge_stores
 from phusong.probes import gnettrack, networksurvey, speedtests, table
 from phusong.probes.importing import ImportOptions, import_file, time_zone
-from phusong.probes.schema import ADDED_IN_VERSION_2, DECLARATIONS_LAYER, NEIGHBOUR_TABLE
+from phusong.probes.schema import ADDED_IN_VERSION_2, ADDED_IN_VERSION_3, SCHEMA_VERSION, DECLARATIONS_LAYER, NEIGHBOUR_TABLE
 
 from helpers import run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
-GNETTRACK = FIXTURES / "gnettrack"
-SPEED = FIXTURES / "speedtests"
-DAKAR = ImportOptions(time_zone=time_zone("Africa/Dakar"))
+GNETTRACK = FIXTURES / "real" / "gnettrack"
+SPEED = FIXTURES / "real" / "speedtests"
+DAKAR = ImportOptions(time_zone=time_zone("Africa/Dakar"), time_zone_given=True)
 
 
 def store_anywhere(path: Path) -> ReadingStore:
@@ -53,7 +53,8 @@ def test_gnettrack_logs_import_with_the_counts_their_files_imply(tmp_path):
     assert (first["lte_rsrp_dbm"], first["lte_rsrq_db"], first["operator"]) == (-81, -8, "608-01")
     assert (first["eci"], first["enb_id"], first["tac"], first["pci"]) == (21 * 256 + 11, 21, 7000, 325)
     assert first["site_id"] == "608-01:LTE:21" and first["technology"] == "LTE"
-    assert set(signal["device_state"]) == {"unknown", "idle", "data"}  # State only in events
+    # State only in events; V (a voice call) is its own state, not data
+    assert set(signal["device_state"]) == {"unknown", "idle", "data", "voice"}
     assert speed["download_bps"].iloc[0] == 35925 * 1000
     assert reasons.str.contains("lte_rsrp_dbm -164 outside the valid range").all()
 
@@ -224,7 +225,7 @@ def test_any_table_through_a_mapping(tmp_path):
 
 
 def test_network_survey_csv_and_geopackage(tmp_path):
-    folder = FIXTURES / "networksurvey"
+    folder = FIXTURES / "constructed" / "networksurvey"
     with ReadingStore(tmp_path / "s.gpkg") as store:
         lte = import_file(store, networksurvey.parse, folder / "lte_constructed.csv",
                           "networksurvey", ImportOptions())
@@ -296,9 +297,10 @@ def test_a_version_1_store_opens_and_upgrades(tmp_path):
                            "lat": 21.3, "technology": "LTE", "lte_rsrp_dbm": -90,
                            "source_kind": "test"}])
     with sqlite3.connect(path) as conn:  # what phusong 0.1 wrote
-        for layer, columns in ADDED_IN_VERSION_2.items():
-            for column in columns:
-                conn.execute(f'ALTER TABLE "{layer}" DROP COLUMN "{column.name}"')
+        for added in (ADDED_IN_VERSION_2, ADDED_IN_VERSION_3):
+            for layer, columns in added.items():
+                for column in columns:
+                    conn.execute(f'ALTER TABLE "{layer}" DROP COLUMN "{column.name}"')
         for table in (NEIGHBOUR_TABLE, DECLARATIONS_LAYER):
             conn.execute(f'DROP TABLE "{table}"')
             conn.execute("DELETE FROM gpkg_contents WHERE table_name = ?", (table,))
@@ -309,8 +311,15 @@ def test_a_version_1_store_opens_and_upgrades(tmp_path):
         assert old.schema_version == 1
         assert old.read_table(SIGNAL_LAYER)["eci"].isna().all()
     with ReadingStore(path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == SCHEMA_VERSION == 3
         assert store.count(SIGNAL_LAYER) == 1
+        store.add_signal([{"time_utc": "2025-10-01T01:00:01Z", "probe_id": "p", "lon": 106.2,
+                           "lat": 21.3, "technology": "LTE", "lte_rsrp_dbm": -91,
+                           "operator_name": "A", "dl_throughput_kbps": 5000,
+                           "source_kind": "test"}])
+        read = store.read_table(SIGNAL_LAYER)
+    assert read["operator_name"].isna().tolist() == [True, False] and read["operator_name"][1] == "A"
+    assert read["dl_throughput_kbps"].tolist()[1] == 5000
 
 
 def test_export_with_its_column_dictionary(tmp_path):

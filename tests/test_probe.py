@@ -25,8 +25,8 @@ from phusong.probes.speed import interface_kind, reached_line_rate, run_iperf3, 
 from helpers import run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
-MODEM = FIXTURES / "modem"
-GPSD = FIXTURES / "gpsd"
+MODEM = FIXTURES / "real" / "modem"
+GPSD = FIXTURES / "real" / "gpsd"
 SERVER = Path(__file__).parent / "legacy_speedtest_server.py"
 
 

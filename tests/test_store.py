@@ -70,7 +70,7 @@ def test_bad_rows_are_quarantined_with_reason(tmp_path):
     with ReadingStore(tmp_path / "s.gpkg") as store:
         result = store.add_signal([
             reading(1),
-            reading(2, nr_ss_rsrp_dbm=-200),
+            reading(2, nr_ss_rsrp_dbm=-200, lte_rsrp_dbm=None),
             reading(3, time_utc="yesterday"),
             reading(4, time_utc=datetime(2025, 1, 1)),
             reading(5, operator="Viettel"),
@@ -85,6 +85,29 @@ def test_bad_rows_are_quarantined_with_reason(tmp_path):
     assert any("probe_id is missing" in r for r in reasons)
 
 
+def test_an_impossible_secondary_value_is_nulled_and_named_the_reading_kept(tmp_path):
+    with ReadingStore(tmp_path / "s.gpkg") as store:
+        result = store.add_signal([
+            reading(1, nr_ss_rsrq_db=-204),                      # NR RSRP valid
+            reading(2, nr_ss_rsrp_dbm=-200),                     # LTE anchor valid
+            reading(3, lte_rsrp_dbm=-30, nr_ss_rsrp_dbm=None),   # nothing usable left
+            reading(4, technology="GSM", lte_rsrp_dbm=None, nr_ss_rsrp_dbm=None, rssi_dbm=-5),
+            reading(5, technology="GSM", lte_rsrp_dbm=None, nr_ss_rsrp_dbm=None, rssi_dbm=-85,
+                    tac=2**30),
+        ])
+        frame = store.read_table(SIGNAL_LAYER)
+        reasons = store.read_quarantine()["reason"].tolist()
+    assert (result.inserted, result.quarantined) == (3, 2)
+    first, second, third = frame.to_dict("records")
+    assert first["nr_ss_rsrp_dbm"] == -101 and pd.isna(first["nr_ss_rsrq_db"])
+    assert "nr_ss_rsrq_db -204" in first["nulled_fields"]
+    assert second["lte_rsrp_dbm"] == -90 and pd.isna(second["nr_ss_rsrp_dbm"])
+    assert "nr_ss_rsrp_dbm -200" in second["nulled_fields"]
+    assert third["rssi_dbm"] == -85 and pd.isna(third["tac"]) and "tac" in third["nulled_fields"]
+    assert any("lte_rsrp_dbm -30" in r for r in reasons)
+    assert any("rssi_dbm -5" in r for r in reasons)
+
+
 def test_reading_without_fix_is_kept_and_flagged(tmp_path):
     with ReadingStore(tmp_path / "s.gpkg") as store:
         store.add_signal([reading(1, lon=None, lat=None), reading(2)])
@@ -96,7 +119,7 @@ def test_reading_without_fix_is_kept_and_flagged(tmp_path):
 
 def test_reimport_adds_no_duplicates(tmp_path):
     path = tmp_path / "s.gpkg"
-    rows = [reading(i) for i in range(20)] + [reading(99, nr_ss_rsrp_dbm=5)]
+    rows = [reading(i) for i in range(20)] + [reading(99, nr_ss_rsrp_dbm=5, lte_rsrp_dbm=None)]
     with ReadingStore(path) as store:
         first = store.add_signal(rows, source_file="a.txt")
         second = store.add_signal(rows, source_file="a.txt")
