@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import tomllib
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -44,9 +45,31 @@ from . import cells
 from .importing import ImportOptions, Row, content_id, time_zone
 from .schema import LAYER_COLUMNS, SIGNAL_LAYER
 
-RATE_UNITS = {"bit/s": 1.0, "bps": 1.0, "kbit/s": 1e3, "kbps": 1e3, "mbit/s": 1e6,
-              "mbps": 1e6, "gbit/s": 1e9, "gbps": 1e9, "byte/s": 8.0, "b/s": 8.0,
-              "kb/s": 8e3, "mb/s": 8e6, "gb/s": 8e9}
+# Rate units by the SI/IEC convention: lower-case b is a bit, upper-case B a byte
+# (Mb/s = megabit, MB/s = megabyte; IEC 80000-13); Ki/Mi/Gi are binary prefixes.
+RATE_UNIT = re.compile(r"^(?P<prefix>[kKmMgGtT]i?)?(?P<base>bit/s|bits/s|bps|b/s|byte/s|bytes/s|"
+                       r"B/s|Bps|o/s)$")
+PREFIXES = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12,
+            "ki": 2.0**10, "mi": 2.0**20, "gi": 2.0**30, "ti": 2.0**40}
+
+
+def rate_factor(unit: object) -> float:
+    """Bits per second in one ``unit`` (``Mbit/s``, ``Mbps``, ``Mb/s``, ``MB/s``, ``kB/s``…).
+
+    Raises
+    ------
+    ValueError
+        For a unit that is not a data rate.
+    """
+    text = re.sub(r"\s+", "", str(unit))
+    match = RATE_UNIT.match(text) or RATE_UNIT.match(text[:1] + text[1:].replace("Bit", "bit"))
+    if match is None:
+        raise ValueError(f"unknown rate unit {unit!r} (bit/s, kbit/s, Mbit/s, Mb/s, MB/s…)")
+    base = match["base"]
+    byte = base in ("byte/s", "bytes/s", "B/s", "Bps", "o/s")
+    return PREFIXES[(match["prefix"] or "").lower()] * (8.0 if byte else 1.0)
+
+
 SPECIAL = ("operator", "technology", "cell", "lon", "lat", "x", "y", "id")
 
 
@@ -82,8 +105,11 @@ class Mapping:
                         for name, spec in columns.items()}
         for name, spec in self.columns.items():
             unit = spec.get("unit")
-            if unit is not None and str(unit).lower() not in RATE_UNITS:
-                raise ConfigError(f"{path.name}: unknown unit {unit!r} for {name}")
+            if unit is not None:
+                try:
+                    rate_factor(unit)
+                except ValueError:
+                    raise ConfigError(f"{path.name}: unknown unit {unit!r} for {name}") from None
 
 
 def read_table(path: Path, mapping: Mapping) -> pd.DataFrame:
@@ -165,9 +191,12 @@ def _number(values: dict, spec: dict, name: str) -> float | None:
     unit = spec.get("unit")
     if "unit_column" in spec:
         unit = values.get(spec["unit_column"])
-        if str(unit).strip().lower() not in RATE_UNITS:
-            raise ValueError(f"unknown unit {unit!r} for {name}")
-    factor = RATE_UNITS[str(unit).strip().lower()] if unit is not None else 1.0
+        if cells.missing(unit):
+            raise ValueError(f"no unit for {name} (column {spec['unit_column']!r})")
+    try:
+        factor = rate_factor(unit) if unit is not None else 1.0
+    except ValueError:
+        raise ValueError(f"unknown unit {unit!r} for {name}") from None
     return number * factor * float(spec.get("scale", 1.0)) + float(spec.get("offset", 0.0))
 
 

@@ -224,6 +224,40 @@ def test_any_table_through_a_mapping(tmp_path):
     assert (parquet.imported, parquet.duplicates) == (0, 2)
 
 
+@pytest.mark.parametrize("unit, bps", [
+    ("Mb/s", 1e6), ("Mbit/s", 1e6), ("mbps", 1e6), ("MB/s", 8e6), ("kB/s", 8e3),
+    ("kbit/s", 1e3), ("Gbps", 1e9), ("MiB/s", 8 * 2**20), ("bit/s", 1.0)])
+def test_rate_units_tell_bits_from_bytes(unit, bps):
+    assert table.rate_factor(unit) == bps
+
+
+def test_speed_table_in_mb_per_second_is_read_as_megabits(tmp_path):
+    mapping = tmp_path / "m.toml"
+    mapping.write_text("""
+[source]
+layer = "speed_tests"
+kind = "isp-table"
+[columns]
+time_utc = "when"
+tool = "tool"
+download_bps = { column = "down", unit_column = "unit" }
+lon = "lon"
+lat = "lat"
+""", encoding="utf-8")
+    csv_path = tmp_path / "t.csv"
+    csv_path.write_text("when,tool,down,unit,lon,lat\n"
+                        "2025-10-01T08:00:00+07:00,isp,940,Mb/s,106.19,21.27\n"
+                        "2025-10-01T08:01:00+07:00,isp,110,MB/s,106.19,21.27\n"
+                        "2025-10-01T08:02:00+07:00,isp,110,furlongs,106.19,21.27\n",
+                        encoding="utf-8")
+    with ReadingStore(tmp_path / "s.gpkg") as store:
+        summary = import_file(store, table.parse_with(table.Mapping(mapping)), csv_path,
+                              "isp-table", ImportOptions())
+        speed = store.read_table(SPEED_LAYER)
+    assert (summary.imported, summary.quarantined) == (2, 1)
+    assert speed["download_bps"].tolist() == [940e6, 880e6]
+
+
 def test_network_survey_csv_and_geopackage(tmp_path):
     folder = FIXTURES / "constructed" / "networksurvey"
     with ReadingStore(tmp_path / "s.gpkg") as store:
