@@ -632,20 +632,61 @@ def probe_run(
     config: Path = typer.Option(..., "--config", help="Probe configuration (TOML)."),
     duration: Optional[float] = typer.Option(None, "--duration", help="Stop after this many seconds (default: until Ctrl-C)."),
 ) -> None:
-    """Measure unattended: signal at its interval, speed tests on their schedule."""
+    """Measure unattended: signal at its interval, speed tests on their schedule beside it;
+    device faults are logged (STORE.probe.log) and retried while the run goes on."""
     from phusong.probes.probe import ProbeConfig, run
 
     settings = ProbeConfig.load(config)
+    check_output_file(store)
 
-    def status(counts: dict) -> None:
-        console.print(t("probe.status", fix="✓" if counts["fix"] else "✗",
-                        rsrp=counts["rsrp"] if counts["rsrp"] is not None else "—",
-                        signal=counts["signal"], speed=counts["speed"],
-                        failed=counts["failed"]), markup=False, highlight=False)
+    def status(state: dict) -> None:
+        console.print(_status_line(state), markup=False, highlight=False)
 
-    counts = run(store, settings, status, duration)
-    console.print(t("probe.stopped", signal=counts["signal"], speed=counts["speed"],
-                    failed=counts["failed"], store=store))
+    state = run(store, settings, status, duration)
+    console.print(t("probe.stopped", signal=state.signal, speed=state.speed,
+                    failed=state.failed, store=store), markup=False)
+    if state.faults:
+        console.print(t("probe.faults", n=sum(state.faults.values())), markup=False)
+        for reason, n in state.faults.most_common(5):
+            console.print(f"  {n} × {localise(reason)}", markup=False, highlight=False)
+    if state.spooled:
+        console.print(t("probe.unspooled", n=state.spooled), markup=False)
+
+
+def _status_line(state: dict) -> str:
+    """Time, fix, technology, signal, last speeds, counts and the last failure."""
+    rsrp = "—" if state["rsrp"] is None else f"{state['rsrp']:g}"
+    speeds = "—" if state["down_bps"] is None else \
+        f"{state['down_bps'] / 1e6:.1f}/{(state['up_bps'] or 0) / 1e6:.1f}"
+    line = t("probe.status", time=state["time"], fix="✓" if state["fix"] else "✗",
+             technology=state["technology"] or "—", rsrp=rsrp, speeds=speeds,
+             signal=state["signal"], speed=state["speed"], failed=state["failed"])
+    if state["last_failure"]:
+        line += " | " + t("probe.last_failure", reason=localise(state["last_failure"])[:80])
+    return line
+
+
+@probe_app.command("summary")
+def probe_summary(
+    store: Path = typer.Argument(..., metavar="STORE", help="Readings store (.gpkg)."),
+) -> None:
+    """The day in figures: readings, tests, failures by reason, distance and hours."""
+    from phusong.probes.summary import summarise
+
+    day = summarise(store)
+    technologies = ", ".join(f"{k} {v}" for k, v in sorted(day.technologies.items(),
+                                                            key=lambda kv: -kv[1]))
+    console.print(t("summary.day", signal=day.signal, fixed=day.signal_with_fix,
+                    technologies=technologies or "—", tests=day.tests,
+                    failed=day.failed_tests, km=day.distance_km, hours=day.hours,
+                    first=day.first_utc or "—", last=day.last_utc or "—"),
+                  markup=False, highlight=False)
+    for title, counts in (("summary.test_failures", day.failures),
+                          ("summary.device_faults", day.device_faults)):
+        if counts:
+            console.print(t(title), markup=False)
+            for reason, n in counts.most_common():
+                console.print(f"  {n} × {localise(reason)}", markup=False, highlight=False)
 
 
 @probe_app.command("check")

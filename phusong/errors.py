@@ -38,3 +38,7 @@ class EstimationError(PhusongError, RuntimeError):
 
 class OutputError(PhusongError, OSError):
     """An output file or folder cannot be written, or holds something it should not."""
+
+
+class DeviceError(PhusongError, OSError):
+    """A modem or GNSS receiver did not answer, answered ERROR, or went away."""

@@ -72,10 +72,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "The speed test failed; the attempt is stored: {reason}"),
     "probe.signal": ("Đã lưu {stored} điểm đo ({refused} bị cách ly); mới nhất: {technology}, RSRP {rsrp} dBm",
                      "Stored {stored} readings ({refused} quarantined); last: {technology}, RSRP {rsrp} dBm"),
-    "probe.status": ("GPS {fix} | RSRP {rsrp} | tín hiệu {signal} | tốc độ {speed} | lỗi {failed}",
-                     "GPS {fix} | RSRP {rsrp} | signal {signal} | speed {speed} | failed {failed}"),
+    "probe.status": ("{time} | GPS {fix} | {technology} {rsrp} dBm | tốc độ {speeds} Mbit/s | "
+                     "tín hiệu {signal} | đo tốc độ {speed} | lỗi {failed}",
+                     "{time} | GPS {fix} | {technology} {rsrp} dBm | speeds {speeds} Mbit/s | "
+                     "signal {signal} | tests {speed} | failed {failed}"),
+    "probe.last_failure": ("lỗi gần nhất: {reason}", "last failure: {reason}"),
     "probe.stopped": ("Đã dừng: {signal} điểm đo tín hiệu, {speed} phép đo tốc độ, {failed} lần đo lỗi trong {store}",
                       "Stopped: {signal} signal readings, {speed} speed tests, {failed} failed attempts in {store}"),
+    "probe.faults": ("{n} lần thiết bị lỗi (đã thử lại; chi tiết trong tệp nhật ký .probe.log):",
+                     "{n} device faults (retried; details in the .probe.log file):"),
+    "probe.unspooled": ("Đã ghi {n} kết quả đo còn chờ từ lần chạy trước",
+                        "Wrote {n} test result(s) left waiting by the last run"),
+    "summary.day": ("{signal} điểm đo tín hiệu ({fixed} có vị trí; {technologies}); {tests} phép đo "
+                    "tốc độ, {failed} lần lỗi; {km:.1f} km; {hours:.1f} giờ đo ({first} – {last} UTC)",
+                    "{signal} signal readings ({fixed} with a fix; {technologies}); {tests} speed "
+                    "tests, {failed} failed; {km:.1f} km; {hours:.1f} hours measured "
+                    "({first} – {last} UTC)"),
+    "summary.test_failures": ("Đo tốc độ lỗi, theo lý do:", "Failed speed tests by reason:"),
+    "summary.device_faults": ("Thiết bị lỗi, theo lý do:", "Device faults by reason:"),
     "check.modem_ok": ("Có modem: {detail}", "Modem found: {detail}"),
     "check.modem_missing": ("Không thấy modem ({detail}): cắm modem USB, hoặc ghi cổng trong tệp cấu hình ([modem] source)",
                             "No modem found ({detail}): plug in the USB modem, or set its port in the configuration ([modem] source)"),

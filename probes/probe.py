@@ -2,35 +2,46 @@
 
 Every reading is committed to the store as it is taken (a killed probe loses at most
 the reading in flight); a failed speed test is stored as a failed attempt with its
-reason; a full disk or a read-only store stops the run with a clear error. Signals come
-from ModemManager (Linux), a Quectel modem on a serial port (any system), or a replayed
-capture (``replay:FILE``) where no modem is attached; positions from gpsd, an NMEA
-device or file, or a fixed site.
+reason. Signals come from ModemManager (Linux), a Quectel modem on a serial port (any
+system), or a replayed capture (``replay:FILE``) where no modem is attached; positions
+from gpsd, an NMEA device or file, or a fixed site (:mod:`.sources`). An unattended
+run outlives its devices: a modem or GNSS fault is logged, counted and retried with
+back-off while the run goes on; speed tests run beside the signal logging, which does
+not stop during a test. A full disk or a read-only store ends the run with one clear
+line, and a test result that could not be written waits in a spool file beside the
+store (or in the user's folder) until the next run writes it.
 """
 from __future__ import annotations
 
+import json
+import logging
 import math
+import os
 import random
 import shutil
-import subprocess
 import time
 import tomllib
-from dataclasses import dataclass
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from phusong.errors import ConfigError, StoreError
+from phusong.errors import ConfigError, DeviceError, StoreError
 
-from .modem import ModemReading, parse_at_log, parse_mmcli
-from .position import Fix, fixed_site, gpsd_fix, metres_between, mmcli_location, nmea_fixes
+from .modem import ModemReading
+from .position import Fix, metres_between
 from .records import stable_reading_id
+from .sources import PositionSource, modem_source
 from .speed import run_speed_test
 from .store import ReadingStore
 
-QUECTEL_COMMANDS = ('ATI', 'AT+QNWINFO', 'AT+QENG="servingcell"', 'AT+QENG="neighbourcell"')
 # M-Lab's unattended schedule: exponential gaps, mean 6 h, clamped to [36 min, 15 h].
 RANDOM_GAP_MEAN_S, RANDOM_GAP_BOUNDS_S = 6 * 3600.0, (36 * 60.0, 15 * 3600.0)
+# A device that fails is asked again after the signal interval, doubled per failure.
+MAX_BACKOFF_S = 60.0
+log = logging.getLogger("phusong.probe")
 
 
 @dataclass
@@ -39,7 +50,7 @@ class ProbeConfig:
 
         probe_id = "bac-ninh-laptop-1"
         sim_operator = "452-04"
-        [position]   # one of: gpsd = "127.0.0.1:2947", nmea = "COM4" or a file,
+        [position]   # one of: gpsd = "127.0.0.1:2947", nmea = "COM4" (baud = 4800) or a file,
         lat = 21.27  # modem_gnss = true (ModemManager's GNSS), or lat/lon of a fixed site
         lon = 106.19
         [modem]      # source = "mmcli", "serial:/dev/ttyUSB2" (COM5 on Windows), "replay:FILE"
@@ -59,6 +70,7 @@ class ProbeConfig:
     modem_gnss: bool = False
     lat: float | None = None
     lon: float | None = None
+    nmea_baud: int = 4800
     modem: str | None = None
     server_url: str | None = None
     server_id: int | None = None
@@ -82,7 +94,8 @@ class ProbeConfig:
             probe_id=str(data.get("probe_id", "probe")), sim_operator=data.get("sim_operator"),
             gpsd=position.get("gpsd"), nmea=position.get("nmea"),
             modem_gnss=bool(position.get("modem_gnss", False)), lat=position.get("lat"),
-            lon=position.get("lon"), modem=modem.get("source"),
+            lon=position.get("lon"), nmea_baud=int(position.get("baud", 4800)),
+            modem=modem.get("source"),
             server_url=speed.get("server_url"), server_id=speed.get("server_id"),
             plan_down_mbps=speed.get("plan_down_mbps"),
             speed_every_minutes=speed.get("every_minutes", 30.0 if not speed.get("random")
@@ -91,37 +104,19 @@ class ProbeConfig:
             signal_interval_s=float(signal.get("interval_s", 1.0)))
 
 
+def position_source(config: ProbeConfig) -> PositionSource:
+    """The configured position source (gpsd, NMEA, the modem's GNSS or a fixed site)."""
+    return PositionSource(config.gpsd, config.nmea, config.modem_gnss, config.lon, config.lat,
+                          nmea_baud=config.nmea_baud)
+
+
 def locate(config: ProbeConfig) -> Fix | None:
-    """The probe's position now: gpsd, the last fix of an NMEA file or device, or its site."""
-    if config.gpsd:
-        host, _, port = config.gpsd.partition(":")
-        try:
-            return gpsd_fix(host or "127.0.0.1", int(port or 2947), timeout=5)
-        except OSError:
-            return None
-    if config.nmea:
-        fixes = nmea_fixes(_nmea_lines(config.nmea))
-        return fixes[-1] if fixes else None
-    if config.modem_gnss:
-        try:
-            answer = subprocess.run(["mmcli", "-m", "any", "--location-get", "-J"],
-                                    capture_output=True, text=True, timeout=15, check=True)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return mmcli_location(answer.stdout)
-    if config.lat is not None and config.lon is not None:
-        return fixed_site(config.lon, config.lat)
-    return None
-
-
-def _nmea_lines(source: str) -> list[str]:
-    path = Path(source)
-    if path.is_file():
-        return path.read_text(encoding="ascii", errors="replace").splitlines()
-    import serial  # a serial GNSS receiver (COM4, /dev/ttyACM0)
-
-    with serial.Serial(source, 9600, timeout=1) as port:
-        return [port.readline().decode("ascii", "replace") for _ in range(30)]
+    """The probe's position now, or ``None`` without a live fix."""
+    source = position_source(config)
+    try:
+        return source.locate()
+    finally:
+        source.close()
 
 
 def _position_fields(fix: Fix | None) -> dict[str, Any]:
@@ -153,47 +148,35 @@ def signal_record(reading: ModemReading, fix: Fix | None, config: ProbeConfig,
     record = {**reading.record(), **_position_fields(fix), "time_utc": when,
               "probe_id": config.probe_id}
     record.setdefault("operator", config.sim_operator)
-    record["reading_id"] = stable_reading_id(config.probe_id, "signal", when.isoformat())
+    record["reading_id"] = stable_reading_id(config.probe_id, "signal", when.isoformat(),
+                                             reading.raw)
     return record
 
 
 def read_modem(source: str) -> list[ModemReading]:
-    """Readings from a live modem (``mmcli``, ``serial:PORT``) or a capture (``replay:FILE``)."""
-    if source == "mmcli":
-        run = lambda *args: subprocess.run(["mmcli", "-m", "any", *args, "-J"],  # noqa: E731
-                                           capture_output=True, text=True, timeout=15,
-                                           check=True).stdout
-        return [parse_mmcli(run("--signal-get"), run())]
-    if source.startswith("serial:"):
-        return parse_at_log(_ask_quectel(source.split(":", 1)[1]))
+    """One poll of a live modem (``mmcli``, ``serial:PORT``) or a capture (``replay:FILE``:
+    all of its readings)."""
     if source.startswith("replay:"):
-        return parse_at_log(Path(source.split(":", 1)[1]).read_text(encoding="utf-8"))
-    raise ConfigError(f"unknown modem source {source!r}: mmcli, serial:PORT or replay:FILE")
+        from .modem import parse_at_log
 
-
-def _ask_quectel(port_name: str) -> str:
-    import serial
-
-    answers = []
-    with serial.Serial(port_name, 115200, timeout=2) as port:
-        for command in QUECTEL_COMMANDS:
-            port.write((command + "\r").encode())
-            lines = []
-            while True:
-                line = port.readline().decode("ascii", "replace")
-                if not line or line.strip() in ("OK", "ERROR") or "ERROR" in line:
-                    break
-                lines.append(line)
-            answers.append("".join(lines))
-    return "\n".join(answers)
+        path = Path(source.split(":", 1)[1])
+        try:
+            return parse_at_log(path.read_text(encoding="utf-8", errors="replace"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"modem capture not found: {path}") from exc
+    modem = modem_source(source)
+    try:
+        return modem.poll()[0]
+    finally:
+        modem.close()
 
 
 def store_signal(store: ReadingStore, readings: list[ModemReading], fix: Fix | None,
-                 config: ProbeConfig) -> int:
+                 config: ProbeConfig, when: datetime | None = None) -> int:
     """Commit readings (and their neighbour cells) one at a time; the number stored."""
     stored = 0
     for reading in readings:
-        record = signal_record(reading, fix, config)
+        record = signal_record(reading, fix, config, when)
         result = store.add_signal([record], source_kind="probe")
         if result.inserted and reading.neighbours:
             store.add_neighbours(record["reading_id"], reading.neighbours)
@@ -210,7 +193,8 @@ def check_disk(store_path: Path, minimum_bytes: int = 50 * 2**20) -> None:
 
 
 def next_gap_s(config: ProbeConfig, rng: random.Random) -> float | None:
-    """Seconds to the next speed test by time (``None`` when tests go by distance)."""
+    """Seconds to the next speed test by time (``None`` when tests go by distance); a
+    random schedule draws a new gap each time it is asked."""
     if config.speed_random:
         return min(max(rng.expovariate(1 / RANDOM_GAP_MEAN_S), RANDOM_GAP_BOUNDS_S[0]),
                    RANDOM_GAP_BOUNDS_S[1])
@@ -219,44 +203,223 @@ def next_gap_s(config: ProbeConfig, rng: random.Random) -> float | None:
     return None
 
 
+# -- the spool: test results a full disk or a read-only store could not take -----------------
+def spool_paths(store_path: Path) -> list[Path]:
+    """Where results wait for a store: beside it, else in the user's folder."""
+    name = f"{Path(store_path).name}.spool.jsonl"
+    home = Path(os.environ.get("PHUSONG_SPOOL_DIR") or Path.home() / ".phusong" / "spool")
+    return [Path(store_path).with_name(name), home / name]
+
+
+def spool(record: dict[str, Any], store_path: Path) -> Path | None:
+    """Keep a record that could not be stored; the spool file written, or ``None``."""
+    line = json.dumps(record, default=_jsonable, ensure_ascii=False) + "\n"
+    for path in spool_paths(store_path):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def _jsonable(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def unspool(store: ReadingStore) -> int:
+    """Write the spooled results into the store, then remove the spool; the number written."""
+    written = 0
+    for path in spool_paths(store.path):
+        if not path.is_file():
+            continue
+        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+                   if line.strip()]
+        if records:
+            written += store.add_speed_tests(records, source_kind="probe").inserted
+        path.unlink()
+        log.info("wrote %d spooled test result(s) from %s", len(records), path)
+    return written
+
+
+# -- the unattended run ------------------------------------------------------------------------
+@dataclass
+class RunState:
+    """What a run has done so far; the status line and the day's summary read it."""
+
+    signal: int = 0
+    speed: int = 0
+    failed: int = 0
+    faults: Counter = field(default_factory=Counter)
+    fix: bool = False
+    technology: str | None = None
+    rsrp: float | None = None
+    down_bps: float | None = None
+    up_bps: float | None = None
+    last_failure: str | None = None
+    spooled: int = 0
+
+    def status(self) -> dict[str, Any]:
+        return {"time": datetime.now().strftime("%H:%M:%S"), "signal": self.signal,
+                "speed": self.speed, "failed": self.failed, "fix": self.fix,
+                "technology": self.technology, "rsrp": self.rsrp, "down_bps": self.down_bps,
+                "up_bps": self.up_bps, "last_failure": self.last_failure,
+                "faults": sum(self.faults.values())}
+
+
+def run_log_path(store_path: Path) -> Path:
+    """The run's log file, beside the store."""
+    return Path(store_path).with_name(Path(store_path).stem + ".probe.log")
+
+
+def _start_log(store_path: Path) -> logging.Handler | None:
+    try:
+        handler = logging.FileHandler(run_log_path(store_path), encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    return handler
+
+
+class _Device:
+    """A device asked at most once per interval, and after a fault with back-off."""
+
+    def __init__(self, name: str, interval_s: float, state: RunState) -> None:
+        self.name, self.interval_s, self.state = name, interval_s, state
+        self.failures, self.next_at = 0, 0.0
+
+    def due(self, now: float) -> bool:
+        return now >= self.next_at
+
+    def succeeded(self, now: float) -> None:
+        if self.failures:
+            log.info("%s answers again after %d failure(s)", self.name, self.failures)
+        self.failures, self.next_at = 0, now
+
+    def failed(self, reason: str, now: float) -> None:
+        self.failures += 1
+        wait = min(self.interval_s * 2 ** self.failures, MAX_BACKOFF_S)
+        self.next_at = now + wait
+        self.state.faults[reason] += 1
+        self.state.last_failure = reason
+        log.warning("DEVICE FAULT %s: %s (asking again in %.0f s)", self.name, reason, wait)
+
+
 def run(store_path: Path, config: ProbeConfig, status: Callable[[dict], None],
-        duration_s: float | None = None, seed: int | None = None) -> dict[str, int]:
+        duration_s: float | None = None, seed: int | None = None) -> RunState:
     """Measure until stopped (Ctrl-C) or ``duration_s``: signal at its interval, speed
-    tests on their schedule; every reading committed as it is taken."""
-    rng = random.Random(seed)
-    counts = {"signal": 0, "speed": 0, "failed": 0}
+    tests on their schedule beside it; every reading committed as it is taken."""
+    store_path = Path(store_path)
+    handler = _start_log(store_path)
+    state = RunState()
+    log.info("run starts: probe %s, store %s", config.probe_id, store_path)
+    try:
+        with ReadingStore(store_path) as store:
+            state.spooled = unspool(store)
+            _measure(store, config, state, status, duration_s, random.Random(seed))
+    except StoreError as exc:
+        log.error("run stops: %s", exc)
+        raise
+    finally:
+        log.info("run ends: %d signal readings, %d tests, %d failed, device faults %s",
+                 state.signal, state.speed, state.failed, dict(state.faults))
+        if handler is not None:
+            log.removeHandler(handler)
+            handler.close()
+    return state
+
+
+def _measure(store: ReadingStore, config: ProbeConfig, state: RunState,
+             status: Callable[[dict], None], duration_s: float | None,
+             rng: random.Random) -> None:
     started = time.monotonic()
+    modem = modem_source(config.modem) if config.modem else None
+    positions = position_source(config)
+    modem_device = _Device("modem", config.signal_interval_s, state)
+    gps_device = _Device("GNSS", config.signal_interval_s, state)
+    tests = ThreadPoolExecutor(max_workers=1, thread_name_prefix="speedtest")
+    pending: tuple[Future, Fix | None] | None = None
     gap = next_gap_s(config, rng)
     next_speed = started if config.server_url or config.server_id else math.inf
     last_test_fix: Fix | None = None
-    replay = read_modem(config.modem) if config.modem and config.modem.startswith("replay:") \
-        else None
-    with ReadingStore(store_path) as store:
-        try:
-            while duration_s is None or time.monotonic() - started < duration_s:
-                check_disk(store_path)
-                tick = time.monotonic()
-                fix = locate(config)
-                last_rsrp = None
-                if config.modem:
-                    readings = [replay[counts["signal"] % len(replay)]] if replay else \
-                        read_modem(config.modem)
-                    counts["signal"] += store_signal(store, readings, fix, config)
-                    last_rsrp = readings[-1].values.get("nr_ss_rsrp_dbm") or \
-                        readings[-1].values.get("lte_rsrp_dbm")
-                moved = fix is not None and last_test_fix is not None and \
-                    config.speed_every_metres and metres_between(fix.lon, fix.lat, last_test_fix.lon,
-                                                     last_test_fix.lat) >= \
-                    config.speed_every_metres
-                if tick >= next_speed or moved:
-                    record = speed_record(run_speed_test(config.server_url, config.server_id,
-                                                         config.plan_down_mbps), fix, config)
-                    store.add_speed_tests([record], source_kind="probe")
-                    counts["speed" if record["status"] == "ok" else "failed"] += 1
-                    last_test_fix = fix
-                    next_speed = tick + gap if gap else math.inf
-                status({**counts, "fix": fix is not None, "rsrp": last_rsrp})
-                time.sleep(max(config.signal_interval_s - (time.monotonic() - tick), 0))
-        except KeyboardInterrupt:
-            pass
-    return counts
+    fix: Fix | None = None
+    try:
+        while duration_s is None or time.monotonic() - started < duration_s:
+            check_disk(store.path)
+            tick = time.monotonic()
+            if gps_device.due(tick):
+                fix = positions.locate()
+                if positions.problem:
+                    gps_device.failed(positions.problem, tick)
+                else:
+                    gps_device.succeeded(tick)
+            state.fix = fix is not None
+            if modem is not None and modem_device.due(tick):
+                _poll_modem(store, modem, modem_device, fix, config, state, tick)
+            if pending is not None and pending[0].done():
+                _store_test(store, pending[0].result(), pending[1], config, state)
+                pending = None
+            moved = fix is not None and last_test_fix is not None and \
+                config.speed_every_metres and metres_between(
+                    fix.lon, fix.lat, last_test_fix.lon, last_test_fix.lat) >= \
+                config.speed_every_metres
+            if pending is None and (tick >= next_speed or moved):
+                pending = (tests.submit(run_speed_test, config.server_url, config.server_id,
+                                        config.plan_down_mbps), fix)
+                last_test_fix = fix
+                next_speed = tick + gap if gap else math.inf
+                gap = next_gap_s(config, rng)
+            status(state.status())
+            time.sleep(max(config.signal_interval_s - (time.monotonic() - tick), 0))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if pending is not None:
+            try:
+                _store_test(store, pending[0].result(), pending[1], config, state)
+            except KeyboardInterrupt:
+                pass
+        tests.shutdown(wait=False, cancel_futures=True)
+        if modem is not None:
+            modem.close()
+        positions.close()
+
+
+def _poll_modem(store: ReadingStore, modem, device: _Device, fix: Fix | None,
+                config: ProbeConfig, state: RunState, tick: float) -> None:
+    try:
+        readings, answered = modem.poll()
+    except DeviceError as exc:
+        device.failed(str(exc), tick)
+        return
+    device.succeeded(tick)
+    state.signal += store_signal(store, readings, fix, config, answered)
+    last = readings[-1].values
+    state.technology = last.get("technology")
+    state.rsrp = last.get("nr_ss_rsrp_dbm") or last.get("lte_rsrp_dbm")
+
+
+def _store_test(store: ReadingStore, result: dict[str, Any], fix: Fix | None,
+                config: ProbeConfig, state: RunState) -> None:
+    record = speed_record(result, fix, config)
+    try:
+        store.add_speed_tests([record], source_kind="probe")
+    except StoreError:
+        where = spool(record, store.path)
+        log.error("a test result could not be stored; kept in %s", where or "no spool")
+        raise
+    if record["status"] == "ok":
+        state.speed += 1
+        state.down_bps, state.up_bps = record.get("download_bps"), record.get("upload_bps")
+    else:
+        state.failed += 1
+        state.last_failure = record.get("failure_reason")
+    log.info("speed test %s: down %s, up %s%s", record["status"], record.get("download_bps"),
+             record.get("upload_bps"), f" ({record.get('failure_reason')})"
+             if record["status"] != "ok" else "")

@@ -241,7 +241,7 @@ class ReadingStore:
 
     # -- writing -------------------------------------------------------------------------------
     def _transaction(self) -> "_Transaction":
-        return _Transaction(self._conn)
+        return _Transaction(self._conn, self.path)
 
     def add(
         self,
@@ -616,15 +616,44 @@ class ReadingStore:
 class _Transaction:
     """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn, self.path = conn, path
 
     def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise write_error(self.path, exc) from exc
         return self.conn
 
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+    def __exit__(self, exc_type: object, exc: BaseException | None, *rest: object) -> None:
+        if exc_type is None:
+            try:
+                self.conn.execute("COMMIT")
+                return
+            except sqlite3.OperationalError as error:
+                exc = error
+        try:
+            self.conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # SQLite rolled back by itself (disk full, I/O error)
+        if isinstance(exc, sqlite3.OperationalError):
+            raise write_error(self.path, exc) from exc
+
+
+def write_error(path: Path, exc: sqlite3.OperationalError) -> StoreError:
+    """One clear line for a write SQLite refused: full disk, read-only file, busy store."""
+    text = str(exc).lower()
+    if "full" in text:
+        return StoreError(f"the disk holding {path} is full: nothing of this write was stored; "
+                          "free some space and run again")
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"{path} is read-only: copy it to a writable folder, or give "
+                          "another --store")
+    if "locked" in text or "busy" in text:
+        return StoreError(f"{path} is being written by another program: wait for it to "
+                          "finish and run again")
+    return StoreError(f"cannot write to {path}: {exc}")
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
