@@ -566,6 +566,10 @@ def probe_speed(
 
     settings = _probe_config(config, probe_id, lat, lon, site, sites, gpsd, nmea, modem_gnss)
     check_output_file(store)
+    if server_url:
+        from phusong.probes.speed import server_root
+
+        server_root(server_url)  # a URL of another form is refused here, not stored as a test
     if iperf3:
         from phusong.probes.speed import run_iperf3
 

@@ -101,7 +101,14 @@ class ProbeConfig:
             speed_every_minutes=speed.get("every_minutes", 30.0 if not speed.get("random")
                                           and not speed.get("every_metres") else None),
             speed_every_metres=speed.get("every_metres"), speed_random=bool(speed.get("random")),
-            signal_interval_s=float(signal.get("interval_s", 1.0)))
+            signal_interval_s=float(signal.get("interval_s", 1.0)))._checked()
+
+    def _checked(self) -> "ProbeConfig":
+        if self.server_url:
+            from .speed import server_root
+
+            server_root(self.server_url)
+        return self
 
 
 def position_source(config: ProbeConfig) -> PositionSource:

@@ -16,7 +16,9 @@ stored; the client's IP address only when asked (personal data).
 """
 from __future__ import annotations
 
+import re
 import socket
+import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -24,6 +26,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 import speedtest
+
+from phusong.errors import ConfigError
 
 TOOL = "speedtest-cli"
 LINE_RATE_SHARE = 0.90
@@ -62,13 +66,47 @@ def interface_towards(host: str, port: int = 80) -> tuple[str | None, str, float
     return None, "unknown", None
 
 
+SERVER_PATH = re.compile(r"^(?P<base>.*?)(/speedtest)?(/upload\.(php|asp|aspx|jsp))?/?$")
+# speedtest.net's own defaults (its configuration of 2019-2024), for a plain web server
+# that holds the legacy test files but no speedtest-config.php.
+DEFAULT_CONFIG = {"client": {"ip": "", "isp": "", "lat": "0", "lon": "0"},
+                  "ignore_servers": [], "sizes": {"upload": [32768, 65536, 131072, 262144,
+                                                             524288, 1048576, 7340032],
+                                                  "download": [350, 500, 750, 1000, 1500, 2000,
+                                                               2500, 3000, 3500, 4000]},
+                  "counts": {"upload": 8, "download": 4}, "threads": {"upload": 4,
+                                                                      "download": 8},
+                  "length": {"upload": 10, "download": 10}, "upload_max": 56}
+
+
+def server_root(url: str) -> str:
+    """The root of a self-hosted legacy server from any URL form users give: the root,
+    ``…/speedtest/``, or ``…/speedtest/upload.php`` (``.asp``, ``.aspx``, ``.jsp``).
+
+    Raises
+    ------
+    ConfigError
+        For a URL that is not http(s) or names another file.
+    """
+    parts = urlparse(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"speed-test server {url!r} is not an http:// or https:// URL "
+                          "(e.g. http://speedtest.example.vn/speedtest/upload.php)")
+    if parts.query or parts.fragment or re.search(r"\.\w+$", parts.path) and not \
+            re.search(r"/upload\.(php|asp|aspx|jsp)$", parts.path):
+        raise ConfigError(f"speed-test server {url!r}: give the server's root or its "
+                          ".../speedtest/upload.php, not another file")
+    base = SERVER_PATH.match(parts.path)["base"]
+    return f"{parts.scheme}://{parts.netloc}{base}"
+
+
 class ServerSpeedtest(speedtest.Speedtest):
     """speedtest-cli reading its configuration from a self-hosted legacy server instead
-    of speedtest.net (which a province's offline network cannot reach)."""
+    of speedtest.net (which a province's offline network cannot reach), or using
+    speedtest.net's defaults when the server is a plain web server with the test files."""
 
     def __init__(self, server_url: str, **kwargs: Any) -> None:
-        parts = urlparse(server_url)
-        self._root = f"{parts.scheme or 'http'}://{parts.netloc}"
+        self._root = server_root(server_url)
         super().__init__(**kwargs)
 
     def get_config(self):
@@ -81,9 +119,28 @@ class ServerSpeedtest(speedtest.Speedtest):
 
         speedtest.build_request = from_server
         try:
-            return super().get_config()
+            return super().get_config() or self._defaults()
+        except (speedtest.ConfigRetrievalError, speedtest.SpeedtestConfigError,
+                speedtest.SpeedtestHTTPError, OSError, ValueError, KeyError):
+            return self._defaults()
         finally:
             speedtest.build_request = original
+
+    def _defaults(self) -> dict:
+        import copy
+
+        self.config.update(copy.deepcopy(DEFAULT_CONFIG))
+        self.lat_lon = (0.0, 0.0)
+        return self.config
+
+    def use_server(self) -> None:
+        """The self-hosted server as the only and best one (its upload URL by the legacy
+        layout), its latency measured as speedtest-cli does."""
+        host = urlparse(self._root).netloc
+        self.servers = {0.0: [{"sponsor": "self-hosted", "name": host, "host": host,
+                               "url": f"{self._root}/speedtest/upload.php", "latency": 0,
+                               "id": 0, "d": 0}]}
+        self.get_best_server(self.servers[0.0])
 
 
 def failure_reason(error: BaseException) -> str:
@@ -118,8 +175,9 @@ def _deadline(seconds: float):
 
 def run_speed_test(server_url: str | None = None, server_id: int | None = None,
                    plan_down_mbps: float | None = None, store_client_ip: bool = False,
-                   timeout: float = 10.0) -> dict[str, Any]:
-    """One speed test as a store record (``status`` ok or failed with ``failure_reason``)."""
+                   timeout: float = 10.0, length_s: float | None = None) -> dict[str, Any]:
+    """One speed test as a store record (``status`` ok or failed with ``failure_reason``);
+    ``length_s`` overrides the server's test length for each direction."""
     started = datetime.now(timezone.utc)
     record: dict[str, Any] = {"tool": TOOL, "time_utc": started, "status": "ok",
                               "plan_down_mbps": plan_down_mbps}
@@ -128,7 +186,7 @@ def run_speed_test(server_url: str | None = None, server_id: int | None = None,
     record.update(interface_kind=kind, link_speed_mbps=link, interface_name=name)
     try:
         with _deadline(timeout):
-            result = _measure(server_url, server_id, timeout)
+            result = _measure(server_url, server_id, timeout, length_s)
     except Exception as exc:  # noqa: BLE001 - any failure is a result with its reason
         record.update(status="failed", failure_reason=failure_reason(exc))
         return record
@@ -155,6 +213,17 @@ def reached_line_rate(download_bps: float | None, link_mbps: float | None,
 
 
 STALL_MARGIN_S = 1.0
+# A transfer that moves no byte for this long, while it should, has stalled.
+STALL_S = 2.0
+# A test file is at least this large (random350x350.jpg, the smallest, is 245 kB): a
+# download that received less measured nothing.
+MIN_DOWNLOAD_BYTES = 200_000
+# The share of an upload the server must acknowledge (it answers size=N).
+MIN_ACKNOWLEDGED = 0.9
+READ_CHUNK = 64 * 1024
+# The legacy test file random{N}x{N}.jpg holds about 2·N² bytes (random350x350.jpg: 245 kB,
+# random4000x4000.jpg: 31.6 MB); one announced at under half of that is not the file.
+TEST_FILE_SHARE = 0.5
 UPLOAD_CHUNK = 256 * 1024
 MAX_UPLOAD_CHUNK = 4 * 1024 * 1024
 
@@ -192,7 +261,11 @@ def acknowledged_upload(url: str, length_s: float, threads: int,
                 reply = conn.getresponse().read().decode(errors="replace")
                 if not reply.startswith("size="):
                     raise ValueError(f"the server answered {reply[:40]!r} to an upload")
-                total += int(reply[5:].split()[0])
+                acknowledged = int(reply[5:].split()[0])
+                if acknowledged < MIN_ACKNOWLEDGED * size:
+                    raise ValueError(f"the server acknowledged {acknowledged} of the {size} "
+                                     "bytes of an upload: its upload rate would be false")
+                total += acknowledged
                 last = time.perf_counter()
                 if last - began < 0.25 and size < MAX_UPLOAD_CHUNK:
                     size *= 2
@@ -215,38 +288,141 @@ def acknowledged_upload(url: str, length_s: float, threads: int,
     return 8 * sum(done) / (max(finished) - start), int(sum(done))
 
 
-def _measure(server_url: str | None, server_id: int | None, timeout: float) -> dict[str, Any]:
+def timed_download(base_url: str, sizes: list[int], count: int, length_s: float,
+                   threads: int, timeout: float) -> tuple[float, int]:
+    """Download rate (bit/s) and bytes from the legacy test files, with each file checked
+    and the transfer's own timeline read for stalls.
+
+    Threads fetch ``random{N}x{N}.jpg`` in speedtest-cli's order until the test length;
+    a file answered by an HTML page (a web server's "not found" page sent with status
+    200) or cut short of its announced length is an error, as is less than
+    :data:`MIN_DOWNLOAD_BYTES` in all, or a pause of :data:`STALL_S` with no byte
+    arriving while transfers were under way (whatever the socket timeout).
+    """
+    import http.client
+    from urllib.parse import urljoin
+
+    parts = urlparse(base_url)
+    connection = http.client.HTTPSConnection if parts.scheme == "https" else \
+        http.client.HTTPConnection
+    paths = [urlparse(urljoin(base_url + "/", f"random{n}x{n}.jpg")).path
+             for n in sizes for _ in range(count)]
+    lock, queue = threading.Lock(), list(paths)
+    arrivals: list[tuple[float, int]] = []
+    errors: list[Exception] = []
+    start = time.perf_counter()
+
+    def fetch(conn, path: str) -> None:
+        conn.request("GET", path, headers={"Cache-Control": "no-cache"})
+        response = conn.getresponse()
+        kind = response.getheader("Content-Type", "")
+        if response.status != 200:
+            raise ValueError(f"the server answered HTTP {response.status} for {path}")
+        if "html" in kind.lower():
+            raise ValueError(f"the server answered a web page, not the test file, for "
+                             f"{path}: it does not speak the speedtest protocol (is the URL "
+                             "the speed-test server's?)")
+        expected = response.getheader("Content-Length")
+        side = int(re.search(r"random(\d+)x", path).group(1))
+        if expected is not None and int(expected) < TEST_FILE_SHARE * 2 * side * side:
+            raise ValueError(f"the server answered {expected} bytes for {path}, not the test "
+                             f"file (about {2 * side * side} bytes): it does not speak the "
+                             "speedtest protocol")
+        received, first = 0, True
+        while time.perf_counter() - start < length_s:
+            chunk = response.read(READ_CHUNK)
+            if not chunk:
+                break
+            if first and chunk.lstrip()[:1] == b"<":
+                raise ValueError(f"the server answered a web page, not the test file, for "
+                                 f"{path}: it does not speak the speedtest protocol (is the "
+                                 "URL the speed-test server's?)")
+            first = False
+            received += len(chunk)
+            with lock:
+                arrivals.append((time.perf_counter(), len(chunk)))
+        else:
+            return  # the test length ended inside this file
+        if expected is not None and received < int(expected):
+            raise ValueError(f"{path} ended after {received} of its {expected} bytes")
+
+    def worker() -> None:
+        try:
+            conn = connection(parts.hostname, parts.port, timeout=timeout)
+            while time.perf_counter() - start < length_s:
+                with lock:
+                    if not queue:
+                        break
+                    path = queue.pop(0)
+                fetch(conn, path)
+            conn.close()
+        except (socket.timeout, TimeoutError):
+            errors.append(TimeoutError(f"stalled transfer: no data for {timeout:g} s (the "
+                                       "socket timeout) during the download"))
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=worker, daemon=True) for _ in range(max(threads, 1))]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(length_s + 2 * timeout)
+    stop = time.perf_counter()
+    if errors and not arrivals:
+        raise errors[0]
+    _check_timeline(arrivals, start, min(stop, start + length_s), errors)
+    total = sum(n for _, n in arrivals)
+    if total < MIN_DOWNLOAD_BYTES:
+        raise ValueError(f"the download received {total} bytes, less than one test file: "
+                         "nothing was measured")
+    return 8 * total / (max(t for t, _ in arrivals) - start), total
+
+
+def _check_timeline(arrivals: list[tuple[float, int]], start: float, end: float,
+                    errors: list[Exception]) -> None:
+    """Refuse a download that paused :data:`STALL_S` or ended early with an error."""
+    times = sorted([start] + [t for t, _ in arrivals])
+    gaps = [b - a for a, b in zip(times, times[1:])] + [end - times[-1]]
+    worst = max(gaps)
+    if worst > STALL_S:
+        at = times[gaps.index(worst)] - start
+        raise TimeoutError(f"stalled transfer: no data for {worst:.1f} s after {at:.1f} s "
+                           "of the download")
+    if errors:
+        raise errors[0]
+
+
+def _measure(server_url: str | None, server_id: int | None, timeout: float,
+             length_s: float | None = None) -> dict[str, Any]:
     if server_url:
         client = ServerSpeedtest(server_url, timeout=timeout, secure=server_url.startswith("https"))
-        client.set_mini_server(server_url)
-        client.get_best_server(client.servers)
+        client.use_server()
     else:
         client = speedtest.Speedtest(timeout=timeout, secure=True)
         client.get_servers([server_id] if server_id else [])
         client.get_best_server()
+    if length_s:
+        client.config["length"] = {"download": length_s, "upload": length_s}
     started = time.perf_counter()
-    download = client.download()
-    download_s = time.perf_counter() - started
-    # a normal download ends within a read of its test length; a read that blocked past
-    # it (until the socket timeout) means the transfer stalled
-    if download_s > client.config["length"]["download"] + min(STALL_MARGIN_S, 0.5 * timeout):
-        raise TimeoutError(f"stalled transfer: the download took {download_s:.0f} s for a "
-                           f"{client.config['length']['download']} s test")
+    base = client.best["url"].rsplit("/", 1)[0]
+    download, received = timed_download(base, client.config["sizes"]["download"],
+                                        client.config["counts"]["download"],
+                                        client.config["length"]["download"],
+                                        client.config["threads"]["download"], timeout)
     upload, sent = acknowledged_upload(client.best["url"], client.config["length"]["upload"],
                                        client.config["threads"]["upload"], timeout)
-    client.results.upload, client.results.bytes_sent = upload, sent
     results = client.results.dict()
     server = results.get("server") or {}
     return {
         "download_bps": download, "upload_bps": upload, "latency_ms": results.get("ping"),
-        "method": "download: speedtest-cli; upload: bytes acknowledged by the server "
-                  "(speedtest-cli's own count includes unsent buffers)",
-        "bytes_received": results.get("bytes_received"), "bytes_sent": results.get("bytes_sent"),
+        "method": "download: legacy test files, each checked, the timeline read for stalls; "
+                  "upload: bytes acknowledged by the server",
+        "bytes_received": received, "bytes_sent": sent,
         "server_id": str(server.get("id")) if server.get("id") is not None else None,
         "server_name": server.get("name") or server.get("sponsor"),
         "server_host": server.get("host") or urlparse(server.get("url", "")).netloc or None,
-        "isp": (results.get("client") or {}).get("isp"),
-        "client_ip": (results.get("client") or {}).get("ip"),
+        "isp": (results.get("client") or {}).get("isp") or None,
+        "client_ip": (results.get("client") or {}).get("ip") or None,
         "duration_s": time.perf_counter() - started,
     }
 

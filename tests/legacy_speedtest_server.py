@@ -8,8 +8,11 @@ list), ``/speedtest/latency.txt``, ``/speedtest/random{N}x{N}.jpg`` (bytes, pace
 ``POST /speedtest/upload.php`` (reads the body, paced, answers ``size=N``) and ``/`` (a
 mini server's page with ``upload_extension: "php"``). The pace is shared by all
 connections (a token bucket), in each direction. Modes for failure tests: ``drop``
-closes transfers half-way, ``stall`` stops sending, ``garbage`` answers junk to
-everything, ``forbidden`` answers 403.
+closes transfers half-way, ``stall`` stops sending, ``pause`` stops sending for 3 s
+once per file (less than a probe's socket timeout), ``garbage`` answers junk to
+everything, ``forbidden`` answers 403, ``short-ack`` acknowledges 1 byte per upload,
+``html`` answers the test files with a 200 HTML page, ``plain`` is a plain web server
+with the test files and upload.php but no ``speedtest-config.php`` and no mini page.
 """
 from __future__ import annotations
 
@@ -86,15 +89,19 @@ class Handler(BaseHTTPRequestHandler):
         if self._refuse():
             return
         path = self.path.split("?")[0]
-        if path.endswith("speedtest-config.php"):
+        if path.endswith("speedtest-config.php") and self.server.mode != "plain":
             self._send(CONFIG.format(length=self.server.length).encode(), kind="text/xml")
         elif path.endswith("speedtest-servers-static.php") or path.endswith("servers.php"):
             self._send(SERVERS.format(port=self.server.server_port).encode(), kind="text/xml")
         elif "latency.txt" in path:
             self._send(b"test=test\n")
+        elif re.search(r"random(\d+)x\1\.jpg$", path) and self.server.mode == "html":
+            self._send(b"<!DOCTYPE html><html><body>Welcome</body></html>", kind="text/html")
         elif re.search(r"random(\d+)x\1\.jpg$", path):
             side = int(re.search(r"random(\d+)x", path).group(1))
             self._stream(side * side * 2)
+        elif path in ("/", "/speedtest/", "/speedtest") and self.server.mode == "plain":
+            self._send(b"<html><body>Index of /</body></html>", kind="text/html")
         elif path in ("/", "/speedtest/", "/speedtest"):
             self._send(b'<html><script>var upload_extension: "php";</script></html>',
                        kind="text/html")
@@ -114,6 +121,8 @@ class Handler(BaseHTTPRequestHandler):
                 return
             if self.server.mode == "stall" and sent >= CHUNK:
                 time.sleep(3600)
+            if self.server.mode == "pause" and sent == CHUNK:
+                time.sleep(3.0)
             self.server.down.take(n)
             self.wfile.write(block[:n])
             sent += n
@@ -130,7 +139,7 @@ class Handler(BaseHTTPRequestHandler):
             if not data:
                 break
             received += len(data)
-        self._send(f"size={received}".encode())
+        self._send(f"size={1 if self.server.mode == 'short-ack' else received}".encode())
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -151,7 +160,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate-mbps", type=float, default=100.0)
     parser.add_argument("--mode", default="normal",
-                        choices=("normal", "drop", "stall", "garbage", "forbidden"))
+                        choices=("normal", "drop", "stall", "pause", "garbage", "forbidden",
+                                 "short-ack", "html", "plain"))
     parser.add_argument("--length", type=int, default=TEST_LENGTH_S)
     parser.add_argument("--lifetime", type=float, default=600.0)
     args = parser.parse_args()

@@ -68,7 +68,8 @@ def test_speed_within_five_percent_of_the_paced_rate(tmp_path, rate):
 
 @pytest.mark.parametrize("mode, reason", [
     ("forbidden", "HTTP 403"), ("garbage", "speedtest protocol"), ("gone", "no route"),
-    ("stall", "stalled"),
+    ("stall", "stalled"), ("pause", "stalled transfer: no data for"),
+    ("short-ack", "acknowledged 1 of"), ("html", "a web page, not the test file"),
 ])
 def test_failures_are_stored_as_attempts(tmp_path, mode, reason):
     store = tmp_path / "s.gpkg"
@@ -88,6 +89,34 @@ def test_failures_are_stored_as_attempts(tmp_path, mode, reason):
         failed = readings.read_table(SPEED_LAYER).iloc[0]
     assert failed["status"] == "failed" and failed["failure_reason"]
     assert failed["has_fix"]  # "no service here" is evidence, with its place and time
+
+
+@pytest.mark.parametrize("form", ["{root}", "{root}/speedtest/upload.php"])
+def test_a_plain_web_server_with_the_test_files_is_measured_by_any_url_form(form):
+    with LegacyServer(100, "plain", length=1) as server:
+        root = f"http://127.0.0.1:{server.port}"
+        record = run_speed_test(form.format(root=root), timeout=3, length_s=1)
+    assert record["status"] == "ok", record.get("failure_reason")
+    assert record["download_bps"] == pytest.approx(100e6, rel=0.25)
+    assert record["bytes_sent"] > 0
+
+
+@pytest.mark.parametrize("url, root", [
+    ("http://h", "http://h"), ("http://h/", "http://h"), ("http://h:8080/speedtest/", "http://h:8080"),
+    ("http://h/speedtest/upload.php", "http://h"), ("https://h/vn/speedtest/upload.aspx", "https://h/vn"),
+])
+def test_server_url_forms_name_one_root(url, root):
+    from phusong.probes.speed import server_root
+
+    assert server_root(url) == root
+
+
+def test_a_server_url_of_another_form_is_refused_on_the_command_line(tmp_path):
+    proc = run_cli("--lang", "en", "probe", "speed", "--store", str(tmp_path / "s.gpkg"),
+                   "--server-url", "http://127.0.0.1:1/index.html", "--lat", "21.27",
+                   "--lon", "106.19", check=False)
+    assert proc.returncode == 1 and b"not another file" in proc.stderr
+    assert not (tmp_path / "s.gpkg").exists()
 
 
 def test_dropped_connections_do_not_stop_the_probe(tmp_path):
