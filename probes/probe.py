@@ -54,7 +54,7 @@ class ProbeConfig:
         lat = 21.27  # modem_gnss = true (ModemManager's GNSS), or lat/lon of a fixed site
         lon = 106.19
         [modem]      # source = "mmcli", "serial:/dev/ttyUSB2" (COM5 on Windows), "replay:FILE"
-        source = "mmcli"
+        source = "mmcli"       # timeout_s = 2: an answer slower than this is a fault
         [speed]
         server_url = "http://speedtest.province.example/speedtest/upload.php"
         plan_down_mbps = 1000
@@ -72,6 +72,7 @@ class ProbeConfig:
     lon: float | None = None
     nmea_baud: int = 4800
     modem: str | None = None
+    modem_timeout_s: float = 2.0
     server_url: str | None = None
     server_id: int | None = None
     plan_down_mbps: float | None = None
@@ -95,7 +96,7 @@ class ProbeConfig:
             gpsd=position.get("gpsd"), nmea=position.get("nmea"),
             modem_gnss=bool(position.get("modem_gnss", False)), lat=position.get("lat"),
             lon=position.get("lon"), nmea_baud=int(position.get("baud", 4800)),
-            modem=modem.get("source"),
+            modem=modem.get("source"), modem_timeout_s=float(modem.get("timeout_s", 2.0)),
             server_url=speed.get("server_url"), server_id=speed.get("server_id"),
             plan_down_mbps=speed.get("plan_down_mbps"),
             speed_every_minutes=speed.get("every_minutes", 30.0 if not speed.get("random")
@@ -315,7 +316,7 @@ class _Device:
         self.next_at = now + wait
         self.state.faults[reason] += 1
         self.state.last_failure = reason
-        log.warning("DEVICE FAULT %s: %s (asking again in %.0f s)", self.name, reason, wait)
+        log.warning("DEVICE FAULT %s: %s (asking again in %.1f s)", self.name, reason, wait)
 
 
 def run(store_path: Path, config: ProbeConfig, status: Callable[[dict], None],
@@ -346,7 +347,8 @@ def _measure(store: ReadingStore, config: ProbeConfig, state: RunState,
              status: Callable[[dict], None], duration_s: float | None,
              rng: random.Random) -> None:
     started = time.monotonic()
-    modem = modem_source(config.modem) if config.modem else None
+    modem = modem_source(config.modem, timeout_s=config.modem_timeout_s) if config.modem \
+        else None
     positions = position_source(config)
     modem_device = _Device("modem", config.signal_interval_s, state)
     gps_device = _Device("GNSS", config.signal_interval_s, state)

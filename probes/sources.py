@@ -130,20 +130,23 @@ class SerialModem(ModemSource):
         self.gnb_id_bits = gnb_id_bits
 
     def poll(self) -> tuple[list[ModemReading], datetime]:
-        import serial
-
         port = self.serial.open()
+        answers = []
         try:
             port.reset_input_buffer()  # a late answer to the last poll is not this one's
-            answers = [self._ask(port, command) for command in QUECTEL_COMMANDS]
-        except (serial.SerialException, OSError) as exc:
+            for command in QUECTEL_COMMANDS:
+                answer = self._ask(port, command)
+                if answer is None:
+                    raise DeviceError(f"the modem did not answer {command} within "
+                                      f"{self.serial.timeout:g} s")
+                answers.append(answer)
+        except DeviceError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - pyserial, OS and termios errors alike
             self.serial.close()
             raise DeviceError(f"modem port {self.serial.name} failed ({exc})") from exc
         answered = datetime.now(timezone.utc)
         serving = answers[QUECTEL_COMMANDS.index(ESSENTIAL_COMMAND)]
-        if serving is None:
-            raise DeviceError(f"the modem did not answer {ESSENTIAL_COMMAND} within "
-                              f"{self.serial.timeout:g} s")
         if ERROR_LINE.match(serving.strip().splitlines()[-1] if serving.strip() else ""):
             raise DeviceError(f"the modem answered {serving.strip()!r} to {ESSENTIAL_COMMAND}")
         readings = parse_at_log("\n".join(a for a in answers if a), self.gnb_id_bits)
@@ -228,12 +231,12 @@ def _replay_events(text: str, gnb_id_bits: int) -> list:
     return events + parse_at_log("\n".join(block), gnb_id_bits)
 
 
-def modem_source(source: str, gnb_id_bits: int = 24) -> ModemSource:
+def modem_source(source: str, gnb_id_bits: int = 24, timeout_s: float = 2.0) -> ModemSource:
     """The modem named by a configuration: ``mmcli``, ``serial:PORT`` or ``replay:FILE``."""
     if source == "mmcli":
         return MmcliModem()
     if source.startswith("serial:"):
-        return SerialModem(source.split(":", 1)[1], gnb_id_bits=gnb_id_bits)
+        return SerialModem(source.split(":", 1)[1], timeout=timeout_s, gnb_id_bits=gnb_id_bits)
     if source.startswith("replay:"):
         return ReplayModem(Path(source.split(":", 1)[1]), gnb_id_bits)
     raise ConfigError(f"unknown modem source {source!r}: mmcli, serial:PORT or replay:FILE")
@@ -289,22 +292,22 @@ class PositionSource:
     def _nmea_lines(self) -> list[str]:
         if self.serial is None:
             return Path(self.nmea).read_text(encoding="ascii", errors="replace").splitlines()
-        import serial
-
         port = self.serial.open()
         try:
             port.reset_input_buffer()
-            deadline, lines = time.monotonic() + 2.0, []
+            deadline, lines = time.monotonic() + 1.2, []
             while time.monotonic() < deadline:
                 line = port.readline().decode("ascii", "replace")
                 if line:
                     lines.append(line)
                 if line.startswith(("$GPRMC", "$GNRMC")) and len(lines) > 1:
                     break
-            return lines
-        except (serial.SerialException, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - pyserial, OS and termios errors alike
             self.serial.close()
             raise DeviceError(f"GNSS port {self.serial.name} failed ({exc})") from exc
+        if not lines:
+            raise DeviceError(f"the GNSS receiver on {self.serial.name} sent nothing for 1 s")
+        return lines
 
     def close(self) -> None:
         if self.serial is not None:
