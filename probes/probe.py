@@ -39,8 +39,9 @@ from .store import ReadingStore
 
 # M-Lab's unattended schedule: exponential gaps, mean 6 h, clamped to [36 min, 15 h].
 RANDOM_GAP_MEAN_S, RANDOM_GAP_BOUNDS_S = 6 * 3600.0, (36 * 60.0, 15 * 3600.0)
-# A device that fails is asked again after the signal interval, doubled per failure.
-MAX_BACKOFF_S = 60.0
+# A device that fails is asked again after the signal interval, doubled per failure, at
+# most this long (a longer wait loses readings once the device is back: soak benchmark).
+MAX_BACKOFF_S = 5.0
 log = logging.getLogger("phusong.probe")
 
 

@@ -162,3 +162,21 @@ def test_a_result_a_full_store_cannot_take_waits_in_a_spool(tmp_path, monkeypatc
         assert unspool(store) == 1 and store.count(SPEED_LAYER) == 1
         assert store.read_table(SPEED_LAYER)["download_bps"].iloc[0] == 9.4e8
     assert not any(p.is_file() for p in probe_module.spool_paths(path))
+
+
+@linux_only
+def test_a_short_soak_keeps_the_probe_running(tmp_path):
+    """benchmarks/soak_probe.py, shortened: the CLI in its own process through every fault."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "soak_probe", Path(__file__).parents[1] / "benchmarks" / "soak_probe.py")
+    soak = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(soak)
+    result = soak.soak(minutes=0.45, fault_every=4.5, interval=0.25, work=tmp_path,
+                       fault_length=1.5)
+    assert result["alive"] and result["exit"] == 0, result["errors"]
+    assert set(result["faults_struck"]) == set(soak.FAULTS)
+    kinds = " ".join(result["device_faults"])
+    assert "ERROR" in kinds and "did not answer" in kinds and "GNSS" in kinds
+    assert result["stored"] >= 0.5 * result["expected_up"] and result["tests"] >= 1
