@@ -22,7 +22,7 @@ import pandas as pd
 
 from phusong.config import RELIABLE_RADIUS_M
 from phusong.errors import EstimationError
-from phusong.outputs import read_marker, staged_folder
+from phusong.outputs import read_marker, spreadsheet_safe, staged_folder
 
 from .estimate import Estimate
 from .grid import Grid
@@ -101,7 +101,8 @@ def write_estimate_files(result: Estimate, folder: Path, run_id: str) -> dict[st
     communes = result.communes.assign(run_id=run_id)
     communes = communes.rename(columns=public_names(communes.columns, technology))
     table = with_status_labels(pd.DataFrame(communes.drop(columns="geometry")))
-    table.to_csv(paths["csv"], index=False, float_format="%.2f", encoding="utf-8")
+    spreadsheet_safe(table).to_csv(paths["csv"], index=False, float_format="%.2f",
+                                   encoding="utf-8")
     with_status_labels(communes).to_file(paths["gpkg"], layer="communes", driver="GPKG")
     grid = result.grid
     value = value_name(result.summary.get("technology", "nr"))
@@ -125,8 +126,8 @@ def write_estimate_files(result: Estimate, folder: Path, run_id: str) -> dict[st
     save_realisations(paths["realisations"], result, run_id)
     if result.declarations_quarantine is not None:
         paths["declarations_quarantine"] = folder / DECLARATIONS_QUARANTINE_CSV
-        result.declarations_quarantine.to_csv(paths["declarations_quarantine"], index=False,
-                                              encoding="utf-8")
+        spreadsheet_safe(result.declarations_quarantine).to_csv(
+            paths["declarations_quarantine"], index=False, encoding="utf-8")
     summary = {"run_id": run_id, **result.summary}
     names = public_names(summary, technology)
     write_json(paths["summary"], {names[key]: value for key, value in summary.items()})

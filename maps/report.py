@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from phusong.i18n import t, technology_labels
+from phusong.outputs import spreadsheet_read, spreadsheet_safe, spreadsheet_text, text_cells
 
 from .layers import missing
 
@@ -47,8 +48,8 @@ def read_report_data(estimates: Path) -> tuple[dict, pd.DataFrame]:
 
     summary = internal_names(json.loads((estimates / "summary.json").read_text(
         encoding="utf-8")))
-    communes = internal_names(pd.read_csv(estimates / "communes.csv", dtype={"code": str},
-                                          encoding="utf-8"))
+    communes = internal_names(spreadsheet_read(pd.read_csv(
+        estimates / "communes.csv", dtype={"code": str}, encoding="utf-8")))
     communes = communes.sort_values(["gap_pp", "share_5g_pop_pct"], ascending=[False, True],
                                     na_position="last").reset_index(drop=True)
     return summary, communes
@@ -146,11 +147,12 @@ def _title(summary: dict, lang: str | None) -> str:
 def _csv(summary: dict, communes: pd.DataFrame, out: Path, lang: str | None) -> Path:
     path = out / "report_communes.csv"
     table = communes[[c for c, _, _ in COMMUNE_COLUMNS if c in communes]]
-    table.to_csv(path, index=False, float_format="%.2f", encoding="utf-8")
+    spreadsheet_safe(table).to_csv(path, index=False, float_format="%.2f", encoding="utf-8")
     with open(out / "report_province.csv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["figure", "value_pct", "low_pct", "high_pct", "status"])
-        writer.writerows(province_rows(summary, lang))
+        writer.writerows([spreadsheet_text(v) for v in row]
+                         for row in province_rows(summary, lang))
     return path
 
 
@@ -188,6 +190,8 @@ def _xlsx(summary: dict, communes: pd.DataFrame, out: Path, lang: str | None) ->
         audit.append(list(row))
     for warning in summary.get("warnings", []):
         audit.append([t("warning.prefix", lang), warning])
+    for page in book.worksheets:
+        text_cells(page)
     path = out / "report.xlsx"
     book.save(path)
     return path

@@ -20,7 +20,8 @@ from .config import DEFAULT_CRS, DEFAULT_NR_THRESHOLD_DBM, DEFAULT_RESOLUTION_M
 from .console import make_console, make_streams_safe
 from .errors import PhusongError
 from .i18n import localise, set_language, t
-from .outputs import atomic_file, check_output_file, check_output_folder, staged_folder
+from .outputs import (atomic_file, check_output_file, check_output_folder, spreadsheet_safe,
+                      staged_folder)
 
 try:  # typer ≥ 0.20 carries its own copy of click
     from typer._click import exceptions as CLICK
@@ -149,14 +150,15 @@ def _run_estimate(store: Path, units, options: dict, report):
     return result
 
 
-def _run_map(estimates: Path, out: Path, report, store: Optional[Path] = None) -> Path:
+def _run_map(estimates: Path, out: Path, report, store: Optional[Path] = None,
+             force: bool = False) -> Path:
     from phusong.coverage import check_estimate_folder
     from phusong.maps import read_estimates, read_store_layers, write_map
 
     report("step.map", 0.0)
     summary = check_estimate_folder(estimates)
     readings, speed = read_store_layers(store) if store is not None else (None, None)
-    with atomic_file(out) as partial:
+    with atomic_file(out, "map", force) as partial:
         write_map(read_estimates(estimates), partial,
                   synthetic=bool(summary.get("synthetic", False)), run_id=summary.get("run_id"),
                   estimates_dir=estimates, readings=readings, speed=speed, summary=summary)
@@ -198,6 +200,7 @@ RegionOpt = typer.Option("country", "--region", help="Where the boundaries and r
 WorkCrsOpt = typer.Option(None, "--work-crs", help="Metric CRS to compute in (default: EPSG:9214 in Vietnam, the UTM zone of the data elsewhere).")
 LocateSitesOpt = typer.Option(False, "--locate-sites", help="Without --sites: locate the serving sites from the readings' cell ids and fit a path-loss trend from them (off by default: on real drives it predicted held-out drives worse).")
 ForceOpt = typer.Option(False, "--force", help="Replace an output folder that holds other files.")
+ForceFileOpt = typer.Option(False, "--force", help="Replace an existing file this command did not write (never a readings store).")
 
 
 @app.command()
@@ -342,6 +345,7 @@ def reaggregate(
     encoding: Optional[str] = EncodingOpt,
     targets: Optional[Path] = typer.Option(None, "--targets", help="Targets TOML (default: Plan 182-KH/TU)."),
     region: str = RegionOpt,
+    force: bool = ForceFileOpt,
 ) -> None:
     """Summarise an estimate over another boundary set, with the same evidence rules,
     intervals and statuses."""
@@ -349,14 +353,15 @@ def reaggregate(
     from phusong.coverage.outputs import with_status_labels
     from phusong.coverage.reaggregate import reaggregate as run
 
-    check_output_file(out)
+    check_output_file(out, "reaggregate", force)
     with _progress() as report:
         units = _load_units(boundaries, id_field, name_field, population_field, report, encoding,
                             _region(region))
         report("step.aggregate", 0.0)
         table = with_status_labels(run(estimates, units, load_targets(targets)))
-        with atomic_file(out) as partial:
-            table.to_csv(partial, index=False, float_format="%.2f", encoding="utf-8")
+        with atomic_file(out, "reaggregate", force) as partial:
+            spreadsheet_safe(table).to_csv(partial, index=False, float_format="%.2f",
+                                           encoding="utf-8")
         report("step.aggregate", 1.0)
     _warn(units.attrs.get("warnings", []))
     console.print(t("done.estimate", path=out))
@@ -369,11 +374,12 @@ def map_command(
     store: Optional[Path] = typer.Option(
         None, "--store", help="Readings store whose measurements and failed speed tests "
                               "are drawn as layers."),
+    force: bool = ForceFileOpt,
 ) -> None:
     """Draw the coverage and gap map of an estimate."""
-    check_output_file(out)
+    check_output_file(out, "map", force)
     with _progress() as report:
-        path = _run_map(estimates, out, report, store)
+        path = _run_map(estimates, out, report, store, force)
     console.print(t("done.map", path=path))
 
 
@@ -491,12 +497,70 @@ def export(
     store: Path = typer.Argument(..., metavar="STORE", help="Readings store (.gpkg)."),
     fmt: str = typer.Option("csv", "--format", help="gpkg, csv or parquet (GeoParquet)."),
     out: Optional[Path] = typer.Option(None, "--out", help="File (gpkg) or folder (csv, parquet); beside the store by default."),
+    force: bool = ForceFileOpt,
 ) -> None:
     """Export a store with its column dictionary (COLUMNS.md)."""
     from phusong.probes.exchange import export_store
 
-    path = export_store(store, fmt, out)
+    path = export_store(store, fmt, out, force)
     console.print(t("export.done", path=path))
+
+
+store_app = typer.Typer(help="Readings stores: a safe copy, a check, a repair.",
+                        no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("copy")
+def store_copy(
+    source: Path = typer.Argument(..., metavar="SRC", help="Readings store (.gpkg)."),
+    target: Path = typer.Argument(..., metavar="DST", help="New file for the copy."),
+) -> None:
+    """Copy a store consistently, even while a probe writes to it (for a USB stick)."""
+    from phusong.probes.integrity import copy_store
+
+    copy_store(source, target)
+    console.print(t("store.copied", source=source, target=target), markup=False)
+
+
+@store_app.command("check")
+def store_check(
+    store: Path = typer.Argument(..., metavar="STORE", help="Readings store (.gpkg)."),
+) -> None:
+    """Check a store in full (SQLite's integrity check); exit 1 when it is damaged."""
+    import sqlite3
+
+    from phusong.probes import ReadingStore
+    from phusong.probes.integrity import COPY_ADVICE, problems
+    from phusong.probes.store import _check_path, _readonly_uri
+
+    _check_path(store, must_exist=True)
+    conn = sqlite3.connect(_readonly_uri(store), uri=True)
+    try:
+        found = problems(conn, full=True)
+    finally:
+        conn.close()
+    if found:
+        for problem in found[:10]:
+            console.print(f"  {problem}", markup=False, highlight=False)
+        _fail(t("store.damaged", store=store, advice=COPY_ADVICE.format(path=store)))
+    with ReadingStore(store, readonly=True) as readings:
+        counts = {layer: readings.count(layer) for layer in
+                  ("signal_readings", "speed_tests", "quarantine")}
+    console.print(t("store.sound", store=store, **counts), markup=False)
+
+
+@store_app.command("repair")
+def store_repair(
+    store: Path = typer.Argument(..., metavar="STORE", help="Damaged readings store (.gpkg)."),
+    out: Path = typer.Option(..., "--out", help="New store for what can be recovered."),
+) -> None:
+    """Copy every row SQLite can still read into a new store; the rest is quarantined."""
+    from phusong.probes.integrity import repair_store
+
+    report = repair_store(store, out)
+    console.print(t("store.repaired", out=out, copied=sum(report.copied.values()),
+                    lost=sum(report.unreadable.values())), markup=False)
 
 
 probe_app = typer.Typer(help="Field probes: speed tests, signal readings, unattended runs.",

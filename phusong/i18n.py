@@ -72,6 +72,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "The speed test failed; the attempt is stored: {reason}"),
     "probe.signal": ("Đã lưu {stored} điểm đo ({refused} bị cách ly); mới nhất: {technology}, RSRP {rsrp} dBm",
                      "Stored {stored} readings ({refused} quarantined); last: {technology}, RSRP {rsrp} dBm"),
+    "store.copied": ("Đã chép {source} sang {target} (bản chép nhất quán, đã kiểm tra)",
+                     "Copied {source} to {target} (a consistent copy, checked)"),
+    "store.sound": ("{store} nguyên vẹn: {signal_readings} điểm đo tín hiệu, {speed_tests} phép "
+                    "đo tốc độ, {quarantine} dòng cách ly",
+                    "{store} is sound: {signal_readings} signal readings, {speed_tests} speed "
+                    "tests, {quarantine} quarantined rows"),
+    "store.damaged": ("{store} bị hỏng: {advice}", "{store} is damaged: {advice}"),
+    "store.repaired": ("Đã khôi phục vào {out}: {copied} dòng; {lost} dòng không đọc được đã "
+                       "ghi vào bảng cách ly",
+                       "Recovered into {out}: {copied} rows; {lost} unreadable rows recorded in "
+                       "its quarantine"),
     "probe.status": ("{time} | GPS {fix} | {technology} {rsrp} dBm | tốc độ {speeds} Mbit/s | "
                      "tín hiệu {signal} | đo tốc độ {speed} | lỗi {failed}",
                      "{time} | GPS {fix} | {technology} {rsrp} dBm | speeds {speeds} Mbit/s | "

@@ -180,6 +180,101 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
     ("{a} is not UTF-8: save it as UTF-8", "{a} không dùng bảng mã UTF-8: hãy lưu dạng UTF-8"),
     ("{a} is not valid TOML: {b}", "{a} không phải TOML hợp lệ: {b}"),
     ("unknown language {a}; choose one of {b}", "ngôn ngữ không xác định {a}; chọn một trong {b}"),
+    # outputs
+    ("{a} is a readings store: phusong never writes over one; give another file name",
+     "{a} là một kho số liệu đo: phusong không bao giờ ghi đè lên kho số liệu; hãy chọn tên tệp "
+     "khác"),
+    ("{a} already exists and was not written by this command: give another file name, or add "
+     "--force to replace it",
+     "{a} đã tồn tại và không phải do lệnh này tạo ra: hãy chọn tên tệp khác, hoặc thêm --force "
+     "để ghi đè"),
+    # importers
+    ("the last line has no line end: the file looks cut short (an interrupted copy or "
+     "download); if that line is complete, add a line end and import the file again",
+     "dòng cuối không có ký tự xuống dòng: tệp có vẻ bị cắt cụt (chép hoặc tải về bị ngắt); nếu "
+     "dòng đó đầy đủ, hãy thêm ký tự xuống dòng rồi nhập lại tệp"),
+    ("a speed test without any figure (download, upload or latency): a failed test says why in "
+     "failure_reason",
+     "phép đo tốc độ không có số liệu nào (tải xuống, tải lên hay độ trễ): phép đo lỗi phải nêu "
+     "lý do trong failure_reason"),
+    ("as_of {a} is in the future: a declaration is dated when it was made",
+     "as_of {a} nằm ở tương lai: bản kê khai phải ghi ngày lập"),
+    ("{a} is not JSON output (no document found after reading it {b} times over)",
+     "{a} không phải kết quả JSON (đọc lại {b} lần vẫn không thấy tài liệu nào)"),
+    ("{a} holds no JSON result: is it the right format?",
+     "{a} không có kết quả JSON nào: có đúng định dạng không?"),
+    ("{a} holds no iperf3 JSON (iperf3 -J): is it the right format?",
+     "{a} không có JSON của iperf3 (iperf3 -J): có đúng định dạng không?"),
+    ("{a} is damaged ({b}): it may be a copy made while a probe or an import was writing; copy "
+     "stores with 'phusong store copy SRC DST' (safe while a probe writes), or recover what "
+     "SQLite can with 'phusong store repair {c} --out NEW.gpkg'",
+     "{a} bị hỏng ({b}): có thể đây là bản chép trong lúc máy đo hoặc lệnh nhập đang ghi; hãy "
+     "chép kho bằng 'phusong store copy NGUỒN ĐÍCH' (an toàn cả khi máy đo đang ghi), hoặc khôi "
+     "phục phần SQLite còn đọc được bằng 'phusong store repair {c} --out MỚI.gpkg'"),
+    ("{a} has an unfinished write ({b}) in a read-only folder: copy both files to a writable "
+     "folder and open them there",
+     "{a} có một lần ghi dở dang ({b}) trong thư mục chỉ đọc: hãy chép cả hai tệp sang thư mục "
+     "ghi được rồi mở ở đó"),
+    ("{a} already exists: copy to a new file name", "{a} đã tồn tại: hãy chép sang tên tệp mới"),
+    ("{a} already exists: repair into a new file name",
+     "{a} đã tồn tại: hãy khôi phục vào tên tệp mới"),
+    ("the copy of {a} is not sound ({b}); nothing was written",
+     "bản chép của {a} không nguyên vẹn ({b}); không ghi gì cả"),
+    # the readings store: writes refused
+    ("the disk holding {a} is full: nothing of this write was stored; free some space and run "
+     "again",
+     "ổ đĩa chứa {a} đã đầy: lần ghi này không lưu được gì; hãy giải phóng dung lượng rồi chạy lại"),
+    ("{a} is read-only: copy it to a writable folder, or give another --store",
+     "{a} chỉ cho phép đọc: hãy chép nó sang một thư mục ghi được, hoặc chỉ định --store khác"),
+    ("{a} is being written by another program: wait for it to finish and run again",
+     "{a} đang được một chương trình khác ghi: hãy chờ chương trình đó xong rồi chạy lại"),
+    ("cannot write to {a}: {b}", "không ghi được vào {a}: {b}"),
+    # devices
+    ("serial port {a} is not available ({b})", "cổng nối tiếp {a} không sẵn sàng ({b})"),
+    ("modem port {a} failed ({b})", "cổng modem {a} bị lỗi ({b})"),
+    ("the modem did not answer {a} within {b} s", "modem không trả lời lệnh {a} trong {b} giây"),
+    ("the modem answered {a} to {b}", "modem trả lời {a} cho lệnh {b}"),
+    ("the modem answered {a}", "modem trả lời {a}"),
+    ("the modem's answer held no serving cell", "câu trả lời của modem không có ô phục vụ nào"),
+    ("mmcli failed ({a})", "mmcli bị lỗi ({a})"),
+    ("mmcli (ModemManager) is not installed: on Windows use source = \"serial:COM5\"",
+     "chưa cài mmcli (ModemManager): trên Windows hãy dùng source = \"serial:COM5\""),
+    ("modem capture not found: {a}", "không tìm thấy tệp ghi câu trả lời của modem: {a}"),
+    ("{a} holds no modem answer to replay", "{a} không có câu trả lời nào của modem để phát lại"),
+    ("gpsd at {a} is not answering ({b})", "gpsd tại {a} không trả lời ({b})"),
+    ("the modem's GNSS is not answering ({a})", "GNSS của modem không trả lời ({a})"),
+    ("GNSS port {a} failed ({b})", "cổng GNSS {a} bị lỗi ({b})"),
+    ("the GNSS receiver on {a} sent nothing for 1 s",
+     "bộ thu GNSS ở {a} không gửi gì trong 1 giây"),
+    ("the last GNSS fix is {a} s old: not a live position",
+     "vị trí GNSS gần nhất đã cũ {a} giây: không phải vị trí hiện tại"),
+    # speed tests
+    ("speed-test server {a} is not an http:// or https:// URL (e.g. "
+     "http://speedtest.example.vn/speedtest/upload.php)",
+     "máy chủ đo tốc độ {a} không phải địa chỉ http:// hoặc https:// (ví dụ "
+     "http://speedtest.example.vn/speedtest/upload.php)"),
+    ("speed-test server {a}: give the server's root or its .../speedtest/upload.php, not "
+     "another file",
+     "máy chủ đo tốc độ {a}: hãy cho địa chỉ gốc của máy chủ hoặc .../speedtest/upload.php, "
+     "không phải một tệp khác"),
+    ("the server acknowledged {a} of the {b} bytes of an upload: its upload rate would be false",
+     "máy chủ chỉ xác nhận {a} trong {b} byte tải lên: tốc độ tải lên sẽ sai"),
+    ("the server answered HTTP {a} for {b}", "máy chủ trả lời HTTP {a} cho {b}"),
+    ("the server answered a web page, not the test file, for {a}: it does not speak the "
+     "speedtest protocol (is the URL the speed-test server's?)",
+     "máy chủ trả về một trang web thay cho tệp đo ở {a}: máy chủ không dùng giao thức "
+     "speedtest (địa chỉ có đúng là của máy chủ đo tốc độ không?)"),
+    ("the server answered {a} bytes for {b}, not the test file (about {c} bytes): it does not "
+     "speak the speedtest protocol",
+     "máy chủ trả về {a} byte cho {b}, không phải tệp đo (khoảng {c} byte): máy chủ không dùng "
+     "giao thức speedtest"),
+    ("{a} ended after {b} of its {c} bytes", "{a} bị ngắt sau {b} trong {c} byte"),
+    ("stalled transfer: no data for {a} s (the socket timeout) during the download",
+     "truyền dữ liệu bị treo: không nhận được dữ liệu trong {a} giây khi tải xuống"),
+    ("stalled transfer: no data for {a} s after {b} s of the download",
+     "truyền dữ liệu bị treo: không nhận được dữ liệu trong {a} giây, sau {b} giây tải xuống"),
+    ("the download received {a} bytes, less than one test file: nothing was measured",
+     "chỉ tải xuống được {a} byte, chưa đủ một tệp đo: không đo được gì"),
     # the readings store and its records
     ("{a}: {b} readings lie outside Vietnam, but their local times were read as {c}: give the "
      "log's time zone with --tz (e.g. --tz Europe/Dublin) or the times are shifted",

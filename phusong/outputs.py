@@ -74,10 +74,117 @@ def check_output_folder(out: str | Path, kind: str, force: bool = False) -> None
     _check_target(out, kind, force)
 
 
-def check_output_file(path: str | Path) -> None:
-    """Fail before any work if ``path`` cannot be written as a file."""
-    if Path(path).is_dir():
+SQLITE_HEADER = b"SQLite format 3\x00"
+# OWASP "CSV Injection": a spreadsheet reads a cell beginning with one of these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: object) -> object:
+    """A text value a spreadsheet shows as text: a leading apostrophe before a formula
+    start (OWASP's rule); numbers and other values unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame):
+    """A copy of a DataFrame whose text columns are :func:`spreadsheet_text`."""
+    import pandas as pd
+
+    safe = frame.copy()
+    for column in safe.columns:
+        if pd.api.types.is_object_dtype(safe[column]) or pd.api.types.is_string_dtype(
+                safe[column]):
+            safe[column] = safe[column].map(spreadsheet_text)
+    return safe
+
+
+def spreadsheet_read(frame):
+    """A DataFrame read from a :func:`spreadsheet_safe` CSV, with its text as written."""
+    import pandas as pd
+
+    read = frame.copy()
+    for column in read.columns:
+        if pd.api.types.is_object_dtype(read[column]) or pd.api.types.is_string_dtype(
+                read[column]):
+            read[column] = read[column].map(
+                lambda v: v[1:] if isinstance(v, str) and v[:1] == "'" and
+                v[1:].startswith(FORMULA_START) else v)
+    return read
+
+
+def text_cells(sheet) -> None:
+    """Store every text cell of an openpyxl sheet as text: a value beginning with ``=``
+    is shown as written, never evaluated as a formula or a link."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                cell.data_type = "s"
+
+
+def is_readings_store(path: str | Path) -> bool:
+    """Whether ``path`` is a phusong readings store, by its content (a SQLite file with
+    the store's metadata table or its layers), whatever its name."""
+    import sqlite3
+
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(16) != SQLITE_HEADER:
+                return False
+    except OSError:
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+        try:
+            names = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return True  # a damaged SQLite file: never written over either
+    return "phusong_meta" in names or "signal_readings" in names
+
+
+def _sidecar(path: Path) -> Path:
+    return path.parent / f".{path.name}.phusong"
+
+
+def _digest(path: Path) -> str | None:
+    import hashlib
+
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def written_by_phusong(path: Path, kind: str) -> bool:
+    """Whether ``path`` is unchanged since phusong wrote it as a ``kind`` output (its
+    sidecar ``.NAME.phusong`` records the kind and the content's hash)."""
+    try:
+        record = json.loads(_sidecar(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return record.get("kind") == kind and record.get("sha256") == _digest(path)
+
+
+def check_output_file(path: str | Path, kind: str | None = None, force: bool = False) -> None:
+    """Fail before any work if ``path`` cannot be written as a ``kind`` output: a folder, or
+    an existing file that is not this kind's unchanged earlier output: refused unless
+    ``force``, and never when it is a readings store."""
+    path = Path(path)
+    if path.is_dir():
         raise OutputError(f"{path} is a folder; give a file name")
+    if kind is None or not path.exists() or written_by_phusong(path, kind):
+        return
+    if is_readings_store(path):
+        raise OutputError(f"{path} is a readings store: phusong never writes over one; give "
+                          "another file name")
+    if not force:
+        raise OutputError(f"{path} already exists and was not written by this command: give "
+                          "another file name, or add --force to replace it")
 
 
 @contextmanager
@@ -123,10 +230,13 @@ def _swap(staging: Path, out: Path, run_id: str) -> None:
 
 
 @contextmanager
-def atomic_file(path: str | Path) -> Iterator[Path]:
-    """A temporary path beside ``path``, moved onto it once written."""
+def atomic_file(path: str | Path, kind: str | None = None,
+                force: bool = False) -> Iterator[Path]:
+    """A temporary path beside ``path``, moved onto it once written; with ``kind``, an
+    existing file is replaced only as :func:`check_output_file` allows, and the written
+    file is recorded as phusong's (its sidecar)."""
     path = Path(path).absolute()
-    check_output_file(path)
+    check_output_file(path, kind, force)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.parent / f".{path.name}.partial-{uuid.uuid4().hex[:8]}"
@@ -135,7 +245,24 @@ def atomic_file(path: str | Path) -> Iterator[Path]:
         raise OutputError(f"cannot write in {path.parent}: permission denied") from exc
     try:
         yield temporary
+        _fsync(temporary)
+        check_output_file(path, kind, force)  # nothing took its place meanwhile
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    if kind is not None:
+        try:
+            _sidecar(path).write_text(json.dumps({"kind": kind, "sha256": _digest(path)}),
+                                      encoding="utf-8")
+        except OSError:
+            pass  # without its sidecar the file is only protected from the next run
+
+
+def _fsync(path: Path) -> None:
+    """Flush a written file to the disk before it is moved into place."""
+    try:
+        with open(path, "rb+") as handle:
+            os.fsync(handle.fileno())
+    except OSError:
+        pass

@@ -12,7 +12,7 @@ import csv
 import io
 import math
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -72,9 +72,13 @@ def declaration_row(raw: dict[str, str]) -> dict:
         raise ValueError("households is required with commune_code")
     if get["as_of"]:
         try:
-            row["as_of"] = date.fromisoformat(get["as_of"]).isoformat()
+            as_of = date.fromisoformat(get["as_of"])
         except ValueError:
             raise ValueError(f"as_of {get['as_of']!r} is not YYYY-MM-DD") from None
+        if as_of > date.today() + timedelta(days=1):
+            raise ValueError(f"as_of {as_of.isoformat()} is in the future: a declaration is "
+                             "dated when it was made")
+        row["as_of"] = as_of.isoformat()
     return row
 
 

@@ -79,32 +79,40 @@ def default_export_path(store: Path, fmt: str) -> Path:
     return store.with_name(f"{store.stem}_export" + (".gpkg" if fmt == "gpkg" else ""))
 
 
-def export_store(store: str | Path, fmt: str, out: str | Path | None = None) -> Path:
-    """Export a store (see the module documentation); returns the file or folder written."""
-    from phusong.outputs import atomic_file, staged_folder
+def export_store(store: str | Path, fmt: str, out: str | Path | None = None,
+                 force: bool = False) -> Path:
+    """Export a store (see the module documentation); returns the file or folder written.
+    An existing file is replaced only when it is this command's unchanged earlier export or
+    with ``force``, and a readings store never."""
+    from phusong.outputs import atomic_file, spreadsheet_safe, staged_folder
 
     store = Path(store)
     if fmt not in FORMATS:
         raise ConfigError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     out = Path(out) if out is not None else default_export_path(store, fmt)
+    if fmt == "gpkg":
+        from phusong.outputs import check_output_file
+
+        check_output_file(out, "export", force)
     with ReadingStore(store, readonly=True) as source:
         if fmt == "gpkg":
-            with atomic_file(out) as partial:
+            with atomic_file(out, "export", force) as partial:
                 partial.unlink()
                 _copy_database(source, partial)
             return out
-        with staged_folder(out, "export") as (staging, _):
+        with staged_folder(out, "export", force=force) as (staging, _):
             for layer in LAYER_COLUMNS:
                 frame = source.read(layer)
                 if fmt == "csv":
                     table = source.read_table(layer)
-                    table.to_csv(staging / f"{layer}.csv", index=False, encoding="utf-8")
+                    spreadsheet_safe(table).to_csv(staging / f"{layer}.csv", index=False,
+                                                   encoding="utf-8")
                 else:
                     frame.to_parquet(staging / f"{layer}.parquet", index=False)
             quarantine = source.read_quarantine()
             if fmt == "csv":
-                quarantine.to_csv(staging / f"{QUARANTINE_TABLE}.csv", index=False,
-                                  encoding="utf-8")
+                spreadsheet_safe(quarantine).to_csv(staging / f"{QUARANTINE_TABLE}.csv",
+                                                    index=False, encoding="utf-8")
             else:
                 quarantine.to_parquet(staging / f"{QUARANTINE_TABLE}.parquet", index=False)
             (staging / "COLUMNS.md").write_text(column_dictionary(), encoding="utf-8")

@@ -31,7 +31,7 @@ from phusong.config import COUNTRY_BOUNDS
 from phusong.errors import InputFormatError
 
 from . import cells
-from .importing import ImportOptions, Row, content_id, read_text
+from .importing import CUT_SHORT, ImportOptions, Row, content_id, cut_short, read_text
 from .schema import SIGNAL_LAYER, SPEED_LAYER
 
 KIND = "gnettrack"
@@ -154,7 +154,8 @@ class _Fields:
 
 def parse(path: Path, options: ImportOptions) -> Iterator[Row]:
     """Rows of a G-NetTrack main, events or data-test log (see the module documentation)."""
-    lines = read_text(path).splitlines()
+    text = read_text(path)
+    lines = text.splitlines()
     if not lines:
         raise InputFormatError(f"{path.name} is empty")
     delimiter = _delimiter(lines[0])
@@ -166,9 +167,13 @@ def parse(path: Path, options: ImportOptions) -> Iterator[Row]:
     reader = csv.reader(io.StringIO("\n".join(lines[1:])), delimiter=delimiter)
     rows = [(f"line {number}", delimiter.join(values), _Fields(values, columns))
             for number, values in enumerate(reader, start=2) if any(v.strip() for v in values)]
+    cut = rows.pop() if rows and cut_short(text) else None
     has_tests = any(m in columns for m in TEST_MEANINGS)
     tested = [any(fields.text(m) is not None for m in TEST_MEANINGS) for *_, fields in rows]
-    if has_tests and "dl_kbps" not in columns and "state" not in columns and all(tested):
+    data_test = has_tests and "dl_kbps" not in columns and "state" not in columns and all(tested)
+    if cut is not None:
+        yield Row(SPEED_LAYER if data_test else SIGNAL_LAYER, cut[0], cut[1], reason=CUT_SHORT)
+    if data_test:
         yield from _data_test_rows(rows, options)
         return
     signal = list(_signal_rows(rows, columns, options))

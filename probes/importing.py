@@ -89,6 +89,15 @@ def content_id(kind: str, *values: object) -> str:
     return stable_reading_id(kind, *values)
 
 
+CUT_SHORT = ("the last line has no line end: the file looks cut short (an interrupted copy or "
+             "download); if that line is complete, add a line end and import the file again")
+
+
+def cut_short(text: str) -> bool:
+    """Whether a text file ends inside a line: its last record may be cut."""
+    return bool(text.strip()) and not text.endswith(("\n", "\r"))
+
+
 def read_text(path: Path) -> str:
     """A text file's content: UTF-8 (with or without BOM), else Windows-1252, which
     decodes any byte, so a wrongly encoded row still reaches the quarantine."""

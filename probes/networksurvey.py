@@ -23,7 +23,7 @@ from typing import Any
 from phusong.errors import InputFormatError
 
 from . import cells
-from .importing import ImportOptions, Row, content_id, read_text
+from .importing import CUT_SHORT, ImportOptions, Row, content_id, cut_short, read_text
 from .schema import SIGNAL_LAYER
 
 KIND = "networksurvey"
@@ -41,9 +41,14 @@ def parse(path: Path, options: ImportOptions) -> Iterator[Row]:
         raise InputFormatError(f"{path.name} holds no Network Survey records")
     header = next(csv.reader([lines[0]]))
     technology = "NR" if any(h.strip() in ("nci", "ssRsrp", "narfcn") for h in header) else "LTE"
-    for number, values in enumerate(csv.reader(io.StringIO("\n".join(lines[1:]))), start=2):
+    records = list(csv.reader(io.StringIO("\n".join(lines[1:]))))
+    last = len(records) if cut_short(text) else None
+    for number, values in enumerate(records, start=1):
+        if number == last:
+            yield Row(SIGNAL_LAYER, f"record {number}", ",".join(values), reason=CUT_SHORT)
+            continue
         record = dict(zip((h.strip() for h in header), values))
-        yield _row(record, technology, f"record {number - 1}", ",".join(values), options)
+        yield _row(record, technology, f"record {number}", ",".join(values), options)
 
 
 def _geopackage(path: Path, options: ImportOptions) -> Iterator[Row]:

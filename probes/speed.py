@@ -160,6 +160,8 @@ def failure_reason(error: BaseException) -> str:
         return f"no route to the server: {text}"
     if isinstance(error, (speedtest.SpeedtestConfigError, speedtest.InvalidSpeedtestMiniServer)):
         return f"the server does not speak the speedtest protocol: {text}"
+    if isinstance(error, (ValueError, ConfigError)):
+        return text  # phusong's own checks say what was wrong in plain words
     return f"{type(error).__name__}: {text}"
 
 

@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from phusong.errors import InputFormatError
+
 from .importing import ImportOptions, Row, content_id, read_text
 from .schema import SPEED_LAYER
 
@@ -53,22 +55,41 @@ def _record(options: ImportOptions, tool: str, identity: tuple, **values: Any) -
     return record
 
 
-def json_documents(text: str) -> list[Any]:
+# Failed attempts at a document may scan at most this many times the text's length: junk
+# with many "{" (or one long unterminated string) fails fast instead of in quadratic time.
+SCAN_BUDGET = 8
+
+
+def json_documents(text: str, name: str = "the file") -> list[Any]:
     """Every JSON document in ``text`` (several when a program printed its JSON twice),
-    ignoring lines around them; ``nan`` read as NaN."""
+    ignoring lines around them; ``nan`` read as NaN.
+
+    Raises
+    ------
+    InputFormatError
+        When finding them would take more than :data:`SCAN_BUDGET` passes over the text
+        (a file that is not JSON).
+    """
     decoder = json.JSONDecoder()
-    documents, position = [], 0
+    documents, position, scanned = [], 0, 0
     text = re.sub(r"(?<=[:\s\[,])(-?nan|-?inf(inity)?)(?=[\s,\]}])", "NaN", text,
                   flags=re.IGNORECASE)
+    budget = SCAN_BUDGET * len(text) + 100_000
     while True:
         start = text.find("{", position)
         if start < 0:
             return documents
         try:
             document, end = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
+        except json.JSONDecodeError as exc:
+            scanned += max(exc.pos - start, 1)
+            if scanned > budget:
+                raise InputFormatError(f"{name} is not JSON output (no document found after "
+                                       f"reading it {SCAN_BUDGET} times over)") from None
             position = start + 1
             continue
+        except RecursionError:
+            raise InputFormatError(f"{name} nests JSON too deeply to be a result") from None
         documents.append(document)
         position = end
 
@@ -166,9 +187,9 @@ def _lines_or_documents(path: Path) -> Iterator[tuple[str, Any]]:
                 except json.JSONDecodeError:
                     yield f"line {number}", line
         return
-    documents = json_documents(text)
+    documents = json_documents(text, path.name)
     if not documents:
-        yield "file", text[:2000]
+        raise InputFormatError(f"{path.name} holds no JSON result: is it the right format?")
     for index, document in enumerate(documents, start=1):
         yield f"document {index}", document
 
@@ -225,10 +246,10 @@ def parse_iperf3(path: Path, options: ImportOptions) -> Iterator[Row]:
     """iperf3 ``-J`` output: one speed test per run (download when the server sent, as
     with ``-R``; otherwise upload), from ``end.sum_received``."""
     text = read_text(path)
-    documents = json_documents(text)
+    documents = json_documents(text, path.name)
     if not documents:
-        yield Row(SPEED_LAYER, "file", text[:2000], reason="no iperf3 JSON found")
-        return
+        raise InputFormatError(f"{path.name} holds no iperf3 JSON (iperf3 -J): is it the "
+                               "right format?")
     printed = set()
     for index, document in enumerate(documents, start=1):
         text = json.dumps(document, sort_keys=True)

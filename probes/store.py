@@ -31,6 +31,7 @@ from phusong.config import COUNTRY_BOUNDS
 from phusong.errors import InputFormatError, SchemaVersionError, StoreError
 
 from . import gpkg
+from .integrity import check_open_store, finish_unfinished_write
 from .records import format_utc, normalise_record
 from .schema import (
     ADDED_IN_VERSION_2,
@@ -168,7 +169,9 @@ class ReadingStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             if readonly:
+                finish_unfinished_write(self.path)
                 self._conn = _connect_readonly(self.path)
+                check_open_store(self._conn, self.path)
                 self._schema_version()
                 return
             self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -177,6 +180,7 @@ class ReadingStore:
             self._conn.execute("PRAGMA journal_mode = DELETE")
             self._conn.execute("PRAGMA synchronous = FULL")
             if exists:
+                check_open_store(self._conn, self.path)
                 self._check_and_migrate()
             else:
                 self._create()
@@ -335,6 +339,8 @@ class ReadingStore:
             try:
                 row, position = normalise_record(record, columns, imported, self.region,
                                                  *LENIENCY.get(layer, ()))
+                if layer == SPEED_LAYER:
+                    _check_speed_figures(row)
             except InputFormatError as exc:
                 quarantined.append(_quarantine_row(layer, record, str(exc), index, imported))
                 continue
@@ -657,6 +663,16 @@ def write_error(path: Path, exc: sqlite3.OperationalError) -> StoreError:
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+SPEED_FIGURES = ("download_bps", "upload_bps", "latency_ms")
+
+
+def _check_speed_figures(row: Mapping[str, Any]) -> None:
+    """Refuse a test stored as done that measured nothing (every figure NaN or missing)."""
+    if row.get("status") != "failed" and all(row.get(name) is None for name in SPEED_FIGURES):
+        raise InputFormatError("a speed test without any figure (download, upload or "
+                               "latency): a failed test says why in failure_reason")
 
 
 _SIGNAL_NAMES = [c.name for c in LAYER_COLUMNS[SIGNAL_LAYER]]

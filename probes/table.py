@@ -42,7 +42,7 @@ import pandas as pd
 from phusong.errors import ConfigError, InputFormatError
 
 from . import cells
-from .importing import ImportOptions, Row, content_id, time_zone
+from .importing import CUT_SHORT, ImportOptions, Row, content_id, cut_short, read_text, time_zone
 from .schema import LAYER_COLUMNS, SIGNAL_LAYER
 
 # Rate units by the SI/IEC convention: lower-case b is a bit, upper-case B a byte
@@ -154,12 +154,17 @@ def parse_with(mapping: Mapping):
         if missing:
             options.notes.append(f"{path.name}: column(s) {', '.join(missing)} named in the "
                                  "mapping are not in the file: read as empty")
-        offset = 2 if path.suffix.lower() in (".csv", ".txt", ".tsv") else 1
+        text_file = path.suffix.lower() in (".csv", ".txt", ".tsv")
+        offset = 2 if text_file else 1
         label = "line" if offset == 2 else "row"
+        last = len(frame) - 1 if text_file and cut_short(read_text(path)) else None
         for index, values in enumerate(frame.to_dict(orient="records")):
             raw = json.dumps({k: _plain(v) for k, v in values.items()}, ensure_ascii=False,
                              default=str)
             locator = f"{label} {index + offset}"
+            if index == last:
+                yield Row(mapping.layer, locator, raw, reason=CUT_SHORT)
+                continue
             try:
                 yield Row(mapping.layer, locator, raw, _record(values, mapping, options))
             except (ValueError, TypeError) as exc:

@@ -41,10 +41,12 @@ def test_gnettrack_logs_import_with_the_counts_their_files_imply(tmp_path):
                                "gnettrack", DAKAR)
         events = import_file(store, gnettrack.parse, GNETTRACK / "Orange_log_events.head31.txt",
                              "gnettrack", DAKAR)
-        assert (main.imported, main.quarantined) == (40, 0)
+        # five rows are logged twice, every value and the second the same: one reading each
+        assert (main.imported, main.duplicates, main.quarantined) == (35, 5, 0)
         assert (datatest.imported, datatest.quarantined) == (40, 0)
-        # five event rows report RSRP -164 dBm, outside the 3GPP range (-140…-44)
-        assert (events.imported, events.quarantined) == (25, 5)
+        # five event rows report RSRP -164 dBm, outside the 3GPP range (-140…-44); two events
+        # share their second and radio values with another: the same reading
+        assert (events.imported, events.duplicates, events.quarantined) == (23, 2, 5)
         signal = store.read_table(SIGNAL_LAYER)
         speed = store.read_table(SPEED_LAYER)
         reasons = store.read_quarantine()["reason"]
@@ -69,9 +71,10 @@ def test_reimport_and_overlapping_files_add_nothing(tmp_path):
         again = import_file(store, gnettrack.parse, GNETTRACK / "Orange_log.head41.txt",
                             "gnettrack", DAKAR)
         overlap = import_file(store, gnettrack.parse, head, "gnettrack", DAKAR)
-        assert first.imported == 40 and again.imported == 0 and again.duplicates == 40
+        # 40 rows, 5 of them logged twice: 35 readings; every row again is a duplicate
+        assert first.imported == 35 and again.imported == 0 and again.duplicates == 40
         assert overlap.imported == 0 and overlap.duplicates == 20
-        assert store.count(SIGNAL_LAYER) == 40
+        assert store.count(SIGNAL_LAYER) == 35
 
 
 def test_exported_csv_with_renamed_and_moved_columns_gives_the_same_readings(tmp_path):
@@ -364,10 +367,34 @@ def test_export_with_its_column_dictionary(tmp_path):
         run_cli("export", str(store), "--format", fmt, "--out", str(tmp_path / fmt))
         assert "`lte_rsrp_dbm` | REAL |  | dBm" not in (tmp_path / fmt / "COLUMNS.md").read_text()
         assert "| `enb_id` |" in (tmp_path / fmt / "COLUMNS.md").read_text(encoding="utf-8")
-    assert len(pd.read_csv(tmp_path / "csv" / "signal_readings.csv")) == 40
-    assert len(gpd.read_parquet(tmp_path / "parquet" / "signal_readings.parquet")) == 40
+    assert len(pd.read_csv(tmp_path / "csv" / "signal_readings.csv")) == 35
+    assert len(gpd.read_parquet(tmp_path / "parquet" / "signal_readings.parquet")) == 35
     run_cli("export", str(store), "--format", "gpkg")
-    assert len(gpd.read_file(tmp_path / "s_export.gpkg", layer=SIGNAL_LAYER)) == 40
+    assert len(gpd.read_file(tmp_path / "s_export.gpkg", layer=SIGNAL_LAYER)) == 35
+    run_cli("export", str(store), "--format", "gpkg")  # its own earlier export: replaced
+
+
+def test_no_output_replaces_a_store_or_a_file_it_did_not_write(tmp_path):
+    store, other = tmp_path / "s.gpkg", tmp_path / "other.gpkg"
+    for path in (store, other):
+        with store_anywhere(path) as s:
+            import_file(s, gnettrack.parse, GNETTRACK / "Orange_log.head41.txt", "gnettrack",
+                        DAKAR)
+    before = other.read_bytes()
+    for force in ([], ["--force"]):
+        proc = run_cli("--lang", "en", "export", str(store), "--format", "gpkg", "--out",
+                       str(other), *force, check=False)
+        assert proc.returncode == 1 and b"readings store" in proc.stderr
+    assert other.read_bytes() == before
+    notes = tmp_path / "notes.csv"
+    notes.write_text("mine\n", encoding="utf-8")
+    proc = run_cli("--lang", "en", "export", str(store), "--format", "gpkg", "--out",
+                   str(notes), check=False)
+    assert proc.returncode == 1 and b"--force" in proc.stderr
+    assert notes.read_text(encoding="utf-8") == "mine\n"
+    run_cli("export", str(store), "--format", "gpkg", "--out", str(notes), "--force")
+    with ReadingStore(notes, readonly=True) as replaced:
+        assert replaced.count(SIGNAL_LAYER) == 35
 
 
 DECLARATIONS = """operator,technology,max_down_mbps,max_up_mbps,lon,lat,commune_code,households,as_of

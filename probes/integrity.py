@@ -1,0 +1,208 @@
+"""A store's soundness: checked before it is read, copied safely, repaired when damaged.
+
+A store copied by hand while a probe or an import was writing can hold half of an
+uncommitted transaction (its ``-journal`` left behind); SQLite's ``PRAGMA quick_check``
+finds such pages ("row N missing from index", "page N never used"). Every store is
+checked when it is opened, and the result remembered beside it (``.NAME.checked``: size,
+modification time and SQLite's file change counter), so an unchanged store is not read
+twice. ``copy_store`` uses SQLite's online backup API, which copies a consistent
+snapshot while a probe keeps writing; ``repair_store`` copies every row SQLite can still
+read into a new store and records each one it cannot in the quarantine.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from phusong.errors import StoreError
+
+# What a checked store looked like: (size, mtime_ns, change counter) by resolved path.
+_CHECKED: dict[str, tuple[int, int, bytes]] = {}
+COPY_ADVICE = ("copy stores with 'phusong store copy SRC DST' (safe while a probe writes), "
+               "or recover what SQLite can with 'phusong store repair {path} --out NEW.gpkg'")
+
+
+def _state(path: Path) -> tuple[int, int, bytes]:
+    stat = path.stat()
+    with open(path, "rb") as handle:
+        handle.seek(24)
+        counter = handle.read(4)
+    return stat.st_size, stat.st_mtime_ns, counter
+
+
+def _sidecar(path: Path) -> Path:
+    return path.parent / f".{path.name}.checked"
+
+
+def _remembered(path: Path, state: tuple[int, int, bytes]) -> bool:
+    if _CHECKED.get(str(path.resolve())) == state:
+        return True
+    try:
+        record = json.loads(_sidecar(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return record == [state[0], state[1], state[2].hex()]
+
+
+def _remember(path: Path, state: tuple[int, int, bytes]) -> None:
+    _CHECKED[str(path.resolve())] = state
+    try:
+        _sidecar(path).write_text(json.dumps([state[0], state[1], state[2].hex()]),
+                                  encoding="utf-8")
+    except OSError:
+        pass  # a read-only folder: the store is checked again next time
+
+
+def problems(conn: sqlite3.Connection, full: bool = False) -> list[str]:
+    """What SQLite finds wrong in an open database (empty when sound)."""
+    pragma = "integrity_check" if full else "quick_check"
+    try:
+        rows = [row[0] for row in conn.execute(f"PRAGMA {pragma}(20)")]
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+    return [] if rows == ["ok"] else rows
+
+
+def check_open_store(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a damaged store with one line saying what to do; remember a sound one."""
+    try:
+        state = _state(path)
+    except OSError:
+        return
+    if _remembered(path, state):
+        return
+    found = problems(conn)
+    if found:
+        raise StoreError(f"{path} is damaged ({found[0]}): it may be a copy made while a probe "
+                         "or an import was writing; " + COPY_ADVICE.format(path=path))
+    _remember(path, state)
+
+
+def finish_unfinished_write(path: Path) -> None:
+    """Roll back a write a killed process left in ``NAME-journal`` (SQLite does it when the
+    store is opened for writing), so that a read-only open reads what was committed."""
+    journal = Path(f"{path}-journal")
+    if not journal.exists() or journal.stat().st_size == 0:
+        return
+    if not os.access(path.parent, os.W_OK) or not os.access(path, os.W_OK):
+        raise StoreError(f"{path} has an unfinished write ({journal.name}) in a read-only "
+                         "folder: copy both files to a writable folder and open them there")
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} has an unfinished write that SQLite cannot undo ({exc}); "
+                         + COPY_ADVICE.format(path=path)) from exc
+    finally:
+        conn.close()
+
+
+def copy_store(source: str | Path, target: str | Path) -> Path:
+    """A consistent copy of a store, even while a probe writes to it (SQLite's backup API),
+    checked before it is put in place; never over an existing file."""
+    from .store import ReadingStore
+
+    source, target = Path(source), Path(target)
+    if target.exists():
+        raise StoreError(f"{target} already exists: copy to a new file name")
+    with ReadingStore(source, readonly=True) as store:
+        partial = target.parent / f".{target.name}.partial"
+        partial.unlink(missing_ok=True)
+        copy = sqlite3.connect(partial)
+        try:
+            store._conn.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")
+            found = problems(copy, full=True)
+        finally:
+            copy.close()
+    if found:
+        partial.unlink(missing_ok=True)
+        raise StoreError(f"the copy of {source} is not sound ({found[0]}); nothing was written")
+    with open(partial, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(partial, target)
+    return target
+
+
+@dataclass
+class RepairReport:
+    """What a repair kept and lost, per table."""
+
+    copied: dict[str, int] = field(default_factory=dict)
+    unreadable: dict[str, int] = field(default_factory=dict)
+
+
+# Tables a repair copies, in an order that keeps readings before what refers to them.
+TABLES = ("signal_readings", "speed_tests", "declarations", "neighbour_cells", "quarantine")
+
+
+def repair_store(source: str | Path, target: str | Path) -> RepairReport:
+    """Copy every row SQLite can read from a damaged store into a new one at ``target``;
+    each row it cannot read is recorded in the new store's quarantine."""
+    from .store import ReadingStore
+
+    source, target = Path(source), Path(target)
+    if target.exists():
+        raise StoreError(f"{target} already exists: repair into a new file name")
+    report = RepairReport()
+    damaged = sqlite3.connect(f"file:{source.resolve().as_posix()}?immutable=1", uri=True)
+    try:
+        with ReadingStore(target, region=None) as repaired:
+            conn = repaired._conn
+            for table in TABLES:
+                copied, lost = _copy_table(damaged, conn, table)
+                report.copied[table], report.unreadable[table] = copied, len(lost)
+                for rowid, reason in lost:
+                    conn.execute(
+                        'INSERT INTO quarantine (record_key, target_layer, received_utc, '
+                        'source_kind, source_file, record_locator, raw_record, reason) '
+                        "VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'repair', ?, ?, "
+                        "'', ?)", (f"repair:{source.name}:{table}:{rowid}", table, source.name,
+                                   f"{table} row {rowid}",
+                                   f"unreadable in the damaged store ({reason})"))
+    finally:
+        damaged.close()
+    return report
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    try:
+        return [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
+    except sqlite3.DatabaseError:
+        return []
+
+
+def _copy_table(damaged: sqlite3.Connection, repaired: sqlite3.Connection,
+                table: str) -> tuple[int, list[tuple[int, str]]]:
+    """Rows copied, and the rowids (with the reason) that could not be read."""
+    names = [n for n in _columns(damaged, table) if n in set(_columns(repaired, table))
+             and n != "fid"]
+    if not names:
+        return 0, []
+    quoted = ", ".join(f'"{n}"' for n in names)
+    try:
+        rowids = [row[0] for row in damaged.execute(f'SELECT rowid FROM "{table}"')]
+    except sqlite3.DatabaseError as exc:
+        return 0, [(-1, str(exc))]
+    copied, lost = 0, []
+    insert = (f'INSERT OR IGNORE INTO "{table}" ({quoted}) VALUES '
+              f'({", ".join("?" * len(names))})')
+    repaired.execute("BEGIN IMMEDIATE")
+    try:
+        for rowid in rowids:
+            try:
+                row = damaged.execute(f'SELECT {quoted} FROM "{table}" WHERE rowid = ?',
+                                      (rowid,)).fetchone()
+            except sqlite3.DatabaseError as exc:
+                lost.append((rowid, str(exc)))
+                continue
+            if row is not None:
+                copied += repaired.execute(insert, row).rowcount
+    except BaseException:
+        repaired.execute("ROLLBACK")
+        raise
+    repaired.execute("COMMIT")
+    return copied, lost
