@@ -531,10 +531,11 @@ def store_check(
     import sqlite3
 
     from phusong.probes import ReadingStore
-    from phusong.probes.integrity import COPY_ADVICE, problems
+    from phusong.probes.integrity import COPY_ADVICE, finish_unfinished_write, problems
     from phusong.probes.store import _check_path, _readonly_uri
 
     _check_path(store, must_exist=True)
+    finish_unfinished_write(store)
     conn = sqlite3.connect(_readonly_uri(store), uri=True)
     try:
         found = problems(conn, full=True)

@@ -3,9 +3,9 @@
 A store copied by hand while a probe or an import was writing can hold half of an
 uncommitted transaction (its ``-journal`` left behind); SQLite's ``PRAGMA quick_check``
 finds such pages ("row N missing from index", "page N never used"). Every store is
-checked when it is opened, and the result remembered beside it (``.NAME.checked``: size,
-modification time and SQLite's file change counter), so an unchanged store is not read
-twice. ``copy_store`` uses SQLite's online backup API, which copies a consistent
+checked when it is opened, and the result remembered (``.NAME.checked`` beside it, written
+by commands that write the store: size, modification time and SQLite's file change
+counter), so an unchanged store is not read twice. ``copy_store`` uses SQLite's online backup API, which copies a consistent
 snapshot while a probe keeps writing; ``repair_store`` copies every row SQLite can still
 read into a new store and records each one it cannot in the quarantine.
 """
@@ -47,8 +47,10 @@ def _remembered(path: Path, state: tuple[int, int, bytes]) -> bool:
     return record == [state[0], state[1], state[2].hex()]
 
 
-def _remember(path: Path, state: tuple[int, int, bytes]) -> None:
+def _remember(path: Path, state: tuple[int, int, bytes], beside: bool) -> None:
     _CHECKED[str(path.resolve())] = state
+    if not beside:
+        return
     try:
         _sidecar(path).write_text(json.dumps([state[0], state[1], state[2].hex()]),
                                   encoding="utf-8")
@@ -63,11 +65,15 @@ def problems(conn: sqlite3.Connection, full: bool = False) -> list[str]:
         rows = [row[0] for row in conn.execute(f"PRAGMA {pragma}(20)")]
     except sqlite3.DatabaseError as exc:
         return [str(exc)]
-    return [] if rows == ["ok"] else rows
+    if rows == ["ok"]:
+        return []
+    lines = [line.strip() for row in rows for line in str(row).splitlines()]
+    return [line for line in lines if line and not line.startswith("***")]
 
 
-def check_open_store(conn: sqlite3.Connection, path: Path) -> None:
-    """Refuse a damaged store with one line saying what to do; remember a sound one."""
+def check_open_store(conn: sqlite3.Connection, path: Path, writable: bool) -> None:
+    """Refuse a damaged store with one line saying what to do; remember a sound one (beside
+    it only when it is open for writing: a read-only open writes nothing)."""
     try:
         state = _state(path)
     except OSError:
@@ -78,7 +84,15 @@ def check_open_store(conn: sqlite3.Connection, path: Path) -> None:
     if found:
         raise StoreError(f"{path} is damaged ({found[0]}): it may be a copy made while a probe "
                          "or an import was writing; " + COPY_ADVICE.format(path=path))
-    _remember(path, state)
+    _remember(path, state, writable)
+
+
+def remember_written(path: Path) -> None:
+    """Record a store as sound after this process's own transactions closed it cleanly."""
+    try:
+        _remember(path, _state(path), beside=True)
+    except OSError:
+        pass
 
 
 def finish_unfinished_write(path: Path) -> None:
@@ -177,32 +191,60 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
 
 def _copy_table(damaged: sqlite3.Connection, repaired: sqlite3.Connection,
                 table: str) -> tuple[int, list[tuple[int, str]]]:
-    """Rows copied, and the rowids (with the reason) that could not be read."""
+    """Rows copied, and the rowids (or ranges) that could not be read, with the reason.
+
+    Rows are read by rowid range, a range that fails split in halves down to single
+    rows, so a damaged branch of the table loses only the rows under it.
+    """
     names = [n for n in _columns(damaged, table) if n in set(_columns(repaired, table))
              and n != "fid"]
     if not names:
         return 0, []
     quoted = ", ".join(f'"{n}"' for n in names)
-    try:
-        rowids = [row[0] for row in damaged.execute(f'SELECT rowid FROM "{table}"')]
-    except sqlite3.DatabaseError as exc:
-        return 0, [(-1, str(exc))]
-    copied, lost = 0, []
     insert = (f'INSERT OR IGNORE INTO "{table}" ({quoted}) VALUES '
               f'({", ".join("?" * len(names))})')
+    top = _highest_rowid(damaged, table)
+    copied, lost = 0, []
     repaired.execute("BEGIN IMMEDIATE")
     try:
-        for rowid in rowids:
+        ranges = [(low, min(low + 999, top)) for low in range(1, top + 1, 1000)]
+        while ranges:
+            low, high = ranges.pop()
             try:
-                row = damaged.execute(f'SELECT {quoted} FROM "{table}" WHERE rowid = ?',
-                                      (rowid,)).fetchone()
+                rows = damaged.execute(f'SELECT {quoted} FROM "{table}" WHERE rowid BETWEEN ? '
+                                       "AND ?", (low, high)).fetchall()
             except sqlite3.DatabaseError as exc:
-                lost.append((rowid, str(exc)))
+                if low == high:
+                    lost.append((low, str(exc)))
+                else:
+                    middle = (low + high) // 2
+                    ranges += [(low, middle), (middle + 1, high)]
                 continue
-            if row is not None:
+            for row in rows:
                 copied += repaired.execute(insert, row).rowcount
     except BaseException:
         repaired.execute("ROLLBACK")
         raise
     repaired.execute("COMMIT")
-    return copied, lost
+    return copied, _merge_lost(lost)
+
+
+def _highest_rowid(conn: sqlite3.Connection, table: str) -> int:
+    """The table's highest rowid, or a bound from the file's size when SQLite cannot say."""
+    try:
+        value = conn.execute(f'SELECT max(rowid) FROM "{table}"').fetchone()[0]
+        return int(value or 0)
+    except sqlite3.DatabaseError:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        return int(pages) * 64
+
+
+def _merge_lost(lost: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Single unreadable rowids, one entry per reason (a damaged branch loses many)."""
+    if len(lost) <= 100:
+        return sorted(lost)
+    by_reason: dict[str, list[int]] = {}
+    for rowid, reason in lost:
+        by_reason.setdefault(reason, []).append(rowid)
+    return [(min(ids), f"{reason}; rowids {min(ids)}–{max(ids)}, {len(ids)} in all")
+            for reason, ids in by_reason.items()]

@@ -31,7 +31,7 @@ from phusong.config import COUNTRY_BOUNDS
 from phusong.errors import InputFormatError, SchemaVersionError, StoreError
 
 from . import gpkg
-from .integrity import check_open_store, finish_unfinished_write
+from .integrity import check_open_store, finish_unfinished_write, remember_written
 from .records import format_utc, normalise_record
 from .schema import (
     ADDED_IN_VERSION_2,
@@ -164,6 +164,7 @@ class ReadingStore:
         self.readonly = readonly
         self.region = region
         self._conn = None
+        self._checked = False  # opened and found sound: may be remembered as sound on close
         exists = _check_path(self.path, must_exist=readonly or not create)
         if not exists:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -171,7 +172,7 @@ class ReadingStore:
             if readonly:
                 finish_unfinished_write(self.path)
                 self._conn = _connect_readonly(self.path)
-                check_open_store(self._conn, self.path)
+                check_open_store(self._conn, self.path, writable=False)
                 self._schema_version()
                 return
             self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -180,10 +181,11 @@ class ReadingStore:
             self._conn.execute("PRAGMA journal_mode = DELETE")
             self._conn.execute("PRAGMA synchronous = FULL")
             if exists:
-                check_open_store(self._conn, self.path)
+                check_open_store(self._conn, self.path, writable=True)
                 self._check_and_migrate()
             else:
                 self._create()
+            self._checked = True
         except sqlite3.OperationalError as exc:
             self.close()
             if "readonly" in str(exc) or "unable to open" in str(exc):
@@ -606,11 +608,15 @@ class ReadingStore:
             raise StoreError(f"{self.path} was opened read-only")
 
     def close(self) -> None:
-        """Close the file (every commit is already in it)."""
+        """Close the file (every commit is already in it); a store this process wrote and
+        closed cleanly is remembered as sound."""
         if self._conn is None:
             return
+        clean = self._checked and not self.readonly and not self._conn.in_transaction
         self._conn.close()
         self._conn = None
+        if clean and self.path.exists() and not Path(f"{self.path}-journal").exists():
+            remember_written(self.path)
 
     def __enter__(self) -> "ReadingStore":
         return self

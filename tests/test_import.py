@@ -443,8 +443,8 @@ def test_cli_contract(tmp_path):
             "--region", "any", "--tz", "Africa/Dakar")
     first = run_cli("--lang", "en", *args).stdout.decode()
     second = run_cli("--lang", "en", *args).stdout.decode()
-    assert "40 imported" in first and "0 imported, 40 duplicates skipped" in second
-    assert len(gpd.read_file(store, layer=SIGNAL_LAYER)) == 40
+    assert "35 imported, 5 duplicates" in first and "0 imported, 40 duplicates skipped" in second
+    assert len(gpd.read_file(store, layer=SIGNAL_LAYER)) == 35
     mapping = tmp_path / "m.toml"
     mapping.write_text(MAPPING, encoding="utf-8")
     data = tmp_path / "t.csv"
@@ -456,7 +456,7 @@ def test_cli_contract(tmp_path):
     assert "1 imported" in out
     merged = tmp_path / "merged.gpkg"
     run_cli("merge", str(store), str(store), "--into", str(merged))
-    assert len(gpd.read_file(merged, layer=SIGNAL_LAYER)) == 41
+    assert len(gpd.read_file(merged, layer=SIGNAL_LAYER)) == 36
 
 
 LINES = (GNETTRACK / "Orange_log.head41.txt").read_text(encoding="utf-8").splitlines()
@@ -492,7 +492,7 @@ SPEED_PARSERS = [(speedtests.parse_speedtest_cli, "loopback_cli_json.json"),
                  (speedtests.parse_murakami, "ookla-speedtest-example.jsonl"),
                  (speedtests.parse_ookla, "ookla-speedtest-example.jsonl"),
                  (speedtests.parse_iperf3, "iperf3_tcp_loopback.json"),
-                 (networksurvey.parse, "../networksurvey/lte_constructed.csv")]
+                 (networksurvey.parse, "../../constructed/networksurvey/lte_constructed.csv")]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

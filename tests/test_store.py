@@ -351,3 +351,51 @@ def test_columnar_read_matches_the_sqlite_read(tmp_path):
 
     pd.testing.assert_frame_equal(missing_as_none(columnar), missing_as_none(by_rows))
     assert np.isnan(columnar.at[3, "lon"]) and columnar["device_5g_capable"].isna().sum() == 1
+
+
+KILLED_WRITER = """
+import os, shutil, signal, sqlite3, sys
+store, copy = sys.argv[1], sys.argv[2]
+conn = sqlite3.connect(store, isolation_level=None)
+conn.execute("PRAGMA cache_size = 5")  # pages spill into the file inside the transaction
+INSERT = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
+    "INSERT INTO signal_readings (reading_id, time_utc, probe_id, has_fix, synthetic, "
+    "source_kind, imported_utc) SELECT lower(hex(randomblob(16))), "
+    "'2025-10-01T00:00:00.000Z', 'x', 0, 0, 'k', '2025-10-01T00:00:00.000Z' FROM n")
+conn.execute(INSERT)  # committed: a store with an index that the next write rewrites
+conn.execute("BEGIN IMMEDIATE")
+conn.execute(INSERT)
+shutil.copy(store, copy)  # the .gpkg alone, copied by hand in the middle of the write
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_store_copied_during_a_write_is_refused_and_the_original_reads_as_committed(tmp_path):
+    from pathlib import Path
+
+    from helpers import run_cli
+
+    store, copy = tmp_path / "s.gpkg", tmp_path / "copy.gpkg"
+    with ReadingStore(store) as readings:
+        readings.add_signal([reading(i) for i in range(30)])
+    subprocess.run([sys.executable, "-c", KILLED_WRITER, str(store), str(copy)])
+    assert Path(f"{store}-journal").exists()  # the killed writer's unfinished transaction
+    committed = 30 + 20000
+    proc = run_cli("--lang", "en", "export", str(copy), "--format", "csv", check=False)
+    message = proc.stderr.decode()
+    assert proc.returncode == 1 and "is damaged" in message and "store copy" in message
+    assert len(message.strip().splitlines()) == 1
+    checked = run_cli("--lang", "en", "store", "check", str(copy), check=False)
+    assert checked.returncode == 1
+    with ReadingStore(store, readonly=True) as original:  # the write is undone first
+        assert original.count(SIGNAL_LAYER) == committed
+    assert not Path(f"{store}-journal").exists()
+    run_cli("store", "copy", str(store), str(tmp_path / "safe.gpkg"))
+    checked = run_cli("--lang", "en", "store", "check", str(tmp_path / "safe.gpkg")).stdout
+    assert f"is sound: {committed} signal readings".encode() in b" ".join(checked.split())
+    repaired = tmp_path / "repaired.gpkg"
+    run_cli("store", "repair", str(copy), "--out", str(repaired))
+    with ReadingStore(repaired, readonly=True) as recovered:
+        kept, lost = recovered.count(SIGNAL_LAYER), recovered.count("quarantine")
+    assert kept >= 30 and kept + lost >= 30
