@@ -34,7 +34,7 @@ from .population import population_on_grid
 from .small_area import synthetic_draws
 from .speed_basis import add_speed_basis
 from .targets import INSUFFICIENT, MET, NOT_MET, P_MET, P_NOT_MET, UNCERTAIN, Targets, \
-    load_targets, status_from_probability
+    load_targets, status_from_interval
 from .uncertainty import ShareDistribution, realised_shares, simulate_coverage
 from .unseen import add_unseen_sites
 
@@ -402,7 +402,7 @@ def add_status_columns(communes: pd.DataFrame, distribution: ShareDistribution,
     communes["share_5g_high_pct"] = high
     communes["target_pct"] = target_pct
     communes["p_target_met"] = p_met
-    communes["status"] = status_from_probability(p_met, sufficient)
+    communes["status"] = status_from_interval(low, high, target_pct, sufficient)
     communes["gap_pp"] = np.where(sufficient, np.maximum(target_pct - share, 0), np.nan)
     communes["gap_people"] = np.round(communes["gap_pp"] / 100 * communes["population"])
 
@@ -425,8 +425,8 @@ def province_figure(distribution: ShareDistribution, weights: pd.Series,
         "province_share_5g_low_pct": float(low[0]),
         "province_share_5g_high_pct": float(high[0]),
         "province_p_target_met": p_met,
-        "province_5g_status": str(status_from_probability(np.array([p_met]),
-                                                          np.array([sufficient.any()]))[0]),
+        "province_5g_status": str(status_from_interval(low, high, target_pct,
+                                                       np.array([sufficient.any()]))[0]),
         "province_weight_with_data_pct": float(100 * w[sufficient].sum() / w.sum()),
     }
 

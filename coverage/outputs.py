@@ -187,6 +187,28 @@ def load_realisations(path: Path) -> tuple[Grid, np.ndarray, np.ndarray, np.ndar
         return grid, cells, covered, reliable, str(data["run_id"])
 
 
+def _table_run_ids(folder: Path) -> dict[str, str | None]:
+    """The run id written in each row of the communes tables (one value when sound)."""
+    found: dict[str, str | None] = {}
+    csv = folder / COMMUNES_CSV
+    if csv.is_file():
+        try:
+            ids = set(pd.read_csv(csv, usecols=["run_id"], dtype=str)["run_id"])
+        except (ValueError, OSError) as exc:
+            raise EstimationError(f"{csv} is damaged or not from phusong estimate: {exc}") \
+                from exc
+        found[COMMUNES_CSV] = ids.pop() if len(ids) == 1 else ", ".join(sorted(map(str, ids)))
+    try:
+        import pyogrio
+
+        ids = set(pyogrio.read_dataframe(folder / COMMUNES_GPKG, columns=["run_id"],
+                                         read_geometry=False)["run_id"].astype(str))
+        found[COMMUNES_GPKG] = ids.pop() if len(ids) == 1 else ", ".join(sorted(ids))
+    except Exception as exc:  # noqa: BLE001 - any reader failure: the file is not sound
+        raise EstimationError(f"{folder / COMMUNES_GPKG} cannot be read: {exc}") from exc
+    return found
+
+
 def check_estimate_folder(folder: str | Path, needs: tuple[str, ...] = ()) -> dict:
     """The summary of a complete estimate folder, after checking that every file is
     there and from the same run.
@@ -216,6 +238,7 @@ def check_estimate_folder(folder: str | Path, needs: tuple[str, ...] = ()) -> di
     for name in needs:
         if name.endswith(".tif"):
             found[name] = read_run_id(folder / name)
+    found.update(_table_run_ids(folder))
     mixed = {name: rid for name, rid in found.items() if rid != run_id}
     if mixed:
         raise EstimationError(f"{folder} mixes runs: " + ", ".join(

@@ -12,10 +12,11 @@ from phusong.errors import TargetsError
 
 MET, NOT_MET, UNCERTAIN, INSUFFICIENT = "met", "not_met", "uncertain", "insufficient_data"
 STATUSES = (MET, NOT_MET, UNCERTAIN, INSUFFICIENT)
-# A figure is called met / not met only when the probability that the true share reaches
-# the target is at least / at most these; between them it is uncertain.
-P_MET = 0.9
-P_NOT_MET = 0.1
+# A figure is called met / not met only when its whole 90 % interval (5th to 95th
+# percentile) lies at or above / below the target, that is when the probability that the
+# true share reaches the target is at least / at most these; between them it is uncertain.
+P_MET = 0.95
+P_NOT_MET = 0.05
 BASES = ("population", "area")
 
 
@@ -76,6 +77,18 @@ def load_targets(path: str | Path | None = None) -> Targets:
         gigabit_min_pct=_number(gig, "min_share_pct", "targets.gigabit_fixed", 0, 100),
         gigabit_min_down_mbps=_number(gig, "min_down_mbps", "targets.gigabit_fixed", 1, 1e6),
     )
+
+
+def status_from_interval(low: np.ndarray, high: np.ndarray, target_pct: float,
+                         sufficient: np.ndarray) -> np.ndarray:
+    """``met`` where the whole 90 % interval is at or above the target, ``not_met`` where it
+    is below, ``uncertain`` where it straddles the target, and ``insufficient_data``
+    wherever the data do not support a figure: a status never contradicts its interval."""
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    result = np.where(low >= target_pct, MET,
+                      np.where(high < target_pct, NOT_MET, UNCERTAIN)).astype(object)
+    result[~np.asarray(sufficient, dtype=bool) | np.isnan(low) | np.isnan(high)] = INSUFFICIENT
+    return result
 
 
 def status_from_probability(p_met: np.ndarray, sufficient: np.ndarray) -> np.ndarray:

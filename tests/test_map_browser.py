@@ -59,7 +59,7 @@ def test_demo_map_in_chromium(demo_dir, tmp_path):
         page.wait_for_timeout(300)
         assert page.locator(".leaflet-tooltip").count() == 1
         assert "Khoảng tin cậy 90 %" in page.locator(".leaflet-tooltip").inner_text()
-        assert "Hộ có thể dùng băng rộng cố định > 1 Gb/s" in layers
+        assert "Hộ có thể dùng băng rộng cố định ≥ 1 Gb/s" in layers
         table = pd.read_csv(demo_dir / "communes.csv", dtype={"code": str})
         outlines = page.locator(f'path[stroke="{GAP_COLOUR}"]:not([stroke-dasharray])')
         dashed = page.locator(f'path[stroke="{GAP_COLOUR}"][stroke-dasharray]')
@@ -78,7 +78,7 @@ def test_demo_map_in_chromium(demo_dir, tmp_path):
             assert name in base
         for name in ("Bản đồ nền OpenStreetMap", "Xác suất có sóng 5G (lưới)",
                      "Cường độ tín hiệu dự báo (RSRP)",
-                     "Điểm đo tín hiệu", "Đo tốc độ thất bại", "Khai báo cáp quang > 1 Gb/s"):
+                     "Điểm đo tín hiệu", "Đo tốc độ thất bại", "Khai báo cáp quang ≥ 1 Gb/s"):
             assert name in overlays
         for label in data_overlays(page):
             label.click()

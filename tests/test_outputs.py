@@ -94,6 +94,25 @@ def test_a_folder_mixing_runs_is_refused(demo_dir, tmp_path):
         reaggregate(mixed, load_boundaries(), load_targets())
 
 
+def test_a_communes_table_from_another_run_is_refused_by_report_map_and_reaggregate(
+        demo_dir, tmp_path):
+    import pandas as pd
+
+    from helpers import run_cli
+
+    mixed = tmp_path / "mixed"
+    shutil.copytree(demo_dir, mixed, ignore=shutil.ignore_patterns("simulation", "map.html"))
+    table = pd.read_csv(mixed / "communes.csv", dtype=str)
+    table["run_id"] = "20200101T000000Z-older"
+    table.to_csv(mixed / "communes.csv", index=False)
+    for args in (("report", "--estimates", str(mixed), "--out", str(tmp_path / "r")),
+                 ("map", "--estimates", str(mixed), "--out", str(tmp_path / "m.html")),
+                 ("reaggregate", "--estimates", str(mixed), "--out", str(tmp_path / "a.csv"))):
+        proc = run_cli("--lang", "en", *args, check=False)
+        assert proc.returncode == 1 and b"mixes runs" in proc.stderr, args
+        assert b"communes.csv is from run 20200101T000000Z-older" in proc.stderr
+
+
 def test_an_all_nodata_raster_is_refused(demo_dir, tmp_path):
     import numpy as np
     import rasterio

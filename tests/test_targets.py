@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from phusong.coverage import load_targets
-from phusong.coverage.targets import status_from_probability
+from phusong.coverage.targets import status_from_interval, status_from_probability
 from phusong.config import default_targets as shipped_path
 from phusong.errors import TargetsError
 
@@ -49,11 +49,20 @@ def test_broken_targets(tmp_path, body, message):
 
 
 def test_status_follows_the_probability_of_meeting_the_target():
-    p_met = np.array([0.95, 0.9, 0.5, 0.1, 0.02, 0.99, np.nan])
-    sufficient = np.array([True, True, True, True, True, False, True])
+    p_met = np.array([0.97, 0.95, 0.9, 0.5, 0.05, 0.02, 0.99, np.nan])
+    sufficient = np.array([True, True, True, True, True, True, False, True])
     assert status_from_probability(p_met, sufficient).tolist() == [
-        "met", "met", "uncertain", "not_met", "not_met", "insufficient_data",
+        "met", "met", "uncertain", "uncertain", "not_met", "not_met", "insufficient_data",
         "insufficient_data"]
+
+
+def test_a_status_never_contradicts_its_interval():
+    """P = 0.94 with 59.9–71.7 against 60 % straddles the target: uncertain, not met."""
+    low = np.array([59.9, 60.0, 40.0, 55.0, 70.0, np.nan])
+    high = np.array([71.7, 80.0, 59.9, 60.0, 90.0, 80.0])
+    sufficient = np.array([True, True, True, True, False, True])
+    assert status_from_interval(low, high, 60, sufficient).tolist() == [
+        "uncertain", "met", "not_met", "uncertain", "insufficient_data", "insufficient_data"]
 
 
 def test_status_labels_follow_the_language():

@@ -394,7 +394,7 @@ def _cellular_speed_tests(signal: list[dict], cfg: SimulationConfig,
 
 def _fixed_broadband(units: gpd.GeoDataFrame, cfg: SimulationConfig,
                      rng: np.random.Generator) -> pd.DataFrame:
-    """True households per commune and how many can get a > 1 Gb/s plan."""
+    """True households per commune and how many can get a ≥ 1 Gb/s plan."""
     area_km2 = units.area.to_numpy() / 1e6
     population = units["population"].fillna(0).to_numpy()
     density = population / np.maximum(area_km2, 1e-6)
