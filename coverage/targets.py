@@ -70,7 +70,7 @@ def load_targets(path: str | Path | None = None) -> Targets:
     return Targets(
         plan=str(plan.get("name", "")),
         source=str(plan.get("source", "")),
-        year=int(plan.get("year", 0)),
+        year=int(_number(plan, "year", "plan", 2000, 2100)) if "year" in plan else 0,
         coverage_5g_min_pct=_number(g5, "min_share_pct", "targets.coverage_5g", 0, 100),
         coverage_5g_basis=basis,
         threshold_dbm=_number(g5, "threshold_dbm", "targets.coverage_5g", -156, -31),

@@ -220,6 +220,10 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
      "{a} đã tồn tại: hãy khôi phục vào tên tệp mới"),
     ("the copy of {a} is not sound ({b}); nothing was written",
      "bản chép của {a} không nguyên vẹn ({b}); không ghi gì cả"),
+    ("{a} is the store being merged into: merge other stores into it, or choose another --into",
+     "{a} chính là kho đang được gộp vào: hãy gộp các kho khác vào nó, hoặc chọn --into khác"),
+    ("{a}: source.gnb_id_bits must be a whole number from 22 to 32, not {b}",
+     "{a}: source.gnb_id_bits phải là số nguyên từ 22 đến 32, không phải {b}"),
     # the readings store: writes refused
     ("the disk holding {a} is full: nothing of this write was stored; free some space and run "
      "again",

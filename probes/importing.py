@@ -22,6 +22,9 @@ from .records import stable_reading_id
 from .store import ReadingStore
 
 DEFAULT_TIME_ZONE = "Asia/Ho_Chi_Minh"
+# A file whose first rows are all unreadable is not of the format given: refused at once
+# (one line, nothing written) rather than read to its end into the quarantine.
+UNREADABLE_START = 1000
 
 
 @dataclass
@@ -119,8 +122,13 @@ def import_file(store: ReadingStore, parser: Parser, path: Path, kind: str,
     batches: dict[str, tuple[list, list]] = {}
     seen: set[str] = set()
     repeated = 0
+    readable = 0
     for row in parser(path, options):
         records, refused = batches.setdefault(row.layer, ([], []))
+        readable += row.record is not None
+        if not readable and len(refused) >= UNREADABLE_START:
+            raise InputFormatError(f"{path.name}: its first {UNREADABLE_START} rows are all "
+                                   f"unreadable ({refused[0]['reason']}): is it a {kind} file?")
         if row.record is not None:
             # the same record twice in a file (same id, same values) is one reading
             if row.record["reading_id"] in seen:

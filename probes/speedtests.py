@@ -55,43 +55,46 @@ def _record(options: ImportOptions, tool: str, identity: tuple, **values: Any) -
     return record
 
 
-# Failed attempts at a document may scan at most this many times the text's length: junk
-# with many "{" (or one long unterminated string) fails fast instead of in quadratic time.
+# A result document is never larger than this; a failed attempt reads at most this much.
+MAX_DOCUMENT = 8 * 2**20
+# Failed attempts may read at most this many times the text's length, so junk fails fast.
 SCAN_BUDGET = 8
+LINE_START_BRACE = re.compile(r"^[ \t]*\{", re.MULTILINE)
 
 
 def json_documents(text: str, name: str = "the file") -> list[Any]:
     """Every JSON document in ``text`` (several when a program printed its JSON twice),
-    ignoring lines around them; ``nan`` read as NaN.
+    each starting on a line of its own, ignoring lines around them; ``nan`` read as NaN.
 
     Raises
     ------
     InputFormatError
-        When finding them would take more than :data:`SCAN_BUDGET` passes over the text
-        (a file that is not JSON).
+        When finding them would read the text more than :data:`SCAN_BUDGET` times over
+        (a file that is not JSON output).
     """
     decoder = json.JSONDecoder()
-    documents, position, scanned = [], 0, 0
     text = re.sub(r"(?<=[:\s\[,])(-?nan|-?inf(inity)?)(?=[\s,\]}])", "NaN", text,
                   flags=re.IGNORECASE)
-    budget = SCAN_BUDGET * len(text) + 100_000
-    while True:
-        start = text.find("{", position)
-        if start < 0:
-            return documents
+    documents, position, scanned = [], 0, 0
+    budget = SCAN_BUDGET * len(text) + MAX_DOCUMENT
+    for match in LINE_START_BRACE.finditer(text):
+        start = match.end() - 1
+        if start < position:
+            continue
+        window = text[start:start + MAX_DOCUMENT]
         try:
-            document, end = decoder.raw_decode(text, start)
-        except json.JSONDecodeError as exc:
-            scanned += max(exc.pos - start, 1)
+            document, end = decoder.raw_decode(window)
+        except json.JSONDecodeError:
+            scanned += len(window)
             if scanned > budget:
                 raise InputFormatError(f"{name} is not JSON output (no document found after "
                                        f"reading it {SCAN_BUDGET} times over)") from None
-            position = start + 1
             continue
         except RecursionError:
             raise InputFormatError(f"{name} nests JSON too deeply to be a result") from None
         documents.append(document)
-        position = end
+        position = start + end
+    return documents
 
 
 def parse_speedtest_cli(path: Path, options: ImportOptions) -> Iterator[Row]:

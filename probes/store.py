@@ -771,7 +771,18 @@ def _quarantine_row(
 
 
 def merge_stores(target: str | Path, sources: Iterable[str | Path]) -> dict[str, int]:
-    """Merge ``sources`` into ``target`` (created if needed); idempotent."""
+    """Merge ``sources`` into ``target`` (created if needed); idempotent.
+
+    Raises
+    ------
+    StoreError
+        When a source is the target itself.
+    """
+    sources = [Path(source) for source in sources]
+    for source in sources:
+        if Path(target).exists() and source.exists() and source.samefile(target):
+            raise StoreError(f"{source} is the store being merged into: merge other stores "
+                             f"into it, or choose another --into")
     totals: dict[str, int] = {}
     with ReadingStore(target) as store:
         for source in sources:

@@ -91,7 +91,11 @@ class Mapping:
         self.kind = str(source.get("kind", "table"))
         self.probe_id = source.get("probe_id")
         self.zone = time_zone(source.get("time_zone", "UTC"))
-        self.gnb_id_bits = int(source.get("gnb_id_bits", 24))
+        bits = source.get("gnb_id_bits", 24)
+        if isinstance(bits, bool) or not isinstance(bits, int) or not 22 <= bits <= 32:
+            raise ConfigError(f"{path.name}: source.gnb_id_bits must be a whole number from 22 "
+                              f"to 32, not {bits!r}")
+        self.gnb_id_bits = bits
         self.file_layer = source.get("file_layer")
         self.crs = source.get("crs")
         known = {c.name for c in LAYER_COLUMNS[self.layer]} | set(SPECIAL)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -35,6 +36,14 @@ def files(tmp_path_factory):
     (root / "bad.toml").write_bytes("[plan]\nname = 'Kế'\n".encode("utf-16"))
     (root / "junk.tif").write_bytes(b"II*\x00garbage")
     (root / "folder").mkdir()
+    targets = (Path(__file__).parents[1] / "data" / "targets.toml").read_text(encoding="utf-8")
+    (root / "year.toml").write_text(targets.replace("year = 2025", 'year = "twenty"'),
+                                    encoding="utf-8")
+    (root / "bits.toml").write_text('[source]\ngnb_id_bits = "abc"\n[columns]\n'
+                                    'time_utc = "t"\n', encoding="utf-8")
+    junk = bytes(range(256)) * 8 + b'{"a": [1, 2, {"b\n' * 1000
+    (root / "junk.json").write_bytes(junk * 100)  # about 2 MB of braces, quotes and noise
+    (root / "cut.json").write_bytes(b'{"type": "result", "download": {"bandwidth": 1')
     return root
 
 
@@ -84,6 +93,21 @@ def bad_invocations(root):
                                         "--out", out + ".csv"],
         "evaluate block size": ["evaluate", "--store", store, "--block-size", "-1"],
         "evaluate folds": ["evaluate", "--store", store, "--folds", "1"],
+        "targets year not a number": [*estimate, "--targets", str(root / "year.toml")],
+        "mapping gnb bits not a number": ["import", "table", str(root / "header.csv"),
+                                          "--mapping", str(root / "bits.toml"), "--store",
+                                          str(root / "t.gpkg")],
+        "merge a store into itself": ["merge", store, "--into", store],
+        "map over a store": ["map", "--estimates", str(root / "folder"), "--out", store],
+        "reaggregate over a store": ["reaggregate", "--estimates", str(root / "folder"),
+                                     "--out", store],
+        "export over a store": ["export", store, "--format", "gpkg", "--out", store],
+        "store copy over a file": ["store", "copy", store, str(root / "empty.csv")],
+        **{f"{fmt} junk": ["import", fmt, str(root / "junk.json"), "--store",
+                           str(root / f"{fmt}.gpkg")]
+           for fmt in ("ookla", "murakami", "iperf3", "speedtest-cli")},
+        "iperf3 cut short": ["import", "iperf3", str(root / "cut.json"), "--store",
+                             str(root / "iperf3.gpkg")],
     }
 
 
@@ -120,3 +144,15 @@ def test_estimate_warnings_have_their_vietnamese():
     from phusong.i18n import localise
 
     assert localise(WITHOUT_SITE_LIST_WARNING, "vi").startswith("không có danh sách trạm")
+
+
+def test_no_command_writes_over_a_store_even_with_force(files):
+    store = files / "store.gpkg"
+    before = store.read_bytes()
+    for args in (["map", "--estimates", str(files / "folder"), "--out", str(store), "--force"],
+                 ["reaggregate", "--estimates", str(files / "folder"), "--out", str(store),
+                  "--force"],
+                 ["export", str(store), "--format", "gpkg", "--out", str(store), "--force"]):
+        proc = run_cli("--lang", "en", *args, check=False)
+        assert proc.returncode == 1 and b"readings store" in proc.stderr, args
+    assert store.read_bytes() == before

@@ -160,9 +160,9 @@ def test_report_equals_the_estimate(demo_dir, tmp_path):
                         columns=[c.value for c in communes[1]])
     merged = rows.merge(table, left_on="Mã", right_on="code")
     assert len(merged) == len(table) == 99
-    assert np.allclose(merged["Phủ sóng 5G (%)"].astype(float), merged["share_5g_pop_pct"],
+    assert np.allclose(merged["Dân số có sóng 5G (%)"].astype(float), merged["share_5g_pop_pct"],
                        equal_nan=True, atol=1e-9)
-    gaps = rows["Thiếu (điểm %)"].astype(float).fillna(-1).to_numpy()
+    gaps = rows["Còn thiếu so với chỉ tiêu (điểm %)"].astype(float).fillna(-1).to_numpy()
     assert (np.diff(gaps) <= 0).all()  # sorted by gap, largest first
     page = (report / "report.html").read_text(encoding="utf-8")
     assert f'{summary["province_share_5g_pct"]:.1f}' in page and "<svg" in page

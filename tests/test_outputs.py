@@ -150,3 +150,27 @@ def test_simulate_and_demo_refuse_a_used_folder(tmp_path):
             "--force")
     truth = pd.read_csv(tmp_path / "sim" / "truth" / "communes_truth.csv")
     assert len(truth) == 99
+
+
+def test_names_that_look_like_formulas_stay_text_in_excel_and_csv(demo_dir, tmp_path):
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from helpers import run_cli
+
+    folder = tmp_path / "est"
+    shutil.copytree(demo_dir, folder, ignore=shutil.ignore_patterns("simulation", "map.html",
+                                                                    "report"))
+    table = pd.read_csv(folder / "communes.csv", dtype=str, keep_default_na=False)
+    table.loc[0, "name"] = "=1+2"
+    table.loc[1, "name"] = '=HYPERLINK("http://example.com","x")'
+    table.to_csv(folder / "communes.csv", index=False)
+    run_cli("report", "--estimates", str(folder), "--out", str(tmp_path / "r"))
+    sheet = load_workbook(tmp_path / "r" / "report.xlsx").worksheets[1]
+    cells = {cell.value: cell for row in sheet.iter_rows() for cell in row
+             if isinstance(cell.value, str) and cell.value.startswith("=")}
+    assert set(cells) == {"=1+2", '=HYPERLINK("http://example.com","x")'}
+    assert all(cell.data_type == "s" for cell in cells.values())  # text, not formulas
+    written = (tmp_path / "r" / "report_communes.csv").read_text(encoding="utf-8")
+    assert "'=1+2" in written and "'=HYPERLINK" in written
+    assert "\n=" not in written and ",=" not in written
