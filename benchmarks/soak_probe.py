@@ -122,11 +122,13 @@ def soak(minutes: float, fault_every: float, interval: float, work: Path,
         elapsed = time.monotonic() - started
         if alive:
             process.send_signal(signal.SIGINT)
+        asked = time.monotonic()
         try:
-            _, errors = process.communicate(timeout=60)
+            _, errors = process.communicate(timeout=120)
         except subprocess.TimeoutExpired:
             process.kill()
             _, errors = process.communicate()
+        stop_s = time.monotonic() - asked
     finally:
         modem.close()
         gps.close()
@@ -136,6 +138,7 @@ def soak(minutes: float, fault_every: float, interval: float, work: Path,
 
     day = summarise(store)
     return {"minutes": elapsed / 60, "alive": alive, "exit": process.returncode,
+            "stop_s": stop_s,
             "errors": errors.strip()[-500:], "expected": int(elapsed / interval),
             "expected_up": int(max(elapsed - modem_down, 0) / interval),
             "stored": day.signal, "with_fix": day.signal_with_fix, "tests": day.tests,
@@ -145,7 +148,8 @@ def soak(minutes: float, fault_every: float, interval: float, work: Path,
 
 def report(result: dict) -> None:
     print(f"run: {result['minutes']:.1f} min; process still running at the end: "
-          f"{'yes' if result['alive'] else 'NO'} (exit {result['exit']} after Ctrl-C)")
+          f"{'yes' if result['alive'] else 'NO'}; after Ctrl-C it stopped in "
+          f"{result['stop_s']:.1f} s with exit {result['exit']}")
     print(f"signal readings: expected {result['expected']} (one per interval), "
           f"{result['expected_up']} while the modem answered; stored {result['stored']} "
           f"({result['stored'] / max(result['expected_up'], 1):.0%} of those), "
@@ -175,7 +179,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     result = soak(args.minutes, args.fault_every, args.interval, work, args.fault_length)
     report(result)
-    sys.exit(0 if result["alive"] and result["stored"] else 1)
+    sys.exit(0 if result["alive"] and result["exit"] == 0 and result["stored"] else 1)
 
 
 if __name__ == "__main__":

@@ -19,10 +19,10 @@ import math
 import os
 import random
 import shutil
+import threading
 import time
 import tomllib
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -353,8 +353,7 @@ def _measure(store: ReadingStore, config: ProbeConfig, state: RunState,
     positions = position_source(config)
     modem_device = _Device("modem", config.signal_interval_s, state)
     gps_device = _Device("GNSS", config.signal_interval_s, state)
-    tests = ThreadPoolExecutor(max_workers=1, thread_name_prefix="speedtest")
-    pending: tuple[Future, Fix | None] | None = None
+    pending: _Test | None = None
     gap = next_gap_s(config, rng)
     next_speed = started if config.server_url or config.server_id else math.inf
     last_test_fix: Fix | None = None
@@ -372,16 +371,15 @@ def _measure(store: ReadingStore, config: ProbeConfig, state: RunState,
             state.fix = fix is not None
             if modem is not None and modem_device.due(tick):
                 _poll_modem(store, modem, modem_device, fix, config, state, tick)
-            if pending is not None and pending[0].done():
-                _store_test(store, pending[0].result(), pending[1], config, state)
+            if pending is not None and pending.done():
+                _store_test(store, pending.result, pending.fix, config, state)
                 pending = None
             moved = fix is not None and last_test_fix is not None and \
                 config.speed_every_metres and metres_between(
                     fix.lon, fix.lat, last_test_fix.lon, last_test_fix.lat) >= \
                 config.speed_every_metres
             if pending is None and (tick >= next_speed or moved):
-                pending = (tests.submit(run_speed_test, config.server_url, config.server_id,
-                                        config.plan_down_mbps), fix)
+                pending = _Test(config, fix)
                 last_test_fix = fix
                 next_speed = tick + gap if gap else math.inf
                 gap = next_gap_s(config, rng)
@@ -390,15 +388,31 @@ def _measure(store: ReadingStore, config: ProbeConfig, state: RunState,
     except KeyboardInterrupt:
         pass
     finally:
-        if pending is not None:
-            try:
-                _store_test(store, pending[0].result(), pending[1], config, state)
-            except KeyboardInterrupt:
-                pass
-        tests.shutdown(wait=False, cancel_futures=True)
+        if pending is not None and pending.done():
+            _store_test(store, pending.result, pending.fix, config, state)
+        elif pending is not None:
+            log.info("a speed test in flight when the run stopped was not stored")
         if modem is not None:
             modem.close()
         positions.close()
+
+
+class _Test:
+    """A speed test running in a daemon thread beside the signal logging (a run that
+    stops never waits for it)."""
+
+    def __init__(self, config: ProbeConfig, fix: Fix | None) -> None:
+        self.fix, self.result = fix, None
+        self.thread = threading.Thread(target=self._run, args=(config,), daemon=True,
+                                       name="speedtest")
+        self.thread.start()
+
+    def _run(self, config: ProbeConfig) -> None:
+        self.result = run_speed_test(config.server_url, config.server_id,
+                                     config.plan_down_mbps)
+
+    def done(self) -> bool:
+        return not self.thread.is_alive() and self.result is not None
 
 
 def _poll_modem(store: ReadingStore, modem, device: _Device, fix: Fix | None,
