@@ -224,6 +224,8 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
      "{a} chính là kho đang được gộp vào: hãy gộp các kho khác vào nó, hoặc chọn --into khác"),
     ("{a}: source.gnb_id_bits must be a whole number from 22 to 32, not {b}",
      "{a}: source.gnb_id_bits phải là số nguyên từ 22 đến 32, không phải {b}"),
+    ("the disk holding {a} is full: nothing was written; free some space and run again",
+     "ổ đĩa chứa {a} đã đầy: không ghi gì cả; hãy giải phóng dung lượng rồi chạy lại"),
     # the readings store: writes refused
     ("the disk holding {a} is full: nothing of this write was stored; free some space and run "
      "again",

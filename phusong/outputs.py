@@ -210,13 +210,34 @@ def staged_folder(out: str | Path, kind: str, run_id: str | None = None,
             from exc
     try:
         yield staging, run_id
+        _fsync_folder(staging)
         files = sorted(p.name for p in staging.iterdir())
         (staging / MARKER).write_text(json.dumps(
             {"kind": kind, "run_id": run_id, "files": files}, indent=2), encoding="utf-8")
         _swap(staging, out, run_id)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if _disk_full(exc):
+            raise OutputError(f"the disk holding {out} is full: nothing was written; free some "
+                              "space and run again") from exc
         raise
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether an error (from Python, GDAL or SQLite) says the disk is full."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    text = str(exc).lower()
+    return "no space left" in text or "disk is full" in text or "disk full" in text
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Flush every file of a finished run to the disk before the run is moved into place."""
+    for path in folder.iterdir():
+        if path.is_file():
+            _fsync(path)
 
 
 def _swap(staging: Path, out: Path, run_id: str) -> None:
