@@ -153,6 +153,16 @@ def test_ookla_cli_json_bandwidth_is_bytes_per_second(tmp_path):
         frame = store.read_table(SPEED_LAYER)
     assert frame["download_bps"].iloc[0] == 8 * 117500000
     assert frame["latency_ms"].iloc[0] == 4.2
+    # the same result twice in a file is one test; all-NaN figures are no test at all
+    nan = {**result, "result": {"id": "nan-1"}, "download": {"bandwidth": "NaN"},
+           "upload": {"bandwidth": "NaN"}, "ping": {"latency": "NaN"}}
+    path.write_text("\n".join(json.dumps(r) for r in (result, result, nan)) + "\n",
+                    encoding="utf-8")
+    with ReadingStore(tmp_path / "t.gpkg") as store:
+        summary = import_file(store, speedtests.parse_ookla, path, "ookla", ImportOptions())
+        reasons = store.read_quarantine()["reason"].tolist()
+    assert (summary.imported, summary.duplicates, summary.quarantined) == (1, 1, 1)
+    assert "without any figure" in reasons[0]
 
 
 def test_iperf3_quirks(tmp_path):
@@ -512,3 +522,34 @@ def test_fuzzed_results_never_crash_or_half_write(tmp_path_factory, case, cut, n
             return
         assert store.count(SIGNAL_LAYER) + store.count(SPEED_LAYER) == summary.imported
         assert store.count(QUARANTINE_TABLE) == summary.quarantined
+
+
+@pytest.mark.parametrize("kind", ["networksurvey", "table", "gnettrack"])
+def test_a_file_cut_in_its_last_line_keeps_that_line_out_of_the_readings(tmp_path, kind):
+    source = {"networksurvey": FIXTURES / "constructed" / "networksurvey" / "lte_constructed.csv",
+              "gnettrack": GNETTRACK / "Orange_log.head41.txt"}.get(kind)
+    if kind == "table":
+        source = tmp_path / "t.csv"
+        source.write_text("when,network,rat,rsrp_centi,ecgi,x_deg,y_deg\n"
+                          "01/10/2025 08:00:00,Viettel,4G LTE,-9550,25600257,106.19,21.2945\n"
+                          "01/10/2025 08:00:01,Viettel,4G LTE,-9550,25600257,106.19,21.2945\n",
+                          encoding="utf-8")
+        mapping = tmp_path / "m.toml"
+        mapping.write_text(MAPPING, encoding="utf-8")
+    parser = {"networksurvey": networksurvey.parse, "gnettrack": gnettrack.parse,
+              "table": table.parse_with(table.Mapping(mapping)) if kind == "table" else None}[kind]
+    text = source.read_text(encoding="utf-8").rstrip("\r\n")
+    cut = tmp_path / f"cut{source.suffix}"
+    cut.write_text(text[:-3], encoding="utf-8")  # a copy interrupted inside the last value
+    whole = tmp_path / f"whole{source.suffix}"
+    whole.write_text(text + "\n", encoding="utf-8")
+    options = DAKAR if kind == "gnettrack" else ImportOptions()
+    with store_anywhere(tmp_path / "a.gpkg") as store:
+        complete = import_file(store, parser, whole, kind, options)
+    with store_anywhere(tmp_path / "b.gpkg") as store:
+        summary = import_file(store, parser, cut, kind, options)
+        reasons = store.read_quarantine()["reason"].tolist()
+    total = lambda f: f.imported + f.duplicates + f.quarantined  # noqa: E731
+    assert total(summary) == total(complete)  # every line accounted for, none lost
+    assert summary.imported <= complete.imported
+    assert sum("cut short" in reason for reason in reasons) == 1
