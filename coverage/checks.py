@@ -2,7 +2,6 @@
 the time filter, each refused with a clear message."""
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, timezone
 
 import geopandas as gpd
@@ -59,10 +58,13 @@ def check_resolution(units: gpd.GeoDataFrame, resolution: float) -> float:
 
 
 def available_memory() -> float | None:
-    """Bytes of memory available to this process, where the system says so."""
+    """Bytes of memory available to this process without swapping (psutil's "available":
+    free memory plus what the system would reclaim from caches, on Linux and Windows)."""
     try:
-        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, ValueError, OSError):
+        import psutil
+
+        return float(psutil.virtual_memory().available)
+    except (ImportError, OSError, RuntimeError):
         return None
 
 

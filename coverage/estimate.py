@@ -292,7 +292,7 @@ def estimate_coverage(
         share_op = 100 * member.mean_within(p_op, reliable, people)
         communes[f"share_5g_{op.operator}_pct"] = np.where(sufficient, share_op, np.nan)
     add_status_columns(communes, distribution, sufficient, targets.coverage_5g_min_pct)
-    speed_tests = _read_speed_tests(store_path)
+    speed_tests = _read_speed_tests(store_path, reading_filter(since, until))
     add_speed_basis(communes, member, speed_tests)
     gigabit = add_gigabit(communes, member, speed_tests, declarations, targets)
     warnings += gigabit.warnings
@@ -443,12 +443,14 @@ def counts_on_grid(grid: Grid, points: np.ndarray) -> np.ndarray:
     return np.bincount(cells[cells >= 0], minlength=grid.size).astype(np.float32)
 
 
-def _read_speed_tests(store_path: str | Path) -> pd.DataFrame:
-    """Speed tests with a fix: what the speed basis and the gigabit check use."""
+def _read_speed_tests(store_path: str | Path, when: str | None = None) -> pd.DataFrame:
+    """Speed tests with a fix (taken in the ``when`` time window, the readings' filter):
+    what the speed basis and the gigabit check use."""
     from phusong.probes import SPEED_LAYER, ReadingStore
 
+    where = "has_fix = 1" + (f" AND {when}" if when else "")
     with ReadingStore(store_path, readonly=True) as store:
-        return store.read_table(SPEED_LAYER, where="has_fix = 1", columns=[
+        return store.read_table(SPEED_LAYER, where=where, columns=[
             "technology", "interface_kind", "plan_down_mbps", "link_speed_mbps",
             "download_bps", "upload_bps"])
 

@@ -166,6 +166,7 @@ def assign_declarations(declarations: pd.DataFrame, member: Membership,
     frame = declarations.copy()
     frame["unit"] = -1
     frame["reason"] = ""
+    frame["overcount"] = False  # refused for declaring more households than the commune has
     warnings = []
     duplicated = frame.duplicated(subset=list(COLUMNS), keep="first")
     if duplicated.any():
@@ -218,6 +219,7 @@ def _refuse_overcounts(frame: pd.DataFrame, households: np.ndarray,
     limit = households[frame.loc[ok, "unit"].to_numpy()] * OVERCOUNT_TOLERANCE
     over = totals.to_numpy() > limit
     index = frame.index[ok][over]
+    frame.loc[index, "overcount"] = True
     for i in index:
         unit = frame.at[i, "unit"]
         frame.at[i, "reason"] = (
@@ -289,7 +291,7 @@ def add_gigabit(communes: pd.DataFrame, member: Membership, speed_tests: pd.Data
     accepted, quarantined, warnings = assign_declarations(declarations, member,
                                                           communes["code"], households)
     refused = np.zeros(n, dtype=bool)
-    over = quarantined["reason"].str.contains("households in commune")
+    over = quarantined["overcount"].astype(bool)
     refused[quarantined.loc[over, "unit"].to_numpy(dtype=int)] = True
     declared = np.fmin(declared_gigabit_households(accepted, n, targets.gigabit_min_down_mbps),
                        households)

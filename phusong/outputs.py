@@ -87,30 +87,32 @@ def spreadsheet_text(value: object) -> object:
     return value
 
 
-def spreadsheet_safe(frame):
-    """A copy of a DataFrame whose text columns are :func:`spreadsheet_text`."""
+def _map_text_columns(frame, function):
+    """A copy of a DataFrame with ``function`` applied to each value of its text columns."""
     import pandas as pd
 
-    safe = frame.copy()
-    for column in safe.columns:
-        if pd.api.types.is_object_dtype(safe[column]) or pd.api.types.is_string_dtype(
-                safe[column]):
-            safe[column] = safe[column].map(spreadsheet_text)
-    return safe
+    mapped = frame.copy()
+    for column in mapped.columns:
+        if pd.api.types.is_object_dtype(mapped[column]) or pd.api.types.is_string_dtype(
+                mapped[column]):
+            mapped[column] = mapped[column].map(function)
+    return mapped
+
+
+def spreadsheet_safe(frame):
+    """A copy of a DataFrame whose text columns are :func:`spreadsheet_text`."""
+    return _map_text_columns(frame, spreadsheet_text)
+
+
+def _as_written(value: object) -> object:
+    if isinstance(value, str) and value[:1] == "'" and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
 
 
 def spreadsheet_read(frame):
     """A DataFrame read from a :func:`spreadsheet_safe` CSV, with its text as written."""
-    import pandas as pd
-
-    read = frame.copy()
-    for column in read.columns:
-        if pd.api.types.is_object_dtype(read[column]) or pd.api.types.is_string_dtype(
-                read[column]):
-            read[column] = read[column].map(
-                lambda v: v[1:] if isinstance(v, str) and v[:1] == "'" and
-                v[1:].startswith(FORMULA_START) else v)
-    return read
+    return _map_text_columns(frame, _as_written)
 
 
 def text_cells(sheet) -> None:

@@ -230,6 +230,15 @@ UPLOAD_CHUNK = 256 * 1024
 MAX_UPLOAD_CHUNK = 4 * 1024 * 1024
 
 
+def _run_workers(worker, threads: int, wait_s: float) -> None:
+    """Run ``threads`` copies of ``worker`` (daemon threads) and wait up to ``wait_s`` each."""
+    workers = [threading.Thread(target=worker, daemon=True) for _ in range(max(threads, 1))]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(wait_s)
+
+
 def acknowledged_upload(url: str, length_s: float, threads: int,
                         timeout: float) -> tuple[float, int]:
     """Upload rate (bit/s) from the bytes the server acknowledged, and those bytes.
@@ -244,7 +253,6 @@ def acknowledged_upload(url: str, length_s: float, threads: int,
     full with few requests.
     """
     import http.client
-    import threading
 
     parts = urlparse(url)
     connection = http.client.HTTPSConnection if parts.scheme == "https" else \
@@ -278,11 +286,7 @@ def acknowledged_upload(url: str, length_s: float, threads: int,
         if last is not None:
             finished.append(last)
 
-    workers = [threading.Thread(target=worker, daemon=True) for _ in range(max(threads, 1))]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join(length_s + 2 * timeout)
+    _run_workers(worker, threads, length_s + 2 * timeout)
     if not finished:
         if errors:
             raise errors[0]
@@ -364,11 +368,7 @@ def timed_download(base_url: str, sizes: list[int], count: int, length_s: float,
         except (OSError, ValueError, http.client.HTTPException) as exc:
             errors.append(exc)
 
-    workers = [threading.Thread(target=worker, daemon=True) for _ in range(max(threads, 1))]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join(length_s + 2 * timeout)
+    _run_workers(worker, threads, length_s + 2 * timeout)
     stop = time.perf_counter()
     if errors and not arrivals:
         raise errors[0]

@@ -72,15 +72,11 @@ class _Terminal:
                 pass
 
 
-class FakeModem:
-    """A Quectel modem on a pty: ``mode`` is ``ok``, ``error``, ``silent``."""
+class _PtyDevice:
+    """A device on a pseudo-terminal, served by a thread until closed."""
 
-    def __init__(self, capture: Path = MODEM_CAPTURE) -> None:
-        self.answers = _answers(capture)
-        self.turn: dict[str, int] = {}
-        self.mode = "ok"
+    def __init__(self) -> None:
         self.terminal = _Terminal()
-        self.polls = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
@@ -88,6 +84,25 @@ class FakeModem:
     @property
     def name(self) -> str:
         return self.terminal.name
+
+    def _serve(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(1)
+        self.terminal.close()
+
+
+class FakeModem(_PtyDevice):
+    """A Quectel modem on a pty: ``mode`` is ``ok``, ``error``, ``silent``."""
+
+    def __init__(self, capture: Path = MODEM_CAPTURE) -> None:
+        self.answers = _answers(capture)
+        self.turn: dict[str, int] = {}
+        self.mode = "ok"
+        self.polls = 0
+        super().__init__()
 
     def reenumerate(self) -> None:
         """Vanish and come back under another terminal name (a USB reset)."""
@@ -134,26 +149,14 @@ class FakeModem:
                 except OSError:
                     pass
 
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(1)
-        self.terminal.close()
 
-
-class FakeGps:
+class FakeGps(_PtyDevice):
     """A GNSS receiver on a pty writing NMEA at the current time; ``dropped`` stops it."""
 
     def __init__(self, lon: float = 106.19, lat: float = 21.27) -> None:
         self.lon, self.lat = lon, lat
         self.dropped = False
-        self.terminal = _Terminal()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    @property
-    def name(self) -> str:
-        return self.terminal.name
+        super().__init__()
 
     def _sentences(self) -> list[str]:
         now = datetime.now(timezone.utc)
@@ -174,11 +177,6 @@ class FakeGps:
                     os.write(self.terminal.master, sentence.encode())
                 except OSError:
                     pass
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(1)
-        self.terminal.close()
 
 
 def _checksum(body: str) -> str:

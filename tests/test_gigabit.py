@@ -173,3 +173,21 @@ def test_a_challenged_commune_is_never_met(province, tmp_path):
     assert first["gigabit_status"] == "uncertain"
     assert (communes["gigabit_status"].iloc[1:] == "met").all()
     assert result.province["province_gigabit_status"] == "met"
+
+
+def test_since_and_until_choose_the_speed_tests_too(tmp_path):
+    from datetime import datetime, timezone
+
+    from phusong.coverage.checks import reading_filter
+    from phusong.coverage.estimate import _read_speed_tests
+    from phusong.probes import ReadingStore
+
+    store = tmp_path / "s.gpkg"
+    with ReadingStore(store) as readings:
+        readings.add_speed_tests([
+            {"time_utc": datetime(2025, 10, day, 3, tzinfo=timezone.utc), "probe_id": "p",
+             "tool": "speedtest-cli", "lon": 106.2, "lat": 21.3, "download_bps": 9e8,
+             "status": "ok", "interface_kind": "wired"} for day in (1, 20)], source_kind="test")
+    assert len(_read_speed_tests(store)) == 2
+    chosen = _read_speed_tests(store, reading_filter(datetime(2025, 10, 10), None))
+    assert len(chosen) == 1
