@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 
 from phusong.errors import ConfigError
-from phusong.probes.records import format_utc
+from phusong.store.records import format_utc
 
 NR_RSRP_RANGE_DBM = (-156.0, -31.0)
 LTE_RSRP_RANGE_DBM = (-140.0, -44.0)

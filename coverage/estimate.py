@@ -446,7 +446,7 @@ def counts_on_grid(grid: Grid, points: np.ndarray) -> np.ndarray:
 def _read_speed_tests(store_path: str | Path, when: str | None = None) -> pd.DataFrame:
     """Speed tests with a fix (taken in the ``when`` time window, the readings' filter):
     what the speed basis and the gigabit check use."""
-    from phusong.probes import SPEED_LAYER, ReadingStore
+    from phusong.store import SPEED_LAYER, ReadingStore
 
     where = "has_fix = 1" + (f" AND {when}" if when else "")
     with ReadingStore(store_path, readonly=True) as store:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from phusong.probes import SIGNAL_LAYER, ReadingStore
+from phusong.store import SIGNAL_LAYER, ReadingStore
 
 from .grid import utm_crs_at, wgs84_to
 
@@ -238,7 +238,7 @@ def place_on_track(frame: pd.DataFrame) -> None:
     missing = frame["lon"].isna() & frame["time_utc"].notna()
     if not missing.any():
         return
-    from phusong.probes.position import interpolate_track
+    from phusong.store.tracks import interpolate_track
 
     seconds = _seconds(pd.to_datetime(frame["time_utc"], utc=True, format="ISO8601"))
     for _, rows in frame.groupby(frame["probe_id"].fillna("")):

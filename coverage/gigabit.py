@@ -61,8 +61,8 @@ import numpy as np
 import pandas as pd
 
 from phusong.errors import InputFormatError
-from phusong.probes.declarations import DECLARATION_COLUMNS as COLUMNS
-from phusong.probes.declarations import declaration_row as _row
+from phusong.store.declarations import DECLARATION_COLUMNS as COLUMNS
+from phusong.store.declarations import declaration_row as _row
 
 from .grid import Membership, lonlat_from
 from .sites import read_csv_table
@@ -114,8 +114,8 @@ def read_declarations(path: str | Path, crs: str | None = None) -> pd.DataFrame:
 def declarations_from_store(store_path: str | Path) -> pd.DataFrame | None:
     """The declarations imported into a store (``phusong import declarations``), in the
     form of :func:`read_declarations`; ``None`` when it holds none."""
-    from phusong.probes import ReadingStore
-    from phusong.probes.schema import DECLARATIONS_LAYER
+    from phusong.store import ReadingStore
+    from phusong.store.schema import DECLARATIONS_LAYER
 
     with ReadingStore(store_path, readonly=True) as store:
         if DECLARATIONS_LAYER not in store.layers():

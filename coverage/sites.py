@@ -17,8 +17,8 @@ from scipy.spatial import cKDTree
 
 from phusong.config import COUNTRY_BOUNDS
 from phusong.errors import InputFormatError
-from phusong.probes.cells import OPERATOR_CODES
-from phusong.probes.records import OPERATOR_PATTERN
+from phusong.store.cells import OPERATOR_CODES
+from phusong.store.records import OPERATOR_PATTERN
 
 from .grid import lonlat_from
 

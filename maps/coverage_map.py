@@ -304,8 +304,8 @@ def write_map(communes: gpd.GeoDataFrame, out: str | Path, lang: str | None = No
 def read_store_layers(store: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Signal readings (with the RSRP of their technology) and speed tests of a store,
     for the measurement layers."""
-    from phusong.probes import ReadingStore
-    from phusong.probes.schema import SIGNAL_LAYER, SPEED_LAYER
+    from phusong.store import ReadingStore
+    from phusong.store.schema import SIGNAL_LAYER, SPEED_LAYER
 
     with ReadingStore(store, readonly=True) as opened:
         signal = opened.read_table(SIGNAL_LAYER, columns=(

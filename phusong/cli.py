@@ -500,7 +500,7 @@ def export(
     force: bool = ForceFileOpt,
 ) -> None:
     """Export a store with its column dictionary (COLUMNS.md)."""
-    from phusong.probes.exchange import export_store
+    from phusong.store.exchange import export_store
 
     path = export_store(store, fmt, out, force)
     console.print(t("export.done", path=path))
@@ -517,7 +517,7 @@ def store_copy(
     target: Path = typer.Argument(..., metavar="DST", help="New file for the copy."),
 ) -> None:
     """Copy a store consistently, even while a probe writes to it (for a USB stick)."""
-    from phusong.probes.integrity import copy_store
+    from phusong.store.integrity import copy_store
 
     copy_store(source, target)
     console.print(t("store.copied", source=source, target=target), markup=False)
@@ -531,8 +531,8 @@ def store_check(
     import sqlite3
 
     from phusong.probes import ReadingStore
-    from phusong.probes.integrity import COPY_ADVICE, finish_unfinished_write, problems
-    from phusong.probes.store import _check_path, _readonly_uri
+    from phusong.store.integrity import COPY_ADVICE, finish_unfinished_write, problems
+    from phusong.store.readings import _check_path, _readonly_uri
 
     _check_path(store, must_exist=True)
     finish_unfinished_write(store)
@@ -557,7 +557,7 @@ def store_repair(
     out: Path = typer.Option(..., "--out", help="New store for what can be recovered."),
 ) -> None:
     """Copy every row SQLite can still read into a new store; the rest is quarantined."""
-    from phusong.probes.integrity import repair_store
+    from phusong.store.integrity import repair_store
 
     report = repair_store(store, out)
     console.print(t("store.repaired", out=out, copied=sum(report.copied.values()),

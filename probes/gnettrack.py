@@ -30,9 +30,9 @@ from pathlib import Path
 from phusong.config import COUNTRY_BOUNDS
 from phusong.errors import InputFormatError
 
-from . import cells
+from phusong.store import cells
 from .importing import CUT_SHORT, ImportOptions, Row, content_id, cut_short, read_text
-from .schema import SIGNAL_LAYER, SPEED_LAYER
+from phusong.store.schema import SIGNAL_LAYER, SPEED_LAYER
 
 KIND = "gnettrack"
 TIME_FORMATS = ("%Y.%m.%d_%H.%M.%S", "%Y-%m-%d %H:%M:%S", "%Y.%m.%d %H:%M:%S",

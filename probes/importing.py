@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from phusong.errors import ConfigError, InputFormatError
 
-from .records import stable_reading_id
-from .store import ReadingStore
+from phusong.store.records import stable_reading_id
+from phusong.store.readings import ReadingStore
 
 DEFAULT_TIME_ZONE = "Asia/Ho_Chi_Minh"
 # A file whose first rows are all unreadable is not of the format given: refused at once

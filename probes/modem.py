@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import cells
+from phusong.store import cells
 
 STATES = {"CONNECT": "data", "NOCONN": "idle"}
 MAX_SINR_DB = 40.0

@@ -22,9 +22,9 @@ from typing import Any
 
 from phusong.errors import InputFormatError
 
-from . import cells
+from phusong.store import cells
 from .importing import CUT_SHORT, ImportOptions, Row, content_id, cut_short, read_text
-from .schema import SIGNAL_LAYER
+from phusong.store.schema import SIGNAL_LAYER
 
 KIND = "networksurvey"
 TABLES = {"LTE_MESSAGE": "LTE", "NR_MESSAGE": "NR"}

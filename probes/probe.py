@@ -32,10 +32,10 @@ from phusong.errors import ConfigError, DeviceError, StoreError
 
 from .modem import ModemReading
 from .position import Fix, metres_between
-from .records import stable_reading_id
+from phusong.store.records import stable_reading_id
 from .sources import PositionSource, modem_source
 from .speed import run_speed_test
-from .store import ReadingStore
+from phusong.store.readings import ReadingStore
 
 # M-Lab's unattended schedule: exponential gaps, mean 6 h, clamped to [36 min, 15 h].
 RANDOM_GAP_MEAN_S, RANDOM_GAP_BOUNDS_S = 6 * 3600.0, (36 * 60.0, 15 * 3600.0)

@@ -21,7 +21,7 @@ from typing import Any
 from phusong.errors import InputFormatError
 
 from .importing import ImportOptions, Row, content_id, read_text
-from .schema import SPEED_LAYER
+from phusong.store.schema import SPEED_LAYER
 
 SPEEDTEST_CSV_HEADER = ("Server ID", "Sponsor", "Server Name", "Timestamp", "Distance", "Ping",
                         "Download", "Upload", "Share", "IP Address")

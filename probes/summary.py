@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .position import metres_between
-from .schema import SIGNAL_LAYER, SPEED_LAYER
-from .store import ReadingStore
+from phusong.store.schema import SIGNAL_LAYER, SPEED_LAYER
+from phusong.store.readings import ReadingStore
 
 # Readings further apart than this are separate sessions: the time between is not worked.
 SESSION_GAP_S = 600.0

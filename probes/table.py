@@ -41,9 +41,9 @@ import pandas as pd
 
 from phusong.errors import ConfigError, InputFormatError
 
-from . import cells
+from phusong.store import cells
 from .importing import CUT_SHORT, ImportOptions, Row, content_id, cut_short, read_text, time_zone
-from .schema import LAYER_COLUMNS, SIGNAL_LAYER
+from phusong.store.schema import LAYER_COLUMNS, SIGNAL_LAYER
 
 # Rate units by the SI/IEC convention: lower-case b is a bit, upper-case B a byte
 # (Mb/s = megabit, MB/s = megabyte; IEC 80000-13); Ki/Mi/Gi are binary prefixes.

@@ -19,7 +19,7 @@ from phusong.errors import InputFormatError
 from phusong.probes import QUARANTINE_TABLE, SIGNAL_LAYER, SPEED_LAYER, ReadingStore, merge_stores
 from phusong.probes import gnettrack, networksurvey, speedtests, table
 from phusong.probes.importing import ImportOptions, import_file, time_zone
-from phusong.probes.schema import ADDED_IN_VERSION_2, ADDED_IN_VERSION_3, SCHEMA_VERSION, DECLARATIONS_LAYER, NEIGHBOUR_TABLE
+from phusong.store.schema import ADDED_IN_VERSION_2, ADDED_IN_VERSION_3, SCHEMA_VERSION, DECLARATIONS_LAYER, NEIGHBOUR_TABLE
 
 from helpers import run_cli
 

@@ -45,7 +45,7 @@ def test_wheel_contents(tmp_path):
                     "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
     wheel = next(tmp_path.glob("phusong-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    for needed in ("phusong/cli.py", "phusong/coverage/__init__.py", "phusong/probes/store.py",
+    for needed in ("phusong/cli.py", "phusong/coverage/__init__.py", "phusong/store/readings.py",
                    "phusong/sim/campaign.py",
                    "phusong/maps/assets/leaflet.js", "phusong/data/targets.toml",
                    "phusong/data/boundaries/bacninh_2025_communes.geojson",

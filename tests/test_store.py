@@ -19,7 +19,7 @@ import pytest
 from phusong.errors import SchemaVersionError, StoreError
 from phusong.probes import (QUARANTINE_TABLE, SIGNAL_LAYER, SPEED_LAYER, ReadingStore,
                             merge_stores, stable_reading_id)
-from phusong.probes import store as store_module
+from phusong.store import readings as store_module
 
 
 def reading(i: int, **extra) -> dict:

@@ -35,7 +35,7 @@ from scipy.spatial import cKDTree
 
 from phusong.config import DEFAULT_CRS, DEFAULT_NR_THRESHOLD_DBM, DEFAULT_RESOLUTION_M
 from phusong.errors import OutputError
-from phusong.probes import ReadingStore, stable_reading_id
+from phusong.store import ReadingStore, stable_reading_id
 
 from phusong.coverage.grid import Grid, Membership, grid_for, membership
 from phusong.coverage.rasters import write_cog

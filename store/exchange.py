@@ -12,7 +12,7 @@ from pathlib import Path
 from phusong.errors import ConfigError, StoreError
 
 from .schema import LAYER_COLUMNS, QUARANTINE_COLUMNS, QUARANTINE_TABLE, Column
-from .store import ReadingStore, merge_stores
+from .readings import ReadingStore, merge_stores
 
 FORMATS = ("gpkg", "csv", "parquet")
 UNITS = {"_dbm": "dBm", "_db": "dB", "_bps": "bit/s", "_mbps": "Mbit/s", "_ms": "ms",

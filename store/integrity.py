@@ -117,7 +117,7 @@ def finish_unfinished_write(path: Path) -> None:
 def copy_store(source: str | Path, target: str | Path) -> Path:
     """A consistent copy of a store, even while a probe writes to it (SQLite's backup API),
     checked before it is put in place; never over an existing file."""
-    from .store import ReadingStore
+    from .readings import ReadingStore
 
     source, target = Path(source), Path(target)
     if target.exists():
@@ -156,7 +156,7 @@ TABLES = ("signal_readings", "speed_tests", "declarations", "neighbour_cells", "
 def repair_store(source: str | Path, target: str | Path) -> RepairReport:
     """Copy every row SQLite can read from a damaged store into a new one at ``target``;
     each row it cannot read is recorded in the new store's quarantine."""
-    from .store import ReadingStore
+    from .readings import ReadingStore
 
     source, target = Path(source), Path(target)
     if target.exists():

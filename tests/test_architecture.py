@@ -1,0 +1,74 @@
+"""The rooms keep the one-way flow (docs/architecture.md): probes → store → coverage → maps."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# folder → the package it is installed as
+PACKAGES = {"store": "phusong.store", "probes": "phusong.probes", "coverage": "phusong.coverage",
+            "maps": "phusong.maps", "phusong": "phusong"}
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for folder, package in PACKAGES.items():
+        for path in (ROOT / folder).rglob("*.py"):
+            parts = path.relative_to(ROOT / folder).with_suffix("").parts
+            name = ".".join((package, *parts)).removesuffix(".__init__")
+            found[name] = path
+    return found
+
+
+def _imports(name: str, path: Path) -> set[str]:
+    """Every module ``name`` imports, at module level or inside a function."""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {m for m in found if m.startswith("phusong")}
+
+
+MODULES = _modules()
+IMPORTS = {name: _imports(name, path) for name, path in MODULES.items()}
+
+
+def _importers_of(prefix: str) -> set[str]:
+    return {name for name, imported in IMPORTS.items()
+            if any(m == prefix or m.startswith(prefix + ".") for m in imported)}
+
+
+def test_the_store_is_its_own_room():
+    assert "phusong.store" in MODULES and "phusong.store.readings" in MODULES
+
+
+@pytest.mark.parametrize("room", ["phusong.coverage", "phusong.maps", "phusong.store"])
+def test_nothing_downstream_imports_the_probes(room):
+    offenders = {name for name in _importers_of("phusong.probes") if name.startswith(room)}
+    assert not offenders
+
+
+def test_the_store_imports_no_other_room():
+    for room in ("phusong.probes", "phusong.coverage", "phusong.maps", "phusong.sim"):
+        assert not {n for n in _importers_of(room) if n.startswith("phusong.store")}, room
+
+
+def test_only_the_cli_imports_the_simulator():
+    users = {n for n in _importers_of("phusong.sim") if not n.startswith("phusong.sim")}
+    assert users <= {"phusong.cli"}
+
+
+def test_the_probes_do_not_import_the_engine_or_the_maps():
+    for room in ("phusong.coverage", "phusong.maps"):
+        assert not {n for n in _importers_of(room) if n.startswith("phusong.probes")}, room
