@@ -326,6 +326,7 @@ def run(store_path: Path, config: ProbeConfig, status: Callable[[dict], None],
     tests on their schedule beside it; every reading committed as it is taken."""
     store_path = Path(store_path)
     handler = _start_log(store_path)
+    previous = _stop_on_terminate()
     state = RunState()
     log.info("run starts: probe %s, store %s", config.probe_id, store_path)
     try:
@@ -341,7 +342,31 @@ def run(store_path: Path, config: ProbeConfig, status: Callable[[dict], None],
         if handler is not None:
             log.removeHandler(handler)
             handler.close()
+        import signal
+
+        for number, action in previous.items():
+            signal.signal(number, action)
     return state
+
+
+def _stop_on_terminate() -> dict:
+    """Stop a run as Ctrl-C does on SIGTERM (a service manager's or ``kill``'s stop) and on
+    SIGINT even where a shell started it with SIGINT ignored (``nohup … &``); the handlers
+    it replaced, to put back."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def stop(signum, frame):  # noqa: ARG001 - the signal module's signature
+        raise KeyboardInterrupt
+
+    previous = {}
+    for name in ("SIGTERM", "SIGINT"):
+        if hasattr(signal, name):
+            number = getattr(signal, name)
+            previous[number] = signal.signal(number, stop)
+    return previous
 
 
 def _measure(store: ReadingStore, config: ProbeConfig, state: RunState,

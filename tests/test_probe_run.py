@@ -180,3 +180,27 @@ def test_a_short_soak_keeps_the_probe_running(tmp_path):
     kinds = " ".join(result["device_faults"])
     assert "ERROR" in kinds and "did not answer" in kinds and "GNSS" in kinds
     assert result["stored"] >= 0.5 * result["expected_up"] and result["tests"] >= 1
+
+
+@pytest.mark.skipif(sys.platform.startswith("win"), reason="POSIX signals")
+def test_a_run_stops_cleanly_on_sigterm_and_on_sigint_from_a_background_start(tmp_path):
+    import signal
+    import subprocess
+
+    config = _config(tmp_path, f"replay:{NSA.as_posix()}")
+    runs = {}
+    for name in ("SIGINT", "SIGTERM"):
+        runs[name] = subprocess.Popen(
+            [sys.executable, "-m", "phusong.cli", "--lang", "en", "probe", "run", "--store",
+             str(tmp_path / f"{name}.gpkg"), "--config", str(config)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            # as `nohup … &` starts it: SIGINT ignored
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    time.sleep(4)
+    for name, process in runs.items():
+        process.send_signal(getattr(signal, name))
+    for name, process in runs.items():
+        out, _ = process.communicate(timeout=20)
+        assert process.returncode == 0, name
+        assert b"Stopped:" in out and (tmp_path / f"{name}.probe.log").read_text(
+            encoding="utf-8").count("run ends") == 1

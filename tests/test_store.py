@@ -231,7 +231,7 @@ def test_kill_minus_nine_loses_no_committed_reading(tmp_path):
 def test_point_blobs_from_other_tools_decode():
     import struct
 
-    from phusong.probes import gpkg
+    from phusong.store import gpkg
 
     big_endian = b"GP\x00\x00" + struct.pack(">i", 4326) + struct.pack(">BIdd", 0, 1, 105.5, 20.5)
     with_envelope = (b"GP\x00\x03" + struct.pack("<i", 4326) + struct.pack("<4d", 1, 2, 3, 4)
@@ -251,7 +251,7 @@ def test_wkb_points_decode_at_once_or_say_they_cannot():
     import pyarrow as pa
     import shapely
 
-    from phusong.probes import gpkg
+    from phusong.store import gpkg
 
     plain = [struct.pack("<BIdd", 1, 1, 105.5 + i, 20.5 - i) for i in range(3)]
     lon, lat = gpkg.decode_wkb_points(pa.chunked_array([pa.array(plain[:2] + [None]),
