@@ -763,8 +763,11 @@ def probe_check(config: Optional[Path] = ConfigOpt) -> None:
     """Say, in plain words, what the probe found (modem, GPS, network, disk) and what to fix."""
     from phusong.probes.checks import run_checks
 
-    for ok, key, values in run_checks(config):
+    results = run_checks(config)
+    for ok, key, values in results:
         console.print(("✓ " if ok else "✗ ") + t(key, **values), markup=False, highlight=False)
+    if not all(ok for ok, _, _ in results):
+        raise typer.Exit(1)  # a script or a shortcut sees that something needs fixing
 
 
 @app.command()

@@ -104,6 +104,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "check.modem_ok": ("Có modem: {detail}", "Modem found: {detail}"),
     "check.modem_missing": ("Không thấy modem ({detail}): cắm modem USB, hoặc ghi cổng trong tệp cấu hình ([modem] source)",
                             "No modem found ({detail}): plug in the USB modem, or set its port in the configuration ([modem] source)"),
+    "check.server_bad": ("Máy chủ đo tốc độ {host} trả lời không đúng giao thức: {detail}",
+                         "The speed-test server {host} does not answer as the protocol says: "
+                         "{detail}"),
     "check.gps_ok": ("Có vị trí: {lat:.5f}, {lon:.5f} ({source})", "Position: {lat:.5f}, {lon:.5f} ({source})"),
     "check.gps_missing": ("Chưa có vị trí GPS: ra chỗ thoáng, kiểm tra gpsd/thiết bị GPS, hoặc ghi toạ độ điểm đo cố định",
                           "No GPS fix yet: move to open sky, check gpsd or the GPS device, or give a fixed site's coordinates"),

@@ -57,6 +57,12 @@ def check_network(config: ProbeConfig) -> tuple[bool, str, dict]:
         socket.create_connection((host, port), timeout=5).close()
     except OSError as exc:
         return False, "check.network_missing", {"host": host, "detail": exc.strerror or str(exc)}
+    if config.server_url:
+        from .speed import server_problem
+
+        problem = server_problem(config.server_url)
+        if problem:
+            return False, "check.server_bad", {"host": host, "detail": problem}
     return True, "check.network_ok", {"host": host}
 
 

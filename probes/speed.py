@@ -143,6 +143,42 @@ class ServerSpeedtest(speedtest.Speedtest):
         self.get_best_server(self.servers[0.0])
 
 
+def server_problem(server_url: str, timeout: float = 5.0) -> str | None:
+    """What keeps a self-hosted legacy server from being measured (``None`` when its
+    latency file, its smallest test file and its upload all answer as the protocol says)."""
+    import http.client
+
+    root = urlparse(server_root(server_url))
+    connection = http.client.HTTPSConnection if root.scheme == "https" else \
+        http.client.HTTPConnection
+    base = root.path.rstrip("/") + "/speedtest"
+    try:
+        conn = connection(root.hostname, root.port, timeout=timeout)
+        conn.request("GET", base + "/latency.txt")
+        reply = conn.getresponse()
+        if reply.status != 200 or not reply.read(64).startswith(b"test=test"):
+            return f"{base}/latency.txt does not answer test=test (HTTP {reply.status})"
+        conn.request("GET", base + "/random350x350.jpg")
+        reply = conn.getresponse()
+        kind, length = reply.getheader("Content-Type", ""), reply.getheader("Content-Length")
+        body = reply.read()
+        if reply.status != 200 or "html" in kind.lower() or len(body) < MIN_DOWNLOAD_BYTES:
+            return (f"{base}/random350x350.jpg is not the test file (HTTP {reply.status}, "
+                    f"{kind or 'no type'}, {length or len(body)} bytes)")
+        sent = b"content1=" + b"0" * 65_527
+        conn.request("POST", base + "/upload.php", body=sent,
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        reply = conn.getresponse()
+        answer = reply.read(64).decode(errors="replace")
+        if reply.status != 200 or not answer.startswith("size=") or \
+                int(answer[5:].split()[0] or 0) < MIN_ACKNOWLEDGED * len(sent):
+            return f"{base}/upload.php answers {answer[:30]!r} (HTTP {reply.status}) to an upload"
+        conn.close()
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 def failure_reason(error: BaseException) -> str:
     """What a person can act on, from speedtest-cli's and the network's errors."""
     text = str(error) or type(error).__name__

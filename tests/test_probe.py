@@ -315,9 +315,22 @@ def test_kill_minus_nine_during_a_run_loses_no_committed_reading(tmp_path):
         assert conn.execute("SELECT count(*) FROM signal_readings").fetchone()[0] > reported
 
 
-def test_probe_check_speaks_vietnamese(tmp_path):
-    out = run_cli("probe", "check", env={"PHUSONG_LANG": "vi"}).stdout.decode()
+def test_probe_check_speaks_vietnamese_and_exits_1_when_a_check_fails(tmp_path):
+    proc = run_cli("probe", "check", env={"PHUSONG_LANG": "vi"}, check=False)
+    out = proc.stdout.decode()
     assert "modem" in out and "trống" in out
+    assert proc.returncode == 1  # no modem on this machine
+
+
+def test_probe_check_asks_the_speed_test_server_what_a_test_would(tmp_path):
+    config = tmp_path / "probe.toml"
+    with LegacyServer(100, "short-ack", length=1) as server:
+        config.write_text(f'[position]\nlat = 21.27\nlon = 106.19\n[speed]\n'
+                          f'server_url = "{server.url}"\n', encoding="utf-8")
+        proc = run_cli("--lang", "en", "probe", "check", "--config", str(config), check=False)
+    out = " ".join(proc.stdout.decode().split())
+    assert proc.returncode == 1
+    assert "does not answer as the protocol says" in out and "'size=1'" in out
 
 
 def test_the_engine_places_readings_without_a_fix_on_the_track(tmp_path):
