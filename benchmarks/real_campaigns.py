@@ -34,7 +34,8 @@ from scipy.stats import kurtosis
 
 from phusong.coverage.evaluate import cross_validated_predictions, spatial_folds
 from phusong.coverage.evidence import lte_evidence, load_signal_xy
-from phusong.coverage.interpolate import PathLossKriging, block_codes
+from phusong.coverage.blocks import block_codes
+from phusong.coverage.interpolate import PathLossKriging
 
 MAPPING = Path(__file__).resolve().parent / "mappings" / "hamburg_bremen_2021.toml"
 CRS = "EPSG:25832"  # ETRS89 / UTM 32N: metric, for northern Germany

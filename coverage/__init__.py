@@ -4,7 +4,8 @@ from .estimate import Estimate, estimate_coverage
 from .outputs import check_estimate_folder, write_estimate
 from .grid import Grid, Membership, grid_for, membership
 from .baselines import InverseDistance
-from .interpolate import PathLossKriging, block_reduce, default_interpolator
+from .blocks import block_reduce
+from .interpolate import PathLossKriging, default_interpolator
 from .targets import Targets, load_targets
 
 __all__ = [

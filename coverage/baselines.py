@@ -10,7 +10,7 @@ from scipy.spatial import cKDTree
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, check_X_y, check_array
 
-from .interpolate import block_reduce, reduce_and_subsample
+from .blocks import block_reduce, reduce_and_subsample
 
 
 class InverseDistance(RegressorMixin, BaseEstimator):

@@ -171,7 +171,7 @@ NONE = TrendCalibration()
 def spatial_folds(X: np.ndarray, block_size: float, n_folds: int,
                   rng: np.random.Generator) -> np.ndarray:
     """Fold number of each point: whole ``block_size`` squares go to one fold."""
-    from .interpolate import block_codes
+    from .blocks import block_codes
 
     _, block = np.unique(block_codes(X, block_size), return_inverse=True)
     fold_of_block = rng.permutation(block.max() + 1) % n_folds
@@ -201,7 +201,7 @@ def held_out_pieces(model, Xtr: np.ndarray, Xt: np.ndarray, yt: np.ndarray,
                     censor_dbm: float) -> HeldOut:
     """Pieces of the prediction of ``Xt`` by ``model``, a fitted, uncalibrated
     :class:`~phusong.coverage.interpolate.PathLossKriging` trained at ``Xtr``."""
-    from .interpolate import block_reduce
+    from .blocks import block_reduce
 
     trend = model.raw_trend(Xtr)
     # readings without NR at their expected value, as the fit imputed them

@@ -23,7 +23,7 @@ from .operators import (covered_probability, fit_kwargs, predictive_dof, project
                         with_operator_sites, with_track_statistics,
                         without_unwanted_cell_ids)
 from .evidence import attribute_operators, evidence_for, load_signal_xy
-from .interpolate import make_interpolator
+from .methods import make_interpolator
 
 DEFAULT_BLOCK_SIZE_M = 1000.0
 DEFAULT_METHODS = ("pathloss", "kriging", "idw", "gp")
@@ -83,7 +83,7 @@ def cross_validated_predictions(evidence: pd.DataFrame, method, folds: np.ndarra
                                 threshold: float = DEFAULT_NR_THRESHOLD_DBM,
                                 sites: pd.DataFrame | None = None) -> CrossValidated:
     """Predict each fold's readings from the others, each operator on its own;
-    ``method`` is a name (:data:`~phusong.coverage.interpolate.METHOD_NAMES`) or an
+    ``method`` is a name (:data:`~phusong.coverage.methods.METHOD_NAMES`) or an
     unfitted estimator."""
     template = make_interpolator(method) if isinstance(method, str) else method
     predicted = np.full(len(evidence), np.nan)

@@ -1,6 +1,7 @@
-"""The production interpolator (path-loss trend plus kriged residuals), its helpers and
-the registry of methods by name; the peers it is measured against are in
-:mod:`~phusong.coverage.baselines`.
+"""The production interpolator (path-loss trend plus kriged residuals) and its helpers;
+the peers it is measured against are in :mod:`~phusong.coverage.baselines`, the registry
+of methods by name in :mod:`~phusong.coverage.methods`, the blocks in
+:mod:`~phusong.coverage.blocks`.
 
 ``X`` is an (n, 2) array of projected coordinates in metres, ``y`` the values.
 """
@@ -11,46 +12,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, check_X_y, check_array
 
-
-def block_codes(X: np.ndarray, spacing: float) -> np.ndarray:
-    """One integer per ``spacing``-sized block holding each point of ``X``, ordered as
-    the blocks' (column, row) pairs are."""
-    keys = np.floor(np.asarray(X, dtype=float) / spacing).astype(np.int64)
-    if not len(keys):
-        return np.zeros(0, dtype=np.int64)
-    keys -= keys.min(axis=0)
-    return keys[:, 0] * (keys[:, 1].max() + 1) + keys[:, 1]
-
-
-def block_reduce(X: np.ndarray, y: np.ndarray, spacing: float,
-                 reduction: str = "median") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Reduce points to one per ``spacing``-sized block: mean position, reduced value.
-
-    Dense drive tests put hundreds of readings in one cell; reducing them first
-    keeps neighbourhoods spatially spread and the fit fast.
-
-    Returns
-    -------
-    coordinates, values, counts
-        One row per non-empty block.
-    """
-    X = np.asarray(X, dtype=float)
-    frame = pd.DataFrame({"block": block_codes(X, spacing), "x": X[:, 0], "y": X[:, 1],
-                          "v": np.asarray(y, dtype=float)})
-    grouped = frame.groupby("block", sort=False)
-    reduced = grouped.agg(x=("x", "mean"), y=("y", "mean"), v=("v", reduction),
-                          n=("v", "size"))
-    return reduced[["x", "y"]].to_numpy(), reduced["v"].to_numpy(), reduced["n"].to_numpy()
-
-
-def reduce_and_subsample(X: np.ndarray, y: np.ndarray, block_size: float, max_points: int,
-                         random_state: int) -> tuple[np.ndarray, np.ndarray]:
-    """Block-reduce, then draw at most ``max_points`` blocks at random (for O(n³) methods)."""
-    Xr, yr, _ = block_reduce(X, y, block_size)
-    if len(yr) > max_points:
-        keep = np.random.default_rng(random_state).choice(len(yr), max_points, replace=False)
-        Xr, yr = Xr[keep], yr[keep]
-    return Xr, yr
+from .blocks import block_codes, block_reduce, reduce_and_subsample  # noqa: F401 - re-exported
 
 
 def censored_residuals(X: np.ndarray, residual: np.ndarray, silent: np.ndarray,
@@ -328,22 +290,3 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
 def default_interpolator() -> PathLossKriging:
     """The unfitted default interpolator: path-loss trend with kriged residuals."""
     return PathLossKriging()
-
-
-def _methods() -> dict:
-    from .baselines import GaussianProcess, InverseDistance, OrdinaryKriging, PyKrigeOrdinaryKriging
-
-    return {"pathloss": PathLossKriging, "kriging": OrdinaryKriging, "idw": InverseDistance,
-            "gp": GaussianProcess, "pykrige": PyKrigeOrdinaryKriging}
-
-
-METHOD_NAMES = ("pathloss", "kriging", "idw", "gp", "pykrige")
-
-
-def make_interpolator(name: str):
-    """An unfitted interpolator by its short name (see :data:`METHOD_NAMES`)."""
-    from phusong.errors import ConfigError
-
-    if name not in METHOD_NAMES:
-        raise ConfigError(f"unknown method {name!r}; choose from {', '.join(METHOD_NAMES)}")
-    return _methods()[name]()

@@ -108,7 +108,7 @@ def _run_estimate(store: Path, units, options: dict, report):
     from phusong.coverage import estimate_coverage, load_targets
     from phusong.coverage.evaluate import choose_method
     from phusong.coverage.gigabit import declarations_from_store, read_declarations
-    from phusong.coverage.interpolate import make_interpolator
+    from phusong.coverage.methods import make_interpolator
     from phusong.coverage.sites import read_sites
 
     targets_used = load_targets(options.get("targets"))
@@ -280,7 +280,7 @@ def estimate(
 
 
 def _check_method(method: str) -> str:
-    from phusong.coverage.interpolate import METHOD_NAMES
+    from phusong.coverage.methods import METHOD_NAMES
 
     if method != "auto" and method not in METHOD_NAMES:
         raise typer.BadParameter(t("error.bad_choice", value=method,
@@ -517,7 +517,7 @@ def store_copy(
     target: Path = typer.Argument(..., metavar="DST", help="New file for the copy."),
 ) -> None:
     """Copy a store consistently, even while a probe writes to it (for a USB stick)."""
-    from phusong.store.integrity import copy_store
+    from phusong.store.maintenance import copy_store
 
     copy_store(source, target)
     console.print(t("store.copied", source=source, target=target), markup=False)
@@ -557,7 +557,7 @@ def store_repair(
     out: Path = typer.Option(..., "--out", help="New store for what can be recovered."),
 ) -> None:
     """Copy every row SQLite can still read into a new store; the rest is quarantined."""
-    from phusong.store.integrity import repair_store
+    from phusong.store.maintenance import repair_store
 
     report = repair_store(store, out)
     console.print(t("store.repaired", out=out, copied=sum(report.copied.values()),

@@ -6,7 +6,7 @@ Probes and importers write through it; the engine (:mod:`phusong.coverage`) and 
 (:mod:`phusong.maps`) read through it. It imports no other room.
 """
 from .exchange import export_store
-from .integrity import copy_store, repair_store
+from .maintenance import copy_store, repair_store
 from .readings import ReadingStore, WriteResult, merge_stores
 from .records import format_utc, stable_reading_id
 from .schema import (

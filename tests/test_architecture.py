@@ -35,7 +35,8 @@ def _imports(name: str, path: Path) -> set[str]:
                 anchor = package.split(".")
                 anchor = anchor[: len(anchor) - node.level + 1]
                 base = ".".join(anchor + ([node.module] if node.module else []))
-            found.add(base)
+            if node.module or not node.level:
+                found.add(base)  # "from . import x" imports x, not the package's __init__
             found.update(f"{base}.{alias.name}" for alias in node.names)
     return {m for m in found if m.startswith("phusong")}
 
@@ -72,3 +73,43 @@ def test_only_the_cli_imports_the_simulator():
 def test_the_probes_do_not_import_the_engine_or_the_maps():
     for room in ("phusong.coverage", "phusong.maps"):
         assert not {n for n in _importers_of(room) if n.startswith("phusong.probes")}, room
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in graph[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                other = stack.pop()
+                group.append(other)
+                if other == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return groups
+
+
+def test_the_import_graph_has_no_cycle():
+    """Imports inside functions count too: a circle hidden in a function is still one."""
+    graph = {name: {m for m in imported if m in IMPORTS and m != name and
+                    not name.startswith(m + ".")}  # a module's own package is not an edge
+             for name, imported in IMPORTS.items()}
+    assert not _cycles(graph)
