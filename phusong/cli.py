@@ -532,7 +532,7 @@ def store_check(
 
     from phusong.probes import ReadingStore
     from phusong.store.integrity import COPY_ADVICE, finish_unfinished_write, problems
-    from phusong.store.readings import _check_path, _readonly_uri
+    from phusong.store.sqlite import _check_path, _readonly_uri
 
     _check_path(store, must_exist=True)
     finish_unfinished_write(store)

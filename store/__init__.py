@@ -5,9 +5,9 @@ merge, export, soundness checks, copy and repair, and the vocabulary sources sha
 Probes and importers write through it; the engine (:mod:`phusong.coverage`) and the maps
 (:mod:`phusong.maps`) read through it. It imports no other room.
 """
-from .exchange import export_store
+from .exchange import export_store, merge_stores
 from .maintenance import copy_store, repair_store
-from .readings import ReadingStore, WriteResult, merge_stores
+from .readings import ReadingStore, WriteResult
 from .records import format_utc, stable_reading_id
 from .schema import (
     DECLARATIONS_LAYER,

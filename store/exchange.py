@@ -7,12 +7,13 @@ CSV (``lon``/``lat`` columns, UTF-8) or GeoParquet (for large campaigns), with
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 
 from phusong.errors import ConfigError, StoreError
 
 from .schema import LAYER_COLUMNS, QUARANTINE_COLUMNS, QUARANTINE_TABLE, Column
-from .readings import ReadingStore, merge_stores
+from .readings import ReadingStore
 
 FORMATS = ("gpkg", "csv", "parquet")
 UNITS = {"_dbm": "dBm", "_db": "dB", "_bps": "bit/s", "_mbps": "Mbit/s", "_ms": "ms",
@@ -131,3 +132,24 @@ def _copy_database(source: ReadingStore, target: Path) -> None:
 
 
 __all__ = ["FORMATS", "column_dictionary", "export_store", "merge_stores"]
+
+
+def merge_stores(target: str | Path, sources: Iterable[str | Path]) -> dict[str, int]:
+    """Merge ``sources`` into ``target`` (created if needed); idempotent.
+
+    Raises
+    ------
+    StoreError
+        When a source is the target itself.
+    """
+    sources = [Path(source) for source in sources]
+    for source in sources:
+        if Path(target).exists() and source.exists() and source.samefile(target):
+            raise StoreError(f"{source} is the store being merged into: merge other stores "
+                             f"into it, or choose another --into")
+    totals: dict[str, int] = {}
+    with ReadingStore(target) as store:
+        for source in sources:
+            for layer, n in store.merge_from(source).items():
+                totals[layer] = totals.get(layer, 0) + n
+    return totals

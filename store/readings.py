@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import struct
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,8 +30,10 @@ from phusong.config import COUNTRY_BOUNDS
 from phusong.errors import InputFormatError, SchemaVersionError, StoreError
 
 from . import gpkg
+from .migrations import LAYER_DESCRIPTIONS, MIGRATIONS, _create_layer, _create_neighbour_table, _table_sql
+from .sqlite import _check_path, _connect_readonly, _readonly_uri, _Transaction, write_error  # noqa: F401
 from .integrity import check_open_store, finish_unfinished_write, remember_written
-from .records import format_utc, normalise_record
+from .records import check_speed_figures, content_key, format_utc, normalise_record
 from .schema import (
     ADDED_IN_VERSION_2,
     ADDED_IN_VERSION_3,
@@ -56,51 +57,6 @@ KEY_AT = {layer: 1 + [c.name for c in columns].index("content_key")
           for layer, columns in LAYER_COLUMNS.items()}
 # Per layer: the columns whose bad values are nulled, and the values that make a reading.
 LENIENCY = {SIGNAL_LAYER: (SIGNAL_LENIENT, SIGNAL_PRIMARY)}
-LAYER_DESCRIPTIONS = {
-    SIGNAL_LAYER: "Cellular signal readings (RSRP/RSRQ/SINR) with position and provenance",
-    SPEED_LAYER: "Speed tests (bits per second) with position, interface and provenance",
-    DECLARATIONS_LAYER: "Operators' fixed-broadband availability declarations",
-}
-
-def _create_layer(conn: sqlite3.Connection, layer: str, columns: tuple[Column, ...]) -> None:
-    conn.execute(_table_sql(layer, columns, geometry=True))
-    if any(c.name == "time_utc" for c in columns):
-        conn.execute(f'CREATE INDEX "{layer}_time" ON "{layer}" (time_utc)')
-    gpkg.register_features(conn, layer, LAYER_DESCRIPTIONS[layer])
-
-
-def _add_cell_identity(conn: sqlite3.Connection) -> None:
-    """Version 1 → 2: cell identity, speed-test outcome, content key, neighbour cells,
-    declarations."""
-    _add_columns(conn, ADDED_IN_VERSION_2)
-    _create_neighbour_table(conn)
-    _create_layer(conn, DECLARATIONS_LAYER, LAYER_COLUMNS[DECLARATIONS_LAYER])
-
-
-def _create_neighbour_table(conn: sqlite3.Connection) -> None:
-    conn.execute(_table_sql(NEIGHBOUR_TABLE, NEIGHBOUR_COLUMNS, geometry=False)
-                 .replace(' UNIQUE', ''))
-    conn.execute(f'CREATE INDEX "{NEIGHBOUR_TABLE}_reading" ON "{NEIGHBOUR_TABLE}" (reading_id)')
-    gpkg.register_attributes(conn, NEIGHBOUR_TABLE,
-                             "Neighbour cells measured beside a signal reading")
-
-
-def _add_columns(conn: sqlite3.Connection, added: Mapping[str, tuple[Column, ...]]) -> None:
-    for layer, columns in added.items():
-        for column in columns:
-            conn.execute(f'ALTER TABLE "{layer}" ADD COLUMN "{column.name}" {column.sql_type}')
-
-
-def _add_names_and_throughput(conn: sqlite3.Connection) -> None:
-    """Version 2 → 3: operator names, nulled fields, per-second throughput."""
-    _add_columns(conn, ADDED_IN_VERSION_3)
-
-
-# Migration from version N to N + 1: a function of the open connection, run in one transaction.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    1: _add_cell_identity, 2: _add_names_and_throughput}
-
-
 @dataclass
 class WriteResult:
     """What one call to :meth:`ReadingStore.add` did."""
@@ -112,29 +68,6 @@ class WriteResult:
     # Signal readings inserted per technology, and how many of them hold an NR RSRP.
     technologies: dict[str, int] = field(default_factory=dict)
     nr_values: int = 0
-
-
-# Columns that record where and when a row arrived, not what was measured.
-PROVENANCE = ("reading_id", "source_file", "source_record", "imported_utc", "content_key",
-              "outside_boundaries")
-
-
-def content_key(row: Mapping[str, Any]) -> str:
-    """A stable hash of what a row measured (its provenance aside)."""
-    values = {k: v for k, v in row.items() if k not in PROVENANCE}
-    text = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def _table_sql(table: str, columns: tuple[Column, ...], geometry: bool) -> str:
-    parts = ["fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"]
-    if geometry:
-        parts.append("geom POINT")
-    for column in columns:
-        null = " NOT NULL" if column.required else ""
-        unique = " UNIQUE" if column.name in ("reading_id", "record_key") else ""
-        parts.append(f'"{column.name}" {column.sql_type}{null}{unique}')
-    return f'CREATE TABLE "{table}" ({", ".join(parts)})'
 
 
 def _now_utc() -> str:
@@ -342,7 +275,7 @@ class ReadingStore:
                 row, position = normalise_record(record, columns, imported, self.region,
                                                  *LENIENCY.get(layer, ()))
                 if layer == SPEED_LAYER:
-                    _check_speed_figures(row)
+                    check_speed_figures(row)
             except InputFormatError as exc:
                 quarantined.append(_quarantine_row(layer, record, str(exc), index, imported))
                 continue
@@ -625,62 +558,6 @@ class ReadingStore:
         self.close()
 
 
-class _Transaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception."""
-
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.conn, self.path = conn, path
-
-    def __enter__(self) -> sqlite3.Connection:
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise write_error(self.path, exc) from exc
-        return self.conn
-
-    def __exit__(self, exc_type: object, exc: BaseException | None, *rest: object) -> None:
-        if exc_type is None:
-            try:
-                self.conn.execute("COMMIT")
-                return
-            except sqlite3.OperationalError as error:
-                exc = error
-        try:
-            self.conn.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass  # SQLite rolled back by itself (disk full, I/O error)
-        if isinstance(exc, sqlite3.OperationalError):
-            raise write_error(self.path, exc) from exc
-
-
-def write_error(path: Path, exc: sqlite3.OperationalError) -> StoreError:
-    """One clear line for a write SQLite refused: full disk, read-only file, busy store."""
-    text = str(exc).lower()
-    if "full" in text:
-        return StoreError(f"the disk holding {path} is full: nothing of this write was stored; "
-                          "free some space and run again")
-    if "readonly" in text or "read-only" in text:
-        return StoreError(f"{path} is read-only: copy it to a writable folder, or give "
-                          "another --store")
-    if "locked" in text or "busy" in text:
-        return StoreError(f"{path} is being written by another program: wait for it to "
-                          "finish and run again")
-    return StoreError(f"cannot write to {path}: {exc}")
-
-
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-SPEED_FIGURES = ("download_bps", "upload_bps", "latency_ms")
-
-
-def _check_speed_figures(row: Mapping[str, Any]) -> None:
-    """Refuse a test stored as done that measured nothing (every figure NaN or missing)."""
-    if row.get("status") != "failed" and all(row.get(name) is None for name in SPEED_FIGURES):
-        raise InputFormatError("a speed test without any figure (download, upload or "
-                               "latency): a failed test says why in failure_reason")
-
-
 _SIGNAL_NAMES = [c.name for c in LAYER_COLUMNS[SIGNAL_LAYER]]
 _TECHNOLOGY_AT = 1 + _SIGNAL_NAMES.index("technology")
 _NR_RSRP_AT = 1 + _SIGNAL_NAMES.index("nr_ss_rsrp_dbm")
@@ -694,55 +571,6 @@ def _count_technologies(rows: Iterable[tuple], result: WriteResult) -> None:
         counts[name] = counts.get(name, 0) + 1
         result.nr_values += row[_NR_RSRP_AT] is not None
     result.technologies = counts
-
-
-def _check_path(path: Path, must_exist: bool) -> bool:
-    """Whether ``path`` holds a store to open; errors for what can never be one."""
-    if path.is_dir():
-        raise StoreError(f"{path} is a folder, not a readings store (.gpkg file)")
-    if not path.exists():
-        if must_exist:
-            raise StoreError(f"no readings store at {path}")
-        return False
-    try:
-        with open(path, "rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
-    except OSError as exc:
-        raise StoreError(f"cannot read {path}: {exc.strerror}") from exc
-    if not header:
-        if must_exist:
-            raise StoreError(f"{path} is an empty file, not a readings store")
-        return False
-    if header != SQLITE_HEADER:
-        raise StoreError(f"{path} is not a GeoPackage (not an SQLite file)")
-    return True
-
-
-def _readonly_uri(path: Path, immutable: bool = False) -> str:
-    from urllib.parse import quote
-
-    flag = "immutable=1" if immutable else "mode=ro"
-    return f"file:{quote(str(path.resolve()))}?{flag}"
-
-
-def _connect_readonly(path: Path) -> sqlite3.Connection:
-    """A connection that never writes to ``path`` or creates files beside it.
-
-    A store in WAL mode (left so by another GeoPackage tool) with no ``-wal`` file
-    holds everything in the file and is opened as immutable, which needs no
-    ``-shm`` and works in read-only folders; with a ``-wal`` file the log is read.
-    """
-    with open(path, "rb") as handle:
-        header = handle.read(20)
-    wal_mode = header[18:20] == b"\x02\x02"
-    has_log = Path(f"{path}-wal").exists()
-    if wal_mode and has_log and not os.access(path.parent, os.W_OK):
-        raise StoreError(f"{path} has an unmerged log ({path.name}-wal) from a writer that "
-                         "did not close, in a read-only folder: copy both files to a "
-                         "writable folder and open them there")
-    conn = sqlite3.connect(_readonly_uri(path, immutable=wal_mode and not has_log), uri=True,
-                           isolation_level=None)
-    return conn
 
 
 def _record_key(source_file: str | None, locator: str | None, raw: str | None) -> str:
@@ -768,24 +596,3 @@ def _quarantine_row(
         "raw_record": str(raw),
         "reason": reason,
     }
-
-
-def merge_stores(target: str | Path, sources: Iterable[str | Path]) -> dict[str, int]:
-    """Merge ``sources`` into ``target`` (created if needed); idempotent.
-
-    Raises
-    ------
-    StoreError
-        When a source is the target itself.
-    """
-    sources = [Path(source) for source in sources]
-    for source in sources:
-        if Path(target).exists() and source.exists() and source.samefile(target):
-            raise StoreError(f"{source} is the store being merged into: merge other stores "
-                             f"into it, or choose another --into")
-    totals: dict[str, int] = {}
-    with ReadingStore(target) as store:
-        for source in sources:
-            for layer, n in store.merge_from(source).items():
-                totals[layer] = totals.get(layer, 0) + n
-    return totals

@@ -7,6 +7,8 @@ which the store keeps in its quarantine table.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 import unicodedata
@@ -217,3 +219,25 @@ def normalise_record(
     except ValueError as exc:
         raise InputFormatError(f"reading_id {row['reading_id']!r} is not a UUID") from exc
     return row, position
+
+
+# Columns that record where and when a row arrived, not what was measured.
+PROVENANCE = ("reading_id", "source_file", "source_record", "imported_utc", "content_key",
+              "outside_boundaries")
+
+
+def content_key(row: Mapping[str, Any]) -> str:
+    """A stable hash of what a row measured (its provenance aside)."""
+    values = {k: v for k, v in row.items() if k not in PROVENANCE}
+    text = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+SPEED_FIGURES = ("download_bps", "upload_bps", "latency_ms")
+
+
+def check_speed_figures(row: Mapping[str, Any]) -> None:
+    """Refuse a test stored as done that measured nothing (every figure NaN or missing)."""
+    if row.get("status") != "failed" and all(row.get(name) is None for name in SPEED_FIGURES):
+        raise InputFormatError("a speed test without any figure (download, upload or "
+                               "latency): a failed test says why in failure_reason")
