@@ -198,7 +198,7 @@ def _parse_date(value: Optional[str], option: str) -> Optional[datetime]:
 
 RegionOpt = typer.Option("country", "--region", help="Where the boundaries and readings lie: country (Vietnam, default), any, or W,S,E,N in degrees.")
 WorkCrsOpt = typer.Option(None, "--work-crs", help="Metric CRS to compute in (default: EPSG:9214 in Vietnam, the UTM zone of the data elsewhere).")
-LocateSitesOpt = typer.Option(False, "--locate-sites", help="Without --sites: locate the serving sites from the readings' cell ids and fit a path-loss trend from them (off by default: on real drives it predicted held-out drives worse).")
+LocateSitesOpt = typer.Option(False, "--locate-sites", help="Without --site-list: locate the serving sites from the readings' cell ids and fit a path-loss trend from them (off by default: on real drives it predicted held-out drives worse).")
 ForceOpt = typer.Option(False, "--force", help="Replace an output folder that holds other files.")
 ForceFileOpt = typer.Option(False, "--force", help="Replace an existing file this command did not write (never a readings store).")
 
@@ -242,7 +242,7 @@ def estimate(
     targets: Optional[Path] = typer.Option(None, "--targets", help="Targets TOML (default: Plan 182-KH/TU)."),
     declarations: Optional[Path] = typer.Option(None, "--declarations", help="Fixed-broadband availability declarations CSV (schema: phusong.coverage.gigabit)."),
     population: Optional[Path] = typer.Option(None, "--population", help="Population-count raster (GeoTIFF, any CRS); default: uniform within each commune."),
-    sites: Optional[Path] = typer.Option(None, "--sites", help="Operators' site list CSV (operator, technology, lon, lat; NR rows are the 5G sites): the model then stands for every cell."),
+    sites: Optional[Path] = typer.Option(None, "--site-list", "--sites", help="Operators' base-station list CSV (operator, technology, lon, lat; NR rows are the 5G sites): the model then stands for every cell. (--sites: the former name.)"),
     crs: Optional[str] = typer.Option(None, "--crs", help="CRS of the coordinates in the --sites and --declarations CSVs when not WGS 84 longitude/latitude, e.g. EPSG:9214 (VN-2000 / TM-3 107-00)."),
     since: Optional[str] = typer.Option(None, "--since", help="Use readings taken from this date or time (YYYY-MM-DD[THH:MM], Vietnam time unless an offset is given)."),
     until: Optional[str] = typer.Option(None, "--until", help="Use readings taken before this date or time."),
@@ -301,7 +301,7 @@ def evaluate(
     work_crs: Optional[str] = WorkCrsOpt,
     locate_sites: bool = LocateSitesOpt,
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the scores as JSON."),
-    sites: Optional[Path] = typer.Option(None, "--sites", help="Operators' site list CSV (operator, technology, lon, lat), given to the methods that take one."),
+    sites: Optional[Path] = typer.Option(None, "--site-list", "--sites", help="Operators' base-station list CSV (operator, technology, lon, lat), given to the methods that take one. (--sites: the former name.)"),
     technology: str = typer.Option("nr", "--technology", help="nr (5G) or lte (4G)."),
 ) -> None:
     """Spatial-block cross-validation of the interpolators; names the best."""

@@ -65,6 +65,7 @@ def bad_invocations(root):
         "declarations empty": [*estimate, "--declarations", str(root / "empty.csv")],
         "declarations folder": [*estimate, "--declarations", str(root / "folder")],
         "sites header only": [*estimate, "--sites", str(root / "header.csv")],
+        "site list missing": [*estimate, "--site-list", str(root / "none.csv")],
         "sites not utf-8": [*estimate, "--sites", str(root / "latin.csv")],
         "population junk": [*estimate, "--population", str(root / "junk.tif")],
         "resolution inf": [*estimate, "--resolution", "inf"],
