@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -131,11 +132,18 @@ class _Fields:
         return self.values[i].strip()
 
     def number(self, meaning: str) -> float | None:
-        text = self.text(meaning)
-        try:
-            return cells.number(text)
+        i = self.columns.get(meaning)
+        if i is None or i >= len(self.values):
+            return None
+        try:  # the common case, a plain number, without the text checks
+            value = float(self.values[i])
         except ValueError:
-            raise ValueError(f"{meaning} {text!r} is not a number") from None
+            text = self.text(meaning)
+            try:
+                return cells.number(text)
+            except ValueError:
+                raise ValueError(f"{meaning} {text!r} is not a number") from None
+        return None if not math.isfinite(value) or value in cells.SENTINELS else value
 
     def integer(self, meaning: str) -> int | None:
         value = self.number(meaning)
