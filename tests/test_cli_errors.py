@@ -157,3 +157,30 @@ def test_no_command_writes_over_a_store_even_with_force(files):
         proc = run_cli("--lang", "en", *args, check=False)
         assert proc.returncode == 1 and b"readings store" in proc.stderr, args
     assert store.read_bytes() == before
+
+
+def test_a_declaration_dated_in_the_future_is_quarantined(tmp_path):
+    declarations = tmp_path / "d.csv"
+    declarations.write_text(
+        "operator,technology,max_down_mbps,max_up_mbps,lon,lat,commune_code,households,as_of\n"
+        "Viettel,XGS-PON,1000,1000,,,07210,500,2099-01-01\n"
+        "VNPT,GPON,1000,1000,,,07210,300,2025-10-01\n", encoding="utf-8")
+    store = tmp_path / "s.gpkg"
+    run_cli("import", "declarations", str(declarations), "--store", str(store))
+    with ReadingStore(store, readonly=True) as readings:
+        assert readings.count("declarations") == 1
+        assert "in the future" in readings.read_quarantine()["reason"].iloc[0]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() == 0,
+                    reason="root writes to read-only files")
+def test_importing_into_a_read_only_store_is_one_line(files, tmp_path):
+    import os
+    import shutil
+
+    store = tmp_path / "ro.gpkg"
+    shutil.copy(files / "store.gpkg", store)
+    os.chmod(store, 0o444)
+    proc = run_cli("--lang", "en", "merge", str(files / "store.gpkg"), "--into", str(store),
+                   check=False)
+    assert proc.returncode == 1 and b"read-only" in proc.stderr
