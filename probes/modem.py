@@ -9,8 +9,10 @@ Quectel's documentation, checked against the captures in tests/fixtures/real/mod
 (note the EN-DC NR line's RSRP, SINR, RSRQ order, and RSRQ before RSRP in neighbour
 lines). Some firmware reports NR SINR in tenths of a dB (180 for 18 dB): values above
 40 dB are read as tenths, and the raw answer and the modem model are kept with each
-reading so a wrong guess can be redone. Values outside the 3GPP ranges are left to
-the store, which quarantines them with the reason.
+reading so a wrong guess can be redone. Quectel's -32768 ("not available", e.g. every
+field of an idle EN-DC NR leg) is a missing value, so the LTE anchor stays a reading.
+Values outside the 3GPP ranges are left to the store, which nulls them (or quarantines a
+reading whose RSRP is impossible) with the reason.
 """
 from __future__ import annotations
 

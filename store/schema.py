@@ -1,8 +1,9 @@
 """Columns of the readings store, their units and their valid ranges.
 
 Units are part of the column names. Ranges are the 3GPP reporting ranges
-(TS 36.133 for LTE, TS 38.133 for NR): a value outside is an error
-in the source, not a weak signal, and the row is quarantined.
+(TS 36.133 for LTE, TS 38.133 for NR): a value outside is an error in the source, not a
+weak signal. A signal reading whose primary value (:data:`SIGNAL_PRIMARY`) is outside is
+quarantined; any other value outside is set to null and named in ``nulled_fields``.
 """
 from __future__ import annotations
 
