@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -135,15 +134,10 @@ class _Fields:
         i = self.columns.get(meaning)
         if i is None or i >= len(self.values):
             return None
-        try:  # the common case, a plain number, without the text checks
-            value = float(self.values[i])
+        try:
+            return cells.number(self.values[i])
         except ValueError:
-            text = self.text(meaning)
-            try:
-                return cells.number(text)
-            except ValueError:
-                raise ValueError(f"{meaning} {text!r} is not a number") from None
-        return None if not math.isfinite(value) or value in cells.SENTINELS else value
+            raise ValueError(f"{meaning} {self.values[i].strip()!r} is not a number") from None
 
     def integer(self, meaning: str) -> int | None:
         value = self.number(meaning)

@@ -54,10 +54,12 @@ def number(value: object) -> float | None:
     ValueError
         For text that is not a number.
     """
-    if missing(value):
-        return None
-    result = float(str(value).strip().replace(",", ".")) if isinstance(value, str) else \
-        float(value)
+    try:  # the common case, a plain number, before the checks for "unknown" text
+        result = float(value)
+    except (TypeError, ValueError):
+        if missing(value):
+            return None
+        result = float(str(value).strip().replace(",", "."))
     if not math.isfinite(result) or result in SENTINELS:
         return None
     return result
