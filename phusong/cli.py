@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from . import __version__
 from .config import DEFAULT_CRS, DEFAULT_NR_THRESHOLD_DBM, DEFAULT_RESOLUTION_M
 from .console import make_console, make_streams_safe
+from .host import marks
 from .errors import PhusongError
 from .i18n import localise, set_language, t
 from .outputs import (atomic_file, check_output_file, check_output_folder, spreadsheet_safe,
@@ -682,7 +683,10 @@ def probe_signal(
     elif at_log:
         readings = parse_at_log(at_log.read_text(encoding="utf-8", errors="replace"))
     else:
-        readings = read_modem(modem or settings.modem or "mmcli")
+        source = modem or settings.modem_source_name()
+        if source is None:
+            raise typer.BadParameter(t("error.no_modem_source"), param_hint="--modem")
+        readings = read_modem(source)
     if not readings:
         raise typer.BadParameter(t("error.no_reading"), param_hint="--at-log")
     with ReadingStore(store) as readings_store:
@@ -758,15 +762,34 @@ def probe_summary(
                 console.print(f"  {n} × {localise(reason)}", markup=False, highlight=False)
 
 
+@probe_app.command("init")
+def probe_init(
+    out: Path = typer.Option(Path("probe.toml"), "--out", help="Configuration file to write."),
+    probe_id: str = typer.Option("probe", "--probe-id", help="Name of this probe."),
+    force: bool = typer.Option(False, "--force", help="Replace a file this command did not write."),
+) -> None:
+    """Write a commented probe configuration for this laptop (its modem, GPS and interfaces)."""
+    from phusong.outputs import atomic_file
+    from phusong.probes.setup import this_laptop
+
+    text = this_laptop(probe_id)
+    with atomic_file(out, "probe-config", force) as partial:
+        partial.write_text(text, encoding="utf-8")
+    console.print(t("probe.init_written", path=out), markup=False, highlight=False)
+
+
 @probe_app.command("check")
 def probe_check(config: Optional[Path] = ConfigOpt) -> None:
     """Say, in plain words, what the probe found (modem, GPS, network, disk) and what to fix."""
     from phusong.probes.checks import run_checks
 
+    ok_mark, fail_mark = marks(sys.stdout.encoding)
     results = run_checks(config)
     for ok, key, values in results:
-        console.print(("✓ " if ok else "✗ ") + t(key, **values), markup=False, highlight=False)
-    if not all(ok for ok, _, _ in results):
+        values = {k: localise(v) if isinstance(v, str) else v for k, v in values.items()}
+        mark = ok_mark if ok else ("!" if ok is None else fail_mark)
+        console.print(f"{mark} {t(key, **values)}", markup=False, highlight=False)
+    if any(ok is False for ok, _, _ in results):
         raise typer.Exit(1)  # a script or a shortcut sees that something needs fixing
 
 

@@ -353,4 +353,16 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
     ("{a} is not finite", "{a} không hữu hạn"),
     ("{a} is not one of {b}", "{a} không thuộc {b}"),
     ("{a} is missing", "thiếu {a}"),
+    # probe configuration
+    ("unknown key {a}: did you mean {b}?", "khoá không xác định {a}: có phải ý bạn là {b}?"),
+    ("unknown key {a}: known keys are {b}", "khoá không xác định {a}: các khoá hợp lệ là {b}"),
+    ("[{a}] {b} = {c} is not a number", "[{a}] {b} = {c} không phải là số"),
+    ("[{a}] must be a table of keys, not {b}", "[{a}] phải là một bảng khoá, không phải {b}"),
+    ("probe configuration not found: {a}", "không tìm thấy tệp cấu hình đầu đo: {a}"),
+    ("{a} is not a valid UTF-8 TOML file: {b}", "{a} không phải tệp TOML UTF-8 hợp lệ: {b}"),
+    ("no USB modem found", "không thấy modem USB"),
+    ("ModemManager (mmcli) not installed", "chưa cài ModemManager (mmcli)"),
+    ("mmcli -L: none", "mmcli -L: không có modem"),
+    ("a GNSS receiver (NMEA sentences)", "một máy thu GNSS (câu NMEA)"),
+    ("nothing", "không có gì"),
 )

@@ -13,6 +13,7 @@ store (or in the user's folder) until the next run writes it.
 """
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import math
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from phusong.errors import ConfigError, DeviceError, StoreError
+from phusong.host import default_modem_source, user_data_dir
 
 from .modem import ModemReading
 from .position import Fix, metres_between
@@ -51,11 +53,12 @@ class ProbeConfig:
 
         probe_id = "bac-ninh-laptop-1"
         sim_operator = "452-04"
-        [position]   # one of: gpsd = "127.0.0.1:2947", nmea = "COM4" (baud = 4800) or a file,
+        [position]   # one of: gpsd = "127.0.0.1:2947", nmea = "COM4" (baud detected) or a file,
         lat = 21.27  # modem_gnss = true (ModemManager's GNSS), or lat/lon of a fixed site
         lon = 106.19
         [modem]      # source = "mmcli", "serial:/dev/ttyUSB2" (COM5 on Windows), "replay:FILE"
         source = "mmcli"       # timeout_s = 2: an answer slower than this is a fault
+                               # (no source: ModemManager on Linux, else a USB modem's AT port)
         [speed]
         server_url = "http://speedtest.province.example/speedtest/upload.php"
         plan_down_mbps = 1000
@@ -71,7 +74,7 @@ class ProbeConfig:
     modem_gnss: bool = False
     lat: float | None = None
     lon: float | None = None
-    nmea_baud: int = 4800
+    nmea_baud: int | None = None  # None: detected (4800, 9600, 38400, 115200)
     modem: str | None = None
     modem_timeout_s: float = 2.0
     server_url: str | None = None
@@ -82,28 +85,44 @@ class ProbeConfig:
     speed_random: bool = False
     signal_interval_s: float = 1.0
 
+    warnings: list[str] = field(default_factory=list, compare=False, repr=False)
+
     @classmethod
     def load(cls, path: Path) -> "ProbeConfig":
+        """Read a probe's TOML file; unknown keys are named in ``warnings`` with the key
+        they were probably meant to be, and numbers may be written with a decimal comma."""
         try:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
         except FileNotFoundError as exc:
             raise ConfigError(f"probe configuration not found: {path}") from exc
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{Path(path).name} is not a valid UTF-8 TOML file: {exc}") from exc
+        warnings = unknown_keys(data)
         position, modem = data.get("position", {}), data.get("modem", {})
         speed, signal = data.get("speed", {}), data.get("signal", {})
+        every_minutes = None if speed.get("random") or speed.get("every_metres") else 30.0
+        baud = position.get("baud")
         return cls(
             probe_id=str(data.get("probe_id", "probe")), sim_operator=data.get("sim_operator"),
             gpsd=position.get("gpsd"), nmea=position.get("nmea"),
-            modem_gnss=bool(position.get("modem_gnss", False)), lat=position.get("lat"),
-            lon=position.get("lon"), nmea_baud=int(position.get("baud", 4800)),
-            modem=modem.get("source"), modem_timeout_s=float(modem.get("timeout_s", 2.0)),
+            modem_gnss=bool(position.get("modem_gnss", False)),
+            lat=config_number(position, "lat", "position"),
+            lon=config_number(position, "lon", "position"),
+            nmea_baud=int(config_number(position, "baud", "position")) if baud else None,
+            modem=modem.get("source"),
+            modem_timeout_s=config_number(modem, "timeout_s", "modem", 2.0),
             server_url=speed.get("server_url"), server_id=speed.get("server_id"),
-            plan_down_mbps=speed.get("plan_down_mbps"),
-            speed_every_minutes=speed.get("every_minutes", 30.0 if not speed.get("random")
-                                          and not speed.get("every_metres") else None),
-            speed_every_metres=speed.get("every_metres"), speed_random=bool(speed.get("random")),
-            signal_interval_s=float(signal.get("interval_s", 1.0)))._checked()
+            plan_down_mbps=config_number(speed, "plan_down_mbps", "speed"),
+            speed_every_minutes=config_number(speed, "every_minutes", "speed", every_minutes),
+            speed_every_metres=config_number(speed, "every_metres", "speed"),
+            speed_random=bool(speed.get("random")),
+            signal_interval_s=config_number(signal, "interval_s", "signal", 1.0),
+            warnings=warnings)._checked()
+
+    def modem_source_name(self) -> str | None:
+        """The configured modem source, else the one this machine offers
+        (:func:`phusong.host.default_modem_source`)."""
+        return self.modem or default_modem_source()
 
     def _checked(self) -> "ProbeConfig":
         if self.server_url:
@@ -111,6 +130,57 @@ class ProbeConfig:
 
             server_root(self.server_url)
         return self
+
+
+# Every key a probe file may hold, by table ("" for the top level).
+CONFIG_KEYS: dict[str, tuple[str, ...]] = {
+    "": ("probe_id", "sim_operator", "position", "modem", "speed", "signal"),
+    "position": ("gpsd", "nmea", "baud", "modem_gnss", "lat", "lon"),
+    "modem": ("source", "timeout_s"),
+    "speed": ("server_url", "server_id", "plan_down_mbps", "every_minutes", "every_metres",
+              "random"),
+    "signal": ("interval_s",),
+}
+
+
+def unknown_keys(data: dict[str, Any]) -> list[str]:
+    """A warning for each key no probe reads, with the known key it most resembles."""
+    warnings = []
+    for table, known in CONFIG_KEYS.items():
+        section = data if not table else data.get(table, {})
+        if not isinstance(section, dict):
+            raise ConfigError(f"[{table}] must be a table of keys, not {section!r}")
+        for key in section:
+            if key in known or (not table and key in CONFIG_KEYS):
+                continue
+            name = f"{table}.{key}" if table else key
+            guess = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            warnings.append(f"unknown key {name}: did you mean {guess[0]}?" if guess else
+                            f"unknown key {name}: known keys are {', '.join(known)}")
+    return warnings
+
+
+def config_number(section: dict[str, Any], key: str, table: str,
+                  default: float | None = None) -> float | None:
+    """A number from a probe file; text with a decimal comma (``"21,27"``, as Vietnamese
+    writes it) is read as 21.27."""
+    value = section.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        raise ConfigError(f"[{table}] {key} = {value!r} is not a number")
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).strip().replace(" ", "")
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        number = float(text)
+    except ValueError:
+        raise ConfigError(f"[{table}] {key} = {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"[{table}] {key} = {value!r} is not a number")
+    return number
 
 
 def position_source(config: ProbeConfig) -> PositionSource:
@@ -216,7 +286,7 @@ def next_gap_s(config: ProbeConfig, rng: random.Random) -> float | None:
 def spool_paths(store_path: Path) -> list[Path]:
     """Where results wait for a store: beside it, else in the user's folder."""
     name = f"{Path(store_path).name}.spool.jsonl"
-    home = Path(os.environ.get("PHUSONG_SPOOL_DIR") or Path.home() / ".phusong" / "spool")
+    home = Path(os.environ.get("PHUSONG_SPOOL_DIR") or user_data_dir() / "spool")
     return [Path(store_path).with_name(name), home / name]
 
 

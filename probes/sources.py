@@ -74,10 +74,46 @@ def find_port(identity: UsbIdentity | None) -> str | None:
     return None
 
 
-class SerialPort:
-    """A serial device that is reopened, under its new name if need be, after a fault."""
+NMEA_BAUD_RATES = (4800, 9600, 38400, 115200)  # NMEA 0183's 4800, then the common USB rates
+NMEA_SENTENCE = re.compile(rb"\$([A-Z]{2}[A-Z]{3},[^*$\r\n]*)\*([0-9A-F]{2})")
 
-    def __init__(self, name: str, baud: int, timeout: float = 2.0) -> None:
+
+def looks_like_nmea(data: bytes) -> bool:
+    """Whether bytes read from a port hold an NMEA 0183 sentence with a valid checksum (the
+    XOR of the characters between ``$`` and ``*``): read at the wrong baud rate they never do."""
+    for match in NMEA_SENTENCE.finditer(data):
+        checksum = 0
+        for byte in match.group(1):
+            checksum ^= byte
+        if checksum == int(match.group(2), 16):
+            return True
+    return False
+
+
+def detect_nmea_baud(name: str, rates: tuple[int, ...] = NMEA_BAUD_RATES,
+                     listen_s: float = 1.5) -> int | None:
+    """The baud rate at which a GNSS port speaks NMEA, or ``None``."""
+    import serial
+
+    for rate in rates:
+        try:
+            with serial.Serial(name, rate, timeout=0.2) as port:
+                port.reset_input_buffer()
+                deadline, data = time.monotonic() + listen_s, b""
+                while time.monotonic() < deadline:
+                    data += port.read(256)
+                    if looks_like_nmea(data):
+                        return rate
+        except (serial.SerialException, OSError):
+            return None
+    return None
+
+
+class SerialPort:
+    """A serial device that is reopened, under its new name if need be, after a fault; a
+    GNSS port opened without a baud rate (``None``) is first listened to at each rate."""
+
+    def __init__(self, name: str, baud: int | None, timeout: float = 2.0) -> None:
         self.name, self.baud, self.timeout = name, baud, timeout
         self.identity: UsbIdentity | None = None
         self.port = None
@@ -89,6 +125,8 @@ class SerialPort:
             return self.port
         if self.identity is None:
             self.identity = usb_identity(self.name)
+        if self.baud is None:
+            self.baud = detect_nmea_baud(self.name) or NMEA_BAUD_RATES[0]
         try:
             self.port = serial.Serial(self.name, self.baud, timeout=self.timeout)
         except (serial.SerialException, OSError) as exc:
@@ -247,7 +285,7 @@ class PositionSource:
 
     def __init__(self, gpsd: str | None = None, nmea: str | None = None,
                  modem_gnss: bool = False, lon: float | None = None, lat: float | None = None,
-                 nmea_baud: int = 4800, max_age_s: float = MAX_FIX_AGE_S) -> None:
+                 nmea_baud: int | None = None, max_age_s: float = MAX_FIX_AGE_S) -> None:
         self.gpsd, self.nmea, self.modem_gnss = gpsd, nmea, modem_gnss
         self.site = fixed_site(lon, lat) if lon is not None and lat is not None else None
         self.max_age_s = max_age_s

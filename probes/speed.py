@@ -28,26 +28,10 @@ from urllib.parse import urlparse
 import speedtest
 
 from phusong.errors import ConfigError
+from phusong.host import interface_kind
 
 TOOL = "speedtest-cli"
 LINE_RATE_SHARE = 0.90
-WIRELESS = ("wl", "wlan", "wi-fi", "wifi", "wireless", "ath", "ra")
-CELLULAR = ("ww", "wwan", "rmnet", "cdc", "mbim", "qmi", "usb", "mobile", "cellular", "ppp")
-WIRED = ("en", "eth", "ethernet", "lan", "em", "eno", "enp")
-
-
-def interface_kind(name: str) -> str:
-    """wired, wifi or cellular from an interface's name (Linux and Windows names)."""
-    lowered = name.lower()
-    if lowered.startswith(CELLULAR) or "mobile broadband" in lowered or "cellular" in lowered:
-        return "cellular"
-    if lowered.startswith(WIRELESS) or "wi-fi" in lowered or "wireless" in lowered:
-        return "wifi"
-    if lowered.startswith(WIRED) or "ethernet" in lowered:
-        return "wired"
-    return "unknown"
-
-
 def interface_towards(host: str, port: int = 80) -> tuple[str | None, str, float | None]:
     """The interface a connection to ``host`` leaves by: name, kind, link speed (Mbit/s)."""
     import psutil

@@ -52,6 +52,7 @@ class PortInfo:
     serial_number: str | None
     location: str | None
     interface: str | None = None
+    description: str = "Quectel USB AT Port"
 
 
 class _Terminal:
@@ -88,6 +89,12 @@ class _PtyDevice:
     def _serve(self) -> None:
         raise NotImplementedError
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def close(self) -> None:
         self._stop.set()
         self._thread.join(1)
@@ -115,6 +122,8 @@ class FakeModem(_PtyDevice):
 
     def _answer(self, command: str) -> str:
         key = command.strip().upper()
+        if key == "AT":
+            return "OK"  # ITU-T V.250: every modem answers a bare AT
         if self.mode == "error" and key.startswith("AT+QENG"):
             return "ERROR"
         choices = self.answers.get(key)

@@ -20,7 +20,8 @@ import pytest
 from phusong.probes import SIGNAL_LAYER, SPEED_LAYER, ReadingStore
 from phusong.probes.modem import cesq, parse_at_log, parse_mmcli
 from phusong.probes.position import Fix, gpsd_fix, interpolate, nmea_fixes, tpv_fix
-from phusong.probes.speed import interface_kind, reached_line_rate, run_iperf3, run_speed_test
+from phusong.host import interface_kind_from_name
+from phusong.probes.speed import reached_line_rate, run_iperf3, run_speed_test
 
 from helpers import run_cli
 
@@ -146,7 +147,7 @@ def test_line_rate_and_interface_kinds():
     assert reached_line_rate(850e6, 1000, None) is False
     assert reached_line_rate(95e6, 100, 1000) is True  # a 100 Mbit/s NIC caps the line
     assert reached_line_rate(900e6, None, None) is None
-    assert [interface_kind(n) for n in ("enp3s0", "wlp2s0", "wwan0", "Ethernet 2", "Wi-Fi",
+    assert [interface_kind_from_name(n) for n in ("enp3s0", "wlp2s0", "wwan0", "Ethernet 2", "Wi-Fi",
                                         "Cellular", "lo")] == [
         "wired", "wifi", "cellular", "wired", "wifi", "cellular", "unknown"]
 
