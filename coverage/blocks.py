@@ -29,11 +29,30 @@ def block_reduce(X: np.ndarray, y: np.ndarray, spacing: float,
         One row per non-empty block.
     """
     X = np.asarray(X, dtype=float)
-    frame = pd.DataFrame({"block": block_codes(X, spacing), "x": X[:, 0], "y": X[:, 1],
-                          "v": np.asarray(y, dtype=float)})
-    grouped = frame.groupby("block", sort=False)
-    reduced = grouped.agg(x=("x", "mean"), y=("y", "mean"), v=("v", reduction),
-                          n=("v", "size"))
+    y = np.asarray(y, dtype=float)
+    if reduction not in ("mean", "median") or not len(y):
+        return _block_reduce_pandas(X, y, spacing, reduction)
+    block, uniques = pd.factorize(block_codes(X, spacing))  # in order of first appearance
+    n = np.bincount(block, minlength=len(uniques))
+    xy = np.column_stack([np.bincount(block, X[:, 0], len(n)),
+                          np.bincount(block, X[:, 1], len(n))]) / n[:, None]
+    if reduction == "mean":
+        return xy, np.bincount(block, y, len(n)) / n, n
+    return xy, _block_medians(block, y, n), n
+
+
+def _block_medians(block: np.ndarray, y: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The median of ``y`` in each block (the mean of the two middle values when even)."""
+    ordered = y[np.lexsort((y, block))]
+    start = np.concatenate([[0], np.cumsum(n)[:-1]])
+    low, high = start + (n - 1) // 2, start + n // 2
+    return (ordered[low] + ordered[high]) / 2
+
+
+def _block_reduce_pandas(X: np.ndarray, y: np.ndarray, spacing: float, reduction: str):
+    frame = pd.DataFrame({"block": block_codes(X, spacing), "x": X[:, 0], "y": X[:, 1], "v": y})
+    reduced = frame.groupby("block", sort=False).agg(
+        x=("x", "mean"), y=("y", "mean"), v=("v", reduction), n=("v", "size"))
     return reduced[["x", "y"]].to_numpy(), reduced["v"].to_numpy(), reduced["n"].to_numpy()
 
 

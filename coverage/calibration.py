@@ -209,9 +209,9 @@ def held_out_pieces(model, Xtr: np.ndarray, Xt: np.ndarray, yt: np.ndarray,
     mean = float(trend.mean())
     Xb, yb, _ = block_reduce(Xtr, effective - mean, model.block_size, "mean")
     _, tb, _ = block_reduce(Xtr, trend - mean, model.block_size, "mean")
-    kriged_y, std = local_kriging(Xb, yb, Xt, model.variogram_, model.n_neighbors)
-    kriged_t, _ = local_kriging(Xb, tb, Xt, model.variogram_, model.n_neighbors)
-    kriged_1, _ = local_kriging(Xb, np.ones(len(Xb)), Xt, model.variogram_, model.n_neighbors)
+    stacked = np.column_stack([yb, tb, np.ones(len(Xb))])
+    kriged, std = local_kriging(Xb, stacked, Xt, model.variogram_, model.n_neighbors)
+    kriged_y, kriged_t, kriged_1 = kriged.T
     return HeldOut(yt, yt <= censor_dbm, np.full(len(yt), mean), kriged_y,
                    model.raw_trend(Xt) - mean, kriged_t, kriged_1, std)
 

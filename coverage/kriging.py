@@ -83,6 +83,9 @@ def local_kriging(X: np.ndarray, r: np.ndarray, targets: np.ndarray,
                   ordinary: bool = False, chunk: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
     """Kriging prediction and standard deviation of the smooth field at ``targets``.
 
+    ``r`` may hold several fields as columns (n, m): they share the neighbour systems, which
+    are solved once, and the prediction has one column per field.
+
     Simple kriging (known mean 0) by default: far from the data the prediction
     returns to 0 and the standard deviation to ``sqrt(psill)``. With ``ordinary``
     the mean is estimated locally. The nugget is treated as measurement noise,
@@ -93,7 +96,7 @@ def local_kriging(X: np.ndarray, r: np.ndarray, targets: np.ndarray,
     # Beyond this distance every covariance is below 0.1 % of the sill: the data carry
     # no weight, so simple kriging returns the mean and the full variance without a solve.
     reach = 7 * variogram.range_m
-    mean = np.zeros(len(targets))
+    mean = np.zeros((len(targets), *np.shape(r)[1:]))
     std = np.full(len(targets), np.sqrt(variogram.psill))
     if not ordinary:
         nearest, _ = tree.query(targets, k=1, distance_upper_bound=reach, workers=-1)
@@ -120,7 +123,7 @@ def local_kriging(X: np.ndarray, r: np.ndarray, targets: np.ndarray,
         else:
             w = np.linalg.solve(C, c0[..., None])[..., 0]
             var = variogram.psill - np.einsum("ij,ij->i", w, c0)
-        mean[rows] = np.einsum("ij,ij->i", w, r[idx])
+        mean[rows] = np.einsum("ij,ij...->i...", w, r[idx])
         std[rows] = np.sqrt(np.maximum(var, 0))
 
     # NumPy releases the GIL in these array operations: chunks run on every core.
