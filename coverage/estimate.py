@@ -64,7 +64,7 @@ WITHOUT_SITE_LIST_WARNING = (
     "no site list: the communes' shares rest on the cells near the measured roads, and sites "
     "that no reading names are not modelled (on simulated campaigns the province figure came "
     "out between 4 points below the truth and 2 above); give the operators' site list with "
-    "--sites")
+    "--site-list")
 
 
 @dataclass

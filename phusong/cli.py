@@ -788,7 +788,7 @@ def probe_check(config: Optional[Path] = ConfigOpt) -> None:
     for ok, key, values in results:
         values = {k: localise(v) if isinstance(v, str) else v for k, v in values.items()}
         mark = ok_mark if ok else ("!" if ok is None else fail_mark)
-        console.print(f"{mark} {t(key, **values)}", markup=False, highlight=False)
+        console.print(f"{mark} {t(key, **values)}", markup=False, highlight=False, soft_wrap=True)
     if any(ok is False for ok, _, _ in results):
         raise typer.Exit(1)  # a script or a shortcut sees that something needs fixing
 

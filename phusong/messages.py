@@ -13,11 +13,11 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
     ("no site list: the communes' shares rest on the cells near the measured roads, and sites "
      "that no reading names are not modelled (on simulated campaigns the province figure came "
      "out between 4 points below the truth and 2 above); give the operators' site list with "
-     "--sites",
+     "--site-list",
      "không có danh sách trạm: tỷ lệ phủ sóng của các xã dựa trên các ô gần những tuyến đường "
      "đã đo, và các trạm không xuất hiện trong số liệu đo không được mô hình hoá (trên các đợt "
      "đo mô phỏng, số liệu toàn tỉnh thấp hơn thực tế tới 4 điểm phần trăm hoặc cao hơn tới 2 "
-     "điểm); hãy cung cấp danh sách trạm của các nhà mạng bằng --sites"),
+     "điểm); hãy cung cấp danh sách trạm của các nhà mạng bằng --site-list"),
     # boundaries
     ("boundary file not found: {a}", "không tìm thấy tệp ranh giới: {a}"),
     ("{a}: {b} names look wrongly decoded (e.g. {c}): give the file's encoding with --encoding "

@@ -1,6 +1,7 @@
 """The demo map opened in real headless Chromium: offline, no errors, no XSS."""
 from __future__ import annotations
 
+import os
 import shutil
 import unicodedata
 from pathlib import Path
@@ -15,8 +16,10 @@ from phusong.maps import write_map
 from phusong.maps import read_estimates
 from phusong.maps.coverage_map import GAP_COLOUR
 
-ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
-ARTEFACTS.mkdir(exist_ok=True)
+# Screenshots go here; PHUSONG_SCREENSHOTS=docs/img refreshes the user guides' pictures.
+ARTEFACTS = Path(os.environ.get("PHUSONG_SCREENSHOTS")
+                 or Path(__file__).resolve().parent / "artefacts")
+ARTEFACTS.mkdir(parents=True, exist_ok=True)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
@@ -95,6 +98,21 @@ def test_demo_map_in_chromium(demo_dir, tmp_path):
         assert name in page.locator(".leaflet-popup-content").inner_text()
         assert problems == []
         page.screenshot(path=str(ARTEFACTS / "demo_map.png"))
+    finally:
+        browser.close()
+        manager.stop()
+
+
+def test_demo_report_in_chromium(demo_dir):
+    manager, browser, page, problems, requests = open_page(demo_dir / "report" / "report.html")
+    try:
+        table = pd.read_csv(demo_dir / "communes.csv", dtype={"code": str})
+        text = page.locator("body").inner_text()
+        assert "182-KH/TU" in text and table["name"].iloc[0] in text
+        assert page.locator("table").count() >= 2
+        assert page.locator("svg, img").count() >= 1  # the chart
+        assert problems == [] and all(u.startswith(("file:", "data:")) for u in requests)
+        page.screenshot(path=str(ARTEFACTS / "demo_report.png"))
     finally:
         browser.close()
         manager.stop()
