@@ -1,13 +1,19 @@
 """From readings to per-commune 5G coverage shares, their intervals and their status
-against targets: the orchestration (each operator's model is in
-:mod:`~phusong.coverage.operators`, the input checks in :mod:`~phusong.coverage.checks`)."""
+against targets, in stages that pass one :class:`EstimateRun` forward:
+
+readings (:func:`read_evidence`) → operator predictions on the grid (:func:`predict_fields`)
+→ unit shares (:func:`unit_shares`) → their simulated intervals (:func:`share_intervals`)
+→ the unit table (:func:`unit_table`) → the summary (:func:`summarise`).
+
+Each operator's model is in :mod:`~phusong.coverage.operators`, the input checks in
+:mod:`~phusong.coverage.checks`, the unit figures in :mod:`~phusong.coverage.unit_figures`."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -31,28 +37,18 @@ from .interpolate import default_interpolator
 from .operators import predict_operators, project_sites, site_list_warnings, \
     sites_cover_operators, without_unwanted_cell_ids
 from .population import population_on_grid
-from .small_area import synthetic_draws
 from .speed_basis import add_speed_basis
 from .targets import INSUFFICIENT, MET, NOT_MET, P_MET, P_NOT_MET, UNCERTAIN, Targets, \
-    load_targets, status_from_interval
+    load_targets
 from .uncertainty import ShareDistribution, realised_shares, simulate_coverage
+from .unit_figures import (add_status_columns, fill_unsupported, province_figure,
+                           supported_fraction, unit_extra_std_pp)
 from .unseen import add_unseen_sites
 
 # Standard deviation (dB) of the path-loss trend's error in the interval simulations
 # (:func:`~phusong.coverage.uncertainty.simulate_coverage`), calibrated on the simulator
 # (from the readings alone 1.5 and 3 dB held the same share of communes within 1 point).
 MODEL_STD_DB = 1.5
-# Standard deviation (percentage points) added to the share of a unit without enough
-# data where no reading supports the model, falling with the square of the supported
-# share; calibrated on five simulated campaigns in each of seven variants
-# (benchmarks/calibration.py: 4.0 held 96-99 % of these units, 2.0 holds 92-97 %).
-LISTED_EXTRAPOLATION_STD_PP = 2.0
-LOCATED_EXTRAPOLATION_STD_PP = 0.0
-# Without a site list a unit's share is that of its cells near the readings; the rest of
-# the unit may differ by this many points (standard deviation) times its share of the unit,
-# measured on simulated campaigns, where the whole unit's truth is known
-# (benchmarks/calibration.py); real drives see only their roads.
-UNMEASURED_STD_PP = 12.0
 # Standard deviation (dB) of an offset of each operator's whole trend in the interval
 # simulations: the error that no average over a province removes.
 LISTED_GLOBAL_STD_DB = 0.5
@@ -88,16 +84,82 @@ class Estimate:
     p_covered_model: np.ndarray | None = None
 
 
+@dataclass
+class EstimateRun:
+    """The data an estimate passes from stage to stage: its settings, then what each stage
+    adds (the readings, the operators' predictions on the grid, the unit shares, their
+    simulated intervals, the unit table and the summary)."""
+
+    store_path: Path
+    units: gpd.GeoDataFrame
+    targets: Targets
+    threshold: float
+    value_range: tuple[float, float]
+    resolution: float
+    interpolator: Any
+    technology: str = "nr"
+    vehicle_loss_db: float = 0.0
+    since: datetime | None = None
+    until: datetime | None = None
+    max_position_error_m: float | None = None
+    min_readings: int = DEFAULT_MIN_READINGS
+    min_sampled_area_pct: float = DEFAULT_MIN_SAMPLED_AREA_PCT
+    n_realisations: int = 100
+    declarations: pd.DataFrame | None = None
+    population_raster: str | Path | None = None
+    sites: pd.DataFrame | None = None
+    operators: Sequence[str] | None = None
+    unseen_sites: bool = False
+    locate_sites: bool = False
+    small_area_fill: bool = True
+    warnings: list[str] = field(default_factory=list)
+    # read_evidence
+    grid: Grid | None = None
+    member: Membership | None = None
+    evidence: pd.DataFrame | None = None
+    points: np.ndarray | None = None
+    counts: np.ndarray | None = None
+    # predict_fields
+    nr_sites: pd.DataFrame | None = None
+    cells: np.ndarray | None = None
+    rsrp: np.ndarray | None = None
+    rsrp_std: np.ndarray | None = None
+    p_covered: np.ndarray | None = None
+    per_operator: list = field(default_factory=list)
+    distance: np.ndarray | None = None
+    everywhere: bool = False
+    reliable: np.ndarray | None = None
+    # unit_shares
+    people: np.ndarray | None = None
+    share_area: np.ndarray | None = None
+    share_pop: np.ndarray | None = None
+    sampled: np.ndarray | None = None
+    sufficient: np.ndarray | None = None
+    # share_intervals
+    covered: np.ndarray | None = None
+    distribution: ShareDistribution | None = None
+    p_model: np.ndarray | None = None
+    # unit_table, summarise
+    communes: gpd.GeoDataFrame | None = None
+    gigabit: Any = None
+    summary: dict = field(default_factory=dict)
+
+    @property
+    def crs(self) -> str:
+        return self.units.crs.to_string()
+
+    @property
+    def by_population(self) -> bool:
+        return self.targets.coverage_5g_basis == "population"
+
+    @property
+    def reading_filter(self) -> str | None:
+        return reading_filter(self.since, self.until)
+
+
 def _unit_counts(member: Membership, xy: np.ndarray) -> np.ndarray:
     units = member.unit_of(xy)
     return np.bincount(units[units >= 0], minlength=member.n_units)
-
-
-def extrapolation_std_pp(supported_fraction: np.ndarray, site_list_used: bool) -> np.ndarray:
-    """Per-unit standard deviation (percentage points) of the error of extending the
-    model from the area near readings to the rest of a unit."""
-    scale = LISTED_EXTRAPOLATION_STD_PP if site_list_used else LOCATED_EXTRAPOLATION_STD_PP
-    return scale * (1 - np.clip(np.nan_to_num(supported_fraction), 0, 1)) ** 2
 
 
 def estimate_coverage(
@@ -193,155 +255,237 @@ def estimate_coverage(
         When no reading tells about 5G, or none lies inside the boundaries.
     """
     report = progress or (lambda step, done: None)
+    run = prepare_run(
+        store_path, units, resolution, targets, threshold_dbm, interpolator,
+        technology=technology, vehicle_loss_db=vehicle_loss_db, since=since, until=until,
+        max_position_error_m=max_position_error_m, min_readings=min_readings,
+        min_sampled_area_pct=min_sampled_area_pct, n_realisations=n_realisations,
+        declarations=declarations, population_raster=population_raster, sites=sites,
+        operators=operators, unseen_sites=unseen_sites, locate_sites=locate_sites,
+        small_area_fill=small_area_fill)
+    report("grid", 0.0)
+    read_evidence(run, report)
+    report("interpolate", 0.4)
+    predict_fields(run)
+    unit_shares(run)
+    report("aggregate", 0.7)
+    share_intervals(run)
+    report("aggregate", 0.95)
+    unit_table(run)
+    summarise(run)
+    report("done", 1.0)
+    return to_estimate(run)
+
+
+def prepare_run(store_path: str | Path, units: gpd.GeoDataFrame, resolution: float,
+                targets: Targets | None, threshold_dbm: float | None, interpolator,
+                technology: str = "nr", vehicle_loss_db: float = 0.0,
+                **settings) -> EstimateRun:
+    """The checked settings of an estimate (see :func:`estimate_coverage`)."""
     targets = targets or load_targets()
     default = targets.threshold_dbm if technology == "nr" else DEFAULT_LTE_THRESHOLD_DBM
     value_range = LTE_RSRP_RANGE_DBM if technology == "lte" else NR_RSRP_RANGE_DBM
     threshold = check_threshold(default if threshold_dbm is None else threshold_dbm, value_range)
     check_resolution(units, resolution)
-    vehicle_loss_db = check_vehicle_loss(vehicle_loss_db)
-    interpolator = interpolator if interpolator is not None else default_interpolator()
-    crs = units.crs.to_string()
-    warnings: list[str] = list(units.attrs.get("warnings", []))
+    settings["max_position_error_m"] = check_position_error(
+        settings.get("max_position_error_m"))
+    return EstimateRun(
+        Path(store_path), units, targets, threshold, value_range, resolution,
+        interpolator if interpolator is not None else default_interpolator(),
+        technology=technology, vehicle_loss_db=check_vehicle_loss(vehicle_loss_db),
+        warnings=list(units.attrs.get("warnings", [])), **settings)
 
-    report("grid", 0.0)
-    grid = grid_for(units, resolution)
+
+def read_evidence(run: EstimateRun, report: Callable[[str, float], None]) -> None:
+    """The grid, its cells' units and the 5G evidence of the readings (operators attributed,
+    the vehicle's loss added back), with their count per unit."""
+    run.grid = grid_for(run.units, run.resolution)
     # the cells' communes (shapely) and the readings (GDAL) are computed side by side
     with ThreadPoolExecutor(max_workers=1) as pool:
-        member_job = pool.submit(membership, grid, units)
+        member_job = pool.submit(membership, run.grid, run.units)
         report("readings", 0.1)
-        readings = load_signal_xy(store_path, crs, where=reading_filter(since, until),
-                                  max_position_error_m=check_position_error(max_position_error_m))
-        member = member_job.result()
-    evidence, operator_warnings = attribute_operators(evidence_for(readings, technology))
-    warnings += operator_warnings
-    if operators:
-        evidence = _of_operators(evidence, operators)
-    evidence.loc[evidence["nr_measured"], "value"] += vehicle_loss_db
+        readings = load_signal_xy(run.store_path, run.crs, where=run.reading_filter,
+                                  max_position_error_m=run.max_position_error_m)
+        run.member = member_job.result()
+    evidence, operator_warnings = attribute_operators(evidence_for(readings, run.technology))
+    run.warnings += operator_warnings
+    if run.operators:
+        evidence = _of_operators(evidence, run.operators)
+    evidence.loc[evidence["nr_measured"], "value"] += run.vehicle_loss_db
     if evidence.empty:
-        raise EstimationError(f"{Path(store_path).name}: none of its {len(readings)} readings "
+        raise EstimationError(f"{run.store_path.name}: none of its {len(readings)} readings "
                               "with a position tells whether 5G is present (NR readings, or "
                               "readings from a 5G-capable device with data active)")
-    points = evidence[["x", "y"]].to_numpy()
-    counts = _unit_counts(member, points)
-    if counts.sum() == 0:
-        raise EstimationError(f"none of the {len(points)} readings lies inside the boundaries: "
-                              "are these the right boundaries for this campaign?")
-    outside = len(points) - int(counts.sum())
-    if outside > 0.05 * len(points):
-        warnings.append(f"{outside} of {len(points)} readings lie outside every unit "
-                        "and count for none")
-    report("interpolate", 0.4)
-    nr_sites = project_sites(sites, crs)
-    without_unwanted_cell_ids(evidence, nr_sites, locate_sites)
-    cells = member.cells()
-    rsrp, rsrp_std, p_covered = (np.full(grid.size, np.nan) for _ in range(3))
-    rsrp[cells], rsrp_std[cells], p_covered[cells], per_operator = predict_operators(
-        evidence, grid.centres(cells), threshold, interpolator, nr_sites)
+    run.evidence, run.points = evidence, evidence[["x", "y"]].to_numpy()
+    run.counts = _unit_counts(run.member, run.points)
+    if run.counts.sum() == 0:
+        raise EstimationError(f"none of the {len(run.points)} readings lies inside the "
+                              "boundaries: are these the right boundaries for this campaign?")
+    outside = len(run.points) - int(run.counts.sum())
+    if outside > 0.05 * len(run.points):
+        run.warnings.append(f"{outside} of {len(run.points)} readings lie outside every unit "
+                            "and count for none")
+
+
+def predict_fields(run: EstimateRun) -> None:
+    """Each operator's prediction on the grid's cells, the best RSRP and P(any operator
+    covers), and which cells the readings (or the site list) support."""
+    grid, member = run.grid, run.member
+    run.nr_sites = project_sites(run.sites, run.crs)
+    without_unwanted_cell_ids(run.evidence, run.nr_sites, run.locate_sites)
+    run.cells = cells = member.cells()
+    run.rsrp, run.rsrp_std, run.p_covered = (np.full(grid.size, np.nan) for _ in range(3))
+    run.rsrp[cells], run.rsrp_std[cells], run.p_covered[cells], run.per_operator = \
+        predict_operators(run.evidence, grid.centres(cells), run.threshold, run.interpolator,
+                          run.nr_sites)
     # a trend extrapolated far from its sites must not leave the range a device reports
-    rsrp[cells] = np.clip(rsrp[cells], *value_range)
-    warnings += [op.note for op in per_operator if op.note]
-    if nr_sites is not None:
-        warnings += site_list_warnings(nr_sites, per_operator)
-    distance = member.distance_to(points, max(SAMPLED_RADIUS_M, RELIABLE_RADIUS_M))
-    everywhere = ("sites" in interpolator.get_params()
-                  and sites_cover_operators(nr_sites, evidence))
-    reliable = np.isin(np.arange(grid.size), cells) if everywhere else distance <= RELIABLE_RADIUS_M
-    if unseen_sites and not everywhere:
-        p_covered[cells] = add_unseen_sites(per_operator, member, cells, evidence, threshold,
-                                            p_covered[cells])
-    people = population_on_grid(population_raster, grid) if population_raster else None
+    run.rsrp[cells] = np.clip(run.rsrp[cells], *run.value_range)
+    run.warnings += [op.note for op in run.per_operator if op.note]
+    if run.nr_sites is not None:
+        run.warnings += site_list_warnings(run.nr_sites, run.per_operator)
+    run.distance = member.distance_to(run.points, max(SAMPLED_RADIUS_M, RELIABLE_RADIUS_M))
+    run.everywhere = bool("sites" in run.interpolator.get_params()
+                          and sites_cover_operators(run.nr_sites, run.evidence))
+    run.reliable = (np.isin(np.arange(grid.size), cells) if run.everywhere
+                    else run.distance <= RELIABLE_RADIUS_M)
+    if run.unseen_sites and not run.everywhere:
+        run.p_covered[cells] = add_unseen_sites(run.per_operator, member, cells, run.evidence,
+                                                run.threshold, run.p_covered[cells])
+
+
+def unit_shares(run: EstimateRun) -> None:
+    """Each unit's expected covered share by area and by population, its sampled area and
+    whether it has enough data."""
+    member = run.member
+    run.people = (population_on_grid(run.population_raster, run.grid)
+                  if run.population_raster else None)
     # Expected covered share: the mean of each cell's P(covered) over the unit's cells near
     # the readings, which stand for the rest of the unit (a ratio estimator).
-    share_area = 100 * member.mean_within(p_covered, reliable)
+    run.share_area = 100 * member.mean_within(run.p_covered, run.reliable)
     # Without a raster people are spread uniformly inside each unit: both bases agree.
-    share_pop = share_area if people is None else 100 * member.mean_within(p_covered, reliable,
-                                                                            people)
-    by_population = targets.coverage_5g_basis == "population"
-    basis = share_pop if by_population else share_area
-    sampled = 100 * member.weighted_mean((distance <= SAMPLED_RADIUS_M).astype(float))
-    sufficient = (counts >= min_readings) & (sampled >= min_sampled_area_pct)
-    report("aggregate", 0.7)
-    covered = simulate_coverage(
-        member, cells, per_operator, threshold, n_realisations=n_realisations,
-        model_std_db=MODEL_STD_DB,
-        global_std_db=LISTED_GLOBAL_STD_DB if everywhere else LOCATED_GLOBAL_STD_DB)
-    supported = supported_fraction(sampled)
-    distribution = ShareDistribution.around(
-        basis, realised_shares(member, cells, covered, people if by_population else None,
-                               reliable),
-        unit_extra_std_pp(sufficient, supported, member.weighted_mean(reliable.astype(float)),
-                          everywhere))
-    if small_area_fill and not everywhere:
-        density = units["population"].to_numpy(dtype=float) / (member.unit_area_m2() / 1e6)
-        distribution, share_area, share_pop = fill_unsupported(
-            distribution, supported, sufficient, density, share_area, share_pop)
-    report("aggregate", 0.95)
-    # beyond the reliable radius a cell is not measured: the model's figure is kept apart
-    p_model = p_covered.copy()
-    p_covered[~reliable] = np.nan
+    run.share_pop = run.share_area if run.people is None else \
+        100 * member.mean_within(run.p_covered, run.reliable, run.people)
+    run.sampled = 100 * member.weighted_mean((run.distance <= SAMPLED_RADIUS_M).astype(float))
+    run.sufficient = (run.counts >= run.min_readings) & \
+        (run.sampled >= run.min_sampled_area_pct)
 
-    communes = units[["code", "name", "population", "geometry"]].copy()
+
+def share_intervals(run: EstimateRun) -> None:
+    """The units' shares drawn over simulated error fields (their 90 % intervals and
+    P(target met)), the small-area fill where readings support too little, and the cells
+    beyond the reliable radius set apart as not measured."""
+    member, cells = run.member, run.cells
+    run.covered = simulate_coverage(
+        member, cells, run.per_operator, run.threshold, n_realisations=run.n_realisations,
+        model_std_db=MODEL_STD_DB,
+        global_std_db=LISTED_GLOBAL_STD_DB if run.everywhere else LOCATED_GLOBAL_STD_DB)
+    supported = supported_fraction(run.sampled)
+    basis = run.share_pop if run.by_population else run.share_area
+    run.distribution = ShareDistribution.around(
+        basis, realised_shares(member, cells, run.covered,
+                               run.people if run.by_population else None, run.reliable),
+        unit_extra_std_pp(run.sufficient, supported,
+                          member.weighted_mean(run.reliable.astype(float)), run.everywhere))
+    if run.small_area_fill and not run.everywhere:
+        density = run.units["population"].to_numpy(dtype=float) / (member.unit_area_m2() / 1e6)
+        run.distribution, run.share_area, run.share_pop = fill_unsupported(
+            run.distribution, supported, run.sufficient, density, run.share_area, run.share_pop)
+    # beyond the reliable radius a cell is not measured: the model's figure is kept apart
+    run.p_model = run.p_covered.copy()
+    run.p_covered[~run.reliable] = np.nan
+
+
+def unit_table(run: EstimateRun) -> None:
+    """One row per unit: readings, sampled area, shares (any operator and each), interval,
+    status, and the speed-test and gigabit columns."""
+    member, sufficient = run.member, run.sufficient
+    communes = run.units[["code", "name", "population", "geometry"]].copy()
     communes["area_km2"] = member.unit_area_m2() / 1e6
-    communes["n_readings"] = counts
-    communes["sampled_area_pct"] = sampled
-    communes["share_5g_area_pct"] = np.where(sufficient, share_area, np.nan)
-    communes["share_5g_pop_pct"] = np.where(sufficient, share_pop, np.nan)
-    for op in per_operator:
-        p_op = np.full(grid.size, np.nan)
-        p_op[cells] = op.p_covered
-        share_op = 100 * member.mean_within(p_op, reliable, people)
+    communes["n_readings"] = run.counts
+    communes["sampled_area_pct"] = run.sampled
+    communes["share_5g_area_pct"] = np.where(sufficient, run.share_area, np.nan)
+    communes["share_5g_pop_pct"] = np.where(sufficient, run.share_pop, np.nan)
+    for op in run.per_operator:
+        p_op = np.full(run.grid.size, np.nan)
+        p_op[run.cells] = op.p_covered
+        share_op = 100 * member.mean_within(p_op, run.reliable, run.people)
         communes[f"share_5g_{op.operator}_pct"] = np.where(sufficient, share_op, np.nan)
-    add_status_columns(communes, distribution, sufficient, targets.coverage_5g_min_pct)
-    speed_tests = _read_speed_tests(store_path, reading_filter(since, until))
+    add_status_columns(communes, run.distribution, sufficient,
+                       run.targets.coverage_5g_min_pct)
+    speed_tests = _read_speed_tests(run.store_path, run.reading_filter)
     add_speed_basis(communes, member, speed_tests)
-    gigabit = add_gigabit(communes, member, speed_tests, declarations, targets)
-    warnings += gigabit.warnings
-    weights = communes["population"] if by_population else communes["area_km2"]
-    summary = _summary(communes, targets, threshold, resolution, len(evidence),
-                       province_figure(distribution, weights, sufficient, units,
-                                       targets.coverage_5g_min_pct),
-                       gigabit.province)
-    if population_raster is not None:
-        summary["population_basis"] = f"raster {Path(population_raster).name}"
-    summary["method"] = type(interpolator).__name__
-    summary["site_list_used"] = bool(everywhere)
-    summary["sites_located_from_readings"] = bool(nr_sites is None and locate_sites)
-    summary["unseen_sites_modelled"] = bool(unseen_sites and not everywhere)
-    summary["small_area_fill"] = bool(small_area_fill and not everywhere)
-    summary["share_basis"] = (
-        "site list: the model over every cell" if everywhere else
-        f"cells within {RELIABLE_RADIUS_M:g} m of a reading, extrapolated to the commune")
-    summary["sites_added_from_readings"] = {op.operator: op.unlisted_sites
-                                            for op in per_operator if op.unlisted_sites}
-    summary["listed_sites_off_air"] = {op.operator: op.off_air_sites
-                                       for op in per_operator if op.off_air_sites}
-    summary["synthetic"] = bool(evidence["synthetic"].fillna(False).astype(bool).any())
-    summary["readings_period_utc"] = _period(evidence)
-    summary["readings_filter"] = reading_filter(since, until)
-    summary["max_position_error_m"] = max_position_error_m
-    summary["n_realisations"] = n_realisations
-    summary["technology"] = technology
-    if technology != "nr":
+    run.gigabit = add_gigabit(communes, member, speed_tests, run.declarations, run.targets)
+    run.warnings += run.gigabit.warnings
+    run.communes = communes
+
+
+def to_estimate(run: EstimateRun) -> Estimate:
+    """The estimate's public result."""
+    return Estimate(run.communes, run.grid, run.member, run.rsrp, run.rsrp_std, run.p_covered,
+                    run.summary, counts_on_grid(run.grid, run.points), run.covered, run.cells,
+                    run.reliable, run.gigabit.quarantined, run.p_model)
+
+
+def summarise(run: EstimateRun) -> None:
+    """The province's figures, the settings and every warning, for ``summary.json``."""
+    weights = run.communes["population"] if run.by_population else run.communes["area_km2"]
+    summary = _summary(run.communes, run.targets, run.threshold, run.resolution,
+                       len(run.evidence),
+                       province_figure(run.distribution, weights, run.sufficient, run.units,
+                                       run.targets.coverage_5g_min_pct),
+                       run.gigabit.province)
+    if run.population_raster is not None:
+        summary["population_basis"] = f"raster {Path(run.population_raster).name}"
+    summary.update(_model_summary(run))
+    summary.update(_readings_summary(run))
+    if not run.everywhere:
+        run.warnings.append(WITHOUT_SITE_LIST_WARNING)
+    summary["warnings"] = run.warnings
+    run.summary = summary
+
+
+def _model_summary(run: EstimateRun) -> dict:
+    per_operator, everywhere = run.per_operator, run.everywhere
+    return {
+        "method": type(run.interpolator).__name__,
+        "site_list_used": bool(everywhere),
+        "sites_located_from_readings": bool(run.nr_sites is None and run.locate_sites),
+        "unseen_sites_modelled": bool(run.unseen_sites and not everywhere),
+        "small_area_fill": bool(run.small_area_fill and not everywhere),
+        "share_basis": ("site list: the model over every cell" if everywhere else
+                        f"cells within {RELIABLE_RADIUS_M:g} m of a reading, extrapolated to "
+                        "the commune"),
+        "sites_added_from_readings": {op.operator: op.unlisted_sites
+                                      for op in per_operator if op.unlisted_sites},
+        "listed_sites_off_air": {op.operator: op.off_air_sites
+                                 for op in per_operator if op.off_air_sites},
+        "operators": sorted(op.operator for op in per_operator),
+        "trend_calibration": {op.operator: op.calibration for op in per_operator
+                              if op.calibration is not None},
+        "nr_miss_rate": {op.operator: round(op.miss_rate, 3) for op in per_operator
+                         if op.miss_rate is not None},
+        "device_offsets": {op.operator: op.devices for op in per_operator
+                           if op.devices is not None},
+        "unseen_sites": {op.operator: op.unseen.summary() for op in per_operator
+                         if op.unseen is not None},
+    }
+
+
+def _readings_summary(run: EstimateRun) -> dict:
+    summary = {
+        "synthetic": bool(run.evidence["synthetic"].fillna(False).astype(bool).any()),
+        "readings_period_utc": _period(run.evidence),
+        "readings_filter": run.reading_filter,
+        "max_position_error_m": run.max_position_error_m,
+        "n_realisations": run.n_realisations,
+        "technology": run.technology,
+        "vehicle_loss_db": run.vehicle_loss_db,
+        "crs": run.crs,
+        "boundaries": run.units.attrs.get("source"),
+    }
+    if run.technology != "nr":
         summary["plan"] = None  # the plan sets targets for 5G only: a comparison line here
-    summary["vehicle_loss_db"] = vehicle_loss_db
-    summary["crs"] = crs
-    summary["boundaries"] = units.attrs.get("source")
-    summary["operators"] = sorted(op.operator for op in per_operator)
-    summary["trend_calibration"] = {op.operator: op.calibration for op in per_operator
-                                    if op.calibration is not None}
-    summary["nr_miss_rate"] = {op.operator: round(op.miss_rate, 3) for op in per_operator
-                               if op.miss_rate is not None}
-    summary["device_offsets"] = {op.operator: op.devices for op in per_operator
-                                 if op.devices is not None}
-    summary["unseen_sites"] = {op.operator: op.unseen.summary() for op in per_operator
-                               if op.unseen is not None}
-    if not everywhere:
-        warnings.append(WITHOUT_SITE_LIST_WARNING)
-    summary["warnings"] = warnings
-    report("done", 1.0)
-    return Estimate(communes, grid, member, rsrp, rsrp_std, p_covered, summary,
-                    counts_on_grid(grid, points), covered, cells, reliable,
-                    gigabit.quarantined, p_model)
+    return summary
 
 
 def _of_operators(evidence: pd.DataFrame, operators: Sequence[str]) -> pd.DataFrame:
@@ -352,83 +496,6 @@ def _of_operators(evidence: pd.DataFrame, operators: Sequence[str]) -> pd.DataFr
         raise EstimationError(f"no readings of operator {', '.join(missing)}; the store holds "
                               f"{', '.join(sorted(present)) or 'no operator'}")
     return evidence[evidence["operator"].isin(list(operators))].reset_index(drop=True)
-
-
-def fill_unsupported(distribution: ShareDistribution, supported: np.ndarray,
-                     sufficient: np.ndarray, density: np.ndarray, *shares: np.ndarray
-                     ) -> tuple[ShareDistribution, ...]:
-    """Each unit's share: for units with enough data (``sufficient``) their own; for the
-    others the model's over the part readings support and the small-area regression's
-    (:mod:`~phusong.coverage.small_area`) over the rest; the same for each of ``shares``
-    (other bases of the same figure)."""
-    synthetic = synthetic_draws(distribution.point, sufficient, density,
-                                len(distribution.draws))
-    if synthetic is None:
-        return (distribution, *shares)
-    point, draws = synthetic
-    w = np.where(sufficient, 1.0, np.clip(np.nan_to_num(supported), 0, 1))
-    return (distribution.blended(ShareDistribution(point, draws), w),
-            *(w * np.nan_to_num(share) + (1 - w) * point for share in shares))
-
-
-def unit_extra_std_pp(sufficient: np.ndarray, supported: np.ndarray,
-                      near_fraction: np.ndarray, site_list_used: bool) -> np.ndarray:
-    """Per unit, the standard deviation (points) added to its simulated shares: for a
-    unit without enough data, the error of extending the model to the part no reading
-    supports; without a site list, for a unit with enough data, the error of standing
-    for the whole unit with its cells near the readings (``near_fraction`` of its area)."""
-    extrapolation = np.where(sufficient, 0, extrapolation_std_pp(supported, site_list_used))
-    if site_list_used:
-        return extrapolation
-    unmeasured = UNMEASURED_STD_PP * (1 - np.clip(np.nan_to_num(near_fraction), 0, 1))
-    return np.hypot(extrapolation, np.where(sufficient, unmeasured, 0))
-
-
-def supported_fraction(sampled_pct: np.ndarray) -> np.ndarray:
-    """Per unit, the share of its area the readings support: sampled (within
-    ``SAMPLED_RADIUS_M`` of a reading), with a site list or without; the small-area
-    regression (:func:`fill_unsupported`) stands for the rest."""
-    return np.asarray(sampled_pct, float) / 100
-
-
-def add_status_columns(communes: pd.DataFrame, distribution: ShareDistribution,
-                       sufficient: np.ndarray, target_pct: float) -> None:
-    """Model share, 90 % interval, P(target met), status and gap of every unit."""
-    low, high = distribution.interval()
-    p_met = distribution.p_at_least(target_pct)
-    share = np.where(sufficient, distribution.point, np.nan)
-    communes["share_5g_model_pct"] = distribution.point
-    communes["share_5g_low_pct"] = low
-    communes["share_5g_high_pct"] = high
-    communes["target_pct"] = target_pct
-    communes["p_target_met"] = p_met
-    communes["status"] = status_from_interval(low, high, target_pct, sufficient)
-    communes["gap_pp"] = np.where(sufficient, np.maximum(target_pct - share, 0), np.nan)
-    communes["gap_people"] = np.round(communes["gap_pp"] / 100 * communes["population"])
-
-
-def province_figure(distribution: ShareDistribution, weights: pd.Series,
-                    sufficient: np.ndarray, units: gpd.GeoDataFrame,
-                    target_pct: float) -> dict:
-    """The province's share over all its units (those without enough data through the
-    model, with their wider intervals), its 90 % interval, P(target met) and status."""
-    w = weights.to_numpy(dtype=float)
-    if np.isnan(w).any() or w.sum() <= 0:
-        missing = units["code"].to_numpy()[np.isnan(w)]
-        return {"province_5g_status": INSUFFICIENT,
-                "province_5g_note": "population unknown for " + ", ".join(missing[:10])}
-    total = distribution.weighted_total(w)
-    low, high = total.interval()
-    p_met = float(total.p_at_least(target_pct)[0])
-    return {
-        "province_share_5g_pct": float(total.point[0]),
-        "province_share_5g_low_pct": float(low[0]),
-        "province_share_5g_high_pct": float(high[0]),
-        "province_p_target_met": p_met,
-        "province_5g_status": str(status_from_interval(low, high, target_pct,
-                                                       np.array([sufficient.any()]))[0]),
-        "province_weight_with_data_pct": float(100 * w[sufficient].sum() / w.sum()),
-    }
 
 
 def _period(evidence: pd.DataFrame) -> list[str] | None:

@@ -19,8 +19,8 @@ from scipy import ndimage
 from phusong.config import DEFAULT_MIN_READINGS, DEFAULT_MIN_SAMPLED_AREA_PCT, SAMPLED_RADIUS_M
 from phusong.errors import EstimationError
 
-from .estimate import (add_status_columns, fill_unsupported, supported_fraction,
-                       unit_extra_std_pp)
+from .unit_figures import (add_status_columns, fill_unsupported, supported_fraction,
+                           unit_extra_std_pp)
 from .grid import Grid, Membership, membership
 from .outputs import (P_COVERED_MODEL_TIF, READINGS_TIF, REALISATIONS_NPZ, check_estimate_folder,
                       load_realisations, public_names)

@@ -365,4 +365,5 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
     ("mmcli -L: none", "mmcli -L: không có modem"),
     ("a GNSS receiver (NMEA sentences)", "một máy thu GNSS (câu NMEA)"),
     ("nothing", "không có gì"),
+    ("{a} is not valid; choose one of {b}", "{a} không hợp lệ; chọn một trong: {b}"),
 )

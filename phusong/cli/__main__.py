@@ -1,0 +1,3 @@
+from phusong.cli import main
+
+main()
