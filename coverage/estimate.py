@@ -208,46 +208,27 @@ def estimate_coverage(
     n_realisations
         Simulated error fields behind the 90 % intervals and P(target met).
     sites
-        The operators' site list (:func:`~phusong.coverage.sites.read_sites`). When it
-        names NR sites for every operator and the model takes sites, the model stands
-        for every cell; otherwise the default model locates the serving cells from
-        the readings and the cells near them stand for the rest of their unit.
+        The operators' site list (:func:`~phusong.coverage.sites.read_sites`): when it names
+        NR sites for every operator the model stands for every cell; otherwise the cells
+        near the readings stand for the rest of their unit.
     population_raster
-        People per cell (any CRS); without it population is spread uniformly in each unit.
+        People per cell (any CRS); without it population is uniform in each unit.
     declarations
-        Fixed-broadband availability declarations
-        (:func:`~phusong.coverage.gigabit.read_declarations`); without them the
-        gigabit columns report insufficient data.
+        Fixed-broadband declarations (:func:`~phusong.coverage.gigabit.read_declarations`).
     since, until, max_position_error_m
-        Use only readings taken in ``[since, until)`` (naive times are Vietnam's) and
-        whose stated position error is at most this many metres.
+        Use readings taken in ``[since, until)`` whose position error is at most this.
     technology
-        ``nr`` (5G, the targets' figure) or ``lte`` (4G coverage, with LTE RSRP and
-        ``DEFAULT_LTE_THRESHOLD_DBM`` unless ``threshold_dbm`` is given).
+        ``nr`` (5G, the targets' figure) or ``lte`` (4G, LTE RSRP).
     vehicle_loss_db
-        Penetration loss of the vehicle the probes measured from (0 with a roof antenna;
-        TR 38.901 §7.4.3.2 puts a car's at 9 dB, σ 5 dB), added back to every measured
-        value so that coverage is that of a person outdoors. Nothing in the readings
-        reveals it: a campaign measured inside cars without it reads low by that much.
-    unseen_sites
-        With ``locate_sites``, add the coverage of sites no reading names
-        (:mod:`~phusong.coverage.unseen`). Off by default: on real drives it raised
-        P(covered) near the roads to 1 where the held-out drives found 64-89 %
-        (benchmarks/real_end_to_end.py).
-    locate_sites
-        Without a site list, locate the serving sites from the readings' cell ids and
-        fit the path-loss trend from them. Off by default: on real drives the trend
-        from located sites predicted held-out drives worse than the model without it
-        (benchmarks/real_end_to_end.py, benchmarks/real_campaigns.py).
-    small_area_fill
-        Without a site list, the units without enough data take the small-area
-        regression's share over the part of them no reading supports
-        (:func:`fill_unsupported`); units with enough data keep their readings' figure
-        (blending them too put one operator above the any-operator share, and did not
-        help on real drives, benchmarks/real_end_to_end.py).
+        The vehicle's penetration loss, added back to every measured value (TR 38.901
+        §7.4.3.2: 9 dB for a car); nothing in the readings reveals it.
+    unseen_sites, locate_sites, small_area_fill
+        Model the sites no reading names; locate the serving sites from the readings' cell
+        ids; fill units without enough data by the small-area regression. The first two are
+        off by default: on real drives they predicted held-out drives worse
+        (benchmarks/real_end_to_end.py; docs/real_drives.md).
     operators
-        Use only the readings of these operators (MCC-MNC or name, as stored); all when
-        omitted.
+        Use only the readings of these operators (MCC-MNC or name); all when omitted.
 
     Raises
     ------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
+import sys
 from typing import Iterator, Optional
 
 import typer
@@ -124,3 +124,7 @@ def parse_region(text: str):
     return west, south, east, north
 
 
+def fail(message: str, code: int = 1) -> None:
+    make_console(stderr=True).print(f"{t('error.prefix')}: {localise(message)}", markup=False,
+                                    highlight=False, soft_wrap=True)
+    sys.exit(code)

@@ -9,17 +9,11 @@ from pathlib import Path
 
 import typer
 
-from phusong.console import make_console, make_streams_safe
+from phusong.console import make_streams_safe
 from phusong.errors import PhusongError
-from phusong.i18n import localise, t
+from phusong.i18n import t
 
-from ._common import CLICK, NoArgsIsHelp, app, console
-
-
-def _fail(message: str, code: int = 1) -> None:
-    make_console(stderr=True).print(f"{t('error.prefix')}: {localise(message)}", markup=False,
-                                    highlight=False, soft_wrap=True)
-    sys.exit(code)
+from ._common import CLICK, NoArgsIsHelp, app, console, fail
 
 
 def _os_error_message(exc: OSError) -> str:
@@ -42,7 +36,7 @@ def _internal_error(exc: BaseException) -> None:
         log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
     except OSError:
         log = None
-    _fail(t("error.internal", kind=type(exc).__name__, detail=str(exc)[:200],
+    fail(t("error.internal", kind=type(exc).__name__, detail=str(exc)[:200],
             log=log or "—"), code=3)
 
 
@@ -56,24 +50,24 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except PhusongError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        _fail(t("error.interrupted"), code=130)
+        fail(t("error.interrupted"), code=130)
     except NoArgsIsHelp as exc:
         console.print(exc.format_message(), markup=False, highlight=False)
         sys.exit(0)
     except CLICK.ClickException as exc:
-        _fail(localise_click_error(exc), code=2)
+        fail(localise_click_error(exc), code=2)
     except KeyboardInterrupt:
-        _fail(t("error.interrupted"), code=130)
+        fail(t("error.interrupted"), code=130)
     except MemoryError:
-        _fail(t("error.memory"))
+        fail(t("error.memory"))
     except OSError as exc:
         if os.environ.get("PHUSONG_DEBUG"):
             raise
-        _fail(_os_error_message(exc))
+        fail(_os_error_message(exc))
     except Exception as exc:  # noqa: BLE001 - the user sees one line, the log the rest
         if os.environ.get("PHUSONG_DEBUG"):
             raise

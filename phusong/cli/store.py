@@ -10,7 +10,7 @@ from phusong.i18n import localise, t
 from phusong.pipeline import inside_units
 from phusong.probes.formats import IMPORT_FORMATS, parser_for
 
-from ._common import ForceFileOpt, app, console, parse_region, warn
+from ._common import ForceFileOpt, app, console, fail, parse_region, warn
 
 
 def _print_stored(summary) -> None:
@@ -133,7 +133,7 @@ def store_check(
     if found:
         for problem in found[:10]:
             console.print(f"  {problem}", markup=False, highlight=False)
-        _fail(t("store.damaged", store=store, advice=COPY_ADVICE.format(path=store)))
+        fail(t("store.damaged", store=store, advice=COPY_ADVICE.format(path=store)))
     with ReadingStore(store, readonly=True) as readings:
         counts = {layer: readings.count(layer) for layer in
                   ("signal_readings", "speed_tests", "quarantine")}
