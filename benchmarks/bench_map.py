@@ -33,7 +33,8 @@ def demo(folder: Path) -> tuple[Path, Path]:
 
 
 def plain_folium(estimates: Path, out: Path) -> Path:
-    """The same communes as one Folium GeoJSON layer coloured by share: the floor."""
+    """The same communes as one Folium GeoJSON layer coloured by share: the floor (Leaflet
+    inlined as in phusong's map, since the browser here has no network)."""
     import folium
 
     from phusong.maps import read_estimates
@@ -47,7 +48,10 @@ def plain_folium(estimates: Path, out: Path) -> Path:
     folium.GeoJson(communes[["code", "geometry"]].to_json(), style_function=lambda f: {
         "fillColor": colours[f["properties"]["code"]], "color": "#555", "weight": 1,
         "fillOpacity": 0.8}).add_to(fmap)
-    fmap.save(str(out))
+    from phusong.maps import inline_assets
+
+    # the same inlined Leaflet as phusong's map: the page needs no network
+    out.write_text(inline_assets(fmap.get_root().render()), encoding="utf-8")
     return out
 
 

@@ -6,20 +6,36 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Element
 
 from phusong.i18n import t, technology_labels
 
-from .layers import (CHALLENGE_COLOUR, GAP_PALETTE, GAP_BREAKS, RSRP_PALETTE, add_measurements,
+from .layers import (CHALLENGE_COLOUR, GAP_BREAKS, GAP_PALETTE, RSRP_PALETTE, add_measurements,
                      add_point_layer, add_script, add_search, challenged_points, colour_bar,
-                     failed_tests, gap_colour, missing, people_uncovered, raster_overlay, ramp,
+                     failed_tests, missing, people_uncovered, raster_overlay, ramp,
                      safe_json)
 from .offline import inline_assets
 
-# Sequential palette (ColorBrewer YlGnBu, 5 classes) for 0–20–40–60–80–100 %.
-PALETTE = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
+# Classes 0–20–40–60–80–100 % with a break at the target (60 %): three warm classes below
+# it, two blues above, from ColorBrewer's RdYlBu (Brewer & Harrower: colour-blind safe,
+# print friendly), so "below target" reads at a glance in any colour vision.
+PALETTE = ("#d73027", "#fc8d59", "#fee090", "#91bfdb", "#4575b4")
+SHARE_BREAKS = (20, 40, 60, 80)
+# Status patterns inside each commune (a fill, so they never bleed onto a neighbour):
+# diagonal hatching for below target, dots for uncertain.
+NOT_MET_FILL, UNCERTAIN_FILL = "url(#phusong-not-met)", "url(#phusong-uncertain)"
+PATTERNS = (
+    '<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
+    '<pattern id="phusong-not-met" width="7" height="7" patternUnits="userSpaceOnUse" '
+    'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="7" stroke="#1a1a1a" '
+    'stroke-width="2"/></pattern>'
+    '<pattern id="phusong-uncertain" width="8" height="8" patternUnits="userSpaceOnUse">'
+    '<circle cx="4" cy="4" r="1.6" fill="#1a1a1a"/></pattern></defs></svg>')
+# Commune names are drawn from this zoom on (where a commune is about 100 px across).
+LABEL_ZOOM = 11
 NO_DATA_COLOUR = "#bdbdbd"
 GAP_COLOUR = "#d7191c"
 # ColorBrewer Blues for the probability of coverage.
@@ -31,7 +47,7 @@ def share_colour(share_pct: float) -> str:
     """Fill colour for a coverage share in percent (grey when unknown)."""
     if missing(share_pct):
         return NO_DATA_COLOUR
-    return PALETTE[min(int(share_pct // 20), len(PALETTE) - 1)]
+    return PALETTE[int(np.searchsorted(SHARE_BREAKS, share_pct, side="right"))]
 
 
 def _format_pct(value: float, lang: str | None) -> str:
@@ -71,81 +87,143 @@ def _tooltip_html(row, lang: str | None) -> str:
     return "<br>".join(f"<b>{html.escape(k)}</b>: {html.escape(str(v))}" for k, v in fields)
 
 
-def _legend(lang: str | None, synthetic: bool, bars: str = "") -> str:
-    rows = "".join(
-        f'<div><span style="background:{c};display:inline-block;width:14px;height:10px"></span>'
-        f" {20 * i}–{20 * (i + 1)}</div>" for i, c in enumerate(PALETTE)
-    )
+def _swatch(fill: str) -> str:
+    return (f'<svg width="16" height="11" style="vertical-align:middle"><rect width="16" '
+            f'height="11" fill="{fill}" stroke="#555" stroke-width="0.6"/></svg>')
+
+
+def _legend_part(index: int, title: str, classes: list[tuple[str, str]], lang: str | None,
+                 statuses: bool) -> str:
+    """The legend of one indicator: its classes, no data, and its status patterns."""
+    rows = [f"<div>{_swatch(c)} {html.escape(label)}</div>" for c, label in classes]
+    rows.append(f"<div>{_swatch(NO_DATA_COLOUR)} "
+                f"{html.escape(t('status.insufficient_data', lang))}</div>")
+    if statuses:
+        rows += [f"<div>{_swatch(NOT_MET_FILL)} {html.escape(t('map.layer.gaps', lang))}</div>",
+                 f"<div>{_swatch(UNCERTAIN_FILL)} {html.escape(t('status.uncertain', lang))}"
+                 "</div>"]
+    hidden = "" if index == 0 else ' style="display:none"'
+    return (f'<div class="phusong-legend-part" data-base="{index}"{hidden}>'
+            f"<b>{html.escape(title)}</b>{''.join(rows)}</div>")
+
+
+def _legend(lang: str | None, synthetic: bool, parts: str, bars: str = "") -> str:
     banner = (f'<div style="color:{GAP_COLOUR};font-weight:bold">'
               f'{html.escape(t("map.synthetic", lang))}</div>' if synthetic else "")
     return (
-        '<div id="phusong-legend" style="position:fixed;bottom:50px;left:10px;z-index:1000;'
-        'background:white;padding:8px;border:1px solid #999;font:12px sans-serif">'
-        f"{banner}<b>{html.escape(t('map.legend', lang))}</b>{rows}"
-        f'<div><span style="background:{NO_DATA_COLOUR};display:inline-block;width:14px;'
-        f'height:10px"></span> {html.escape(t("status.insufficient_data", lang))}</div>'
-        f'<div><span style="border:2px solid {GAP_COLOUR};display:inline-block;width:10px;'
-        f'height:8px"></span> {html.escape(t("map.layer.gaps", lang))}</div>'
-        f'<div><span style="border:2px dashed {GAP_COLOUR};display:inline-block;width:10px;'
-        f'height:8px"></span> {html.escape(t("status.uncertain", lang))}</div>'
-        f'<div style="margin-top:6px"><b>{html.escape(t("map.layer.people_uncovered", lang))}'
-        f'</b></div>' + "".join(
-            f'<div><span style="background:{c};display:inline-block;width:14px;height:10px">'
-            f'</span> {label}</div>' for c, label in zip(GAP_PALETTE, _gap_labels()))
-        + f"{bars}</div>"
-    )
+        '<div id="phusong-legend" style="position:fixed;bottom:56px;left:10px;z-index:1000;'
+        'background:white;padding:8px 10px;border:1px solid #999;font:13px/1.5 sans-serif;'
+        f'max-width:280px">{banner}{parts}{bars}</div>')
 
 
-def _gap_labels() -> list[str]:
-    edges = [0, *GAP_BREAKS]
-    return [f"{a:,}–{b:,}".replace(",", ".") for a, b in zip(edges, edges[1:])] + [
-        f"≥ {GAP_BREAKS[-1]:,}".replace(",", ".")]
+def share_classes() -> list[tuple[str, str]]:
+    edges = [0, *SHARE_BREAKS, 100]
+    return [(colour, f"{a}–{b} %") for colour, a, b in zip(PALETTE, edges, edges[1:])]
+
+
+def people_breaks(values: pd.Series) -> tuple[float, ...]:
+    """Class breaks at the quintiles of the people left uncovered (two significant digits),
+    so the classes spread the communes; fewer where values repeat."""
+    known = pd.to_numeric(values, errors="coerce").dropna().to_numpy(float)
+    if not len(known):
+        return GAP_BREAKS
+    quantiles = np.quantile(known, [0.2, 0.4, 0.6, 0.8])
+    rounded = [float(f"{q:.2g}") for q in quantiles if q > 0]
+    return tuple(sorted(set(rounded))) or GAP_BREAKS
+
+
+def people_classes(breaks: tuple[float, ...]) -> list[tuple[str, str]]:
+    edges = [0, *breaks]
+    labels = [f"{a:,.0f}–{b:,.0f}" for a, b in zip(edges, edges[1:])] + [f"≥ {breaks[-1]:,.0f}"]
+    palette = GAP_PALETTE[-len(labels):]
+    return [(c, label.replace(",", ".")) for c, label in zip(palette, labels)]
+
+
+def _people_colour(people: float, breaks: tuple[float, ...]) -> str:
+    if missing(people):
+        return NO_DATA_COLOUR
+    palette = GAP_PALETTE[-(len(breaks) + 1):]
+    return palette[int(np.searchsorted(breaks, people, side="right"))]
 
 
 def _commune_layers(fmap: folium.Map, control: folium.LayerControl, frame: gpd.GeoDataFrame,
                     layers: list[tuple[str, list[str], list[str]]]) -> str:
     """The indicators as base layers (radio buttons) drawn from one copy of the
     communes' geometry: each fills the communes with its colours, with the tooltip and
-    popup, and outlines those whose status is not met (solid) or uncertain (dashed), so
-    each indicator shows its own gaps.
+    popup, and fills those whose status is not met (hatched) or uncertain (dotted) with
+    a pattern inside their own outline, so each indicator shows its own gaps and no
+    commune looks failed for its neighbour's. Switching the indicator switches the legend;
+    commune names appear from :data:`LABEL_ZOOM` on.
 
     ``layers``: (name, fill colour per commune, status per commune). Returns the JS
     name of the array of every layer's shapes (for the search).
     """
+    labels = frame.to_crs("EPSG:4326").geometry.representative_point()
     features = [{"type": "Feature", "geometry": shapely.geometry.mapping(geom),
                  "properties": {"code": str(code), "name": str(name), "tooltip": tip,
+                                "label": [round(point.y, 5), round(point.x, 5)],
                                 "fills": [fills[i] for _, fills, _ in layers],
                                 "statuses": [statuses[i] for _, _, statuses in layers]}}
-                for i, (code, name, tip, geom) in enumerate(
-                    zip(frame["code"], frame["name"], frame["tooltip"], frame.geometry))]
+                for i, (code, name, tip, geom, point) in enumerate(
+                    zip(frame["code"], frame["name"], frame["tooltip"], frame.geometry, labels))]
     data = {"communes": {"type": "FeatureCollection", "features": features},
-            "names": [name for name, _, _ in layers], "gap": GAP_COLOUR}
-    add_script(fmap, f"""
-var phusong_communes = (function() {{
-  var d = {safe_json(data)}, map = {fmap.get_name()}, control = {control.get_name()}, all = [];
-  d.names.forEach(function(name, i) {{
+            "names": [name for name, _, _ in layers],
+            "patterns": {"not_met": NOT_MET_FILL, "uncertain": UNCERTAIN_FILL},
+            "labelZoom": LABEL_ZOOM}
+    add_script(fmap, _COMMUNES_JS.replace("DATA", safe_json(data))
+               .replace("MAP", fmap.get_name()).replace("CONTROL", control.get_name()))
+    return "phusong_communes"
+
+
+_COMMUNES_JS = """
+var phusong_communes = (function() {
+  var d = DATA, map = MAP, control = CONTROL, all = [], groups = [];
+  d.names.forEach(function(name, i) {
     var group = L.featureGroup();
-    var shapes = L.geoJSON(d.communes, {{
-      style: function(f) {{ return {{fillColor: f.properties.fills[i], fillOpacity: 0.75,
-                                     color: '#555555', weight: 0.6}}; }},
-      onEachFeature: function(f, l) {{
-        l.bindTooltip(f.properties.tooltip, {{sticky: true}});
+    var shapes = L.geoJSON(d.communes, {
+      style: function(f) { return {fillColor: f.properties.fills[i], fillOpacity: 0.8,
+                                   color: '#555555', weight: 0.6}; },
+      onEachFeature: function(f, l) {
+        l.bindTooltip(f.properties.tooltip, {sticky: true});
         l.bindPopup(f.properties.tooltip);
-      }}}});
+      }});
     group.addLayer(shapes);
-    group.addLayer(L.geoJSON(d.communes, {{interactive: false,
-      filter: function(f) {{ var s = f.properties.statuses[i];
-                             return s === 'not_met' || s === 'uncertain'; }},
-      style: function(f) {{ return {{fill: false, color: d.gap, weight: 3,
-        dashArray: f.properties.statuses[i] === 'uncertain' ? '6 4' : null}}; }}}}));
+    group.addLayer(L.geoJSON(d.communes, {interactive: false,
+      filter: function(f) { return d.patterns[f.properties.statuses[i]] !== undefined; },
+      style: function(f) { return {stroke: false, fillOpacity: 1,
+                                   fillColor: d.patterns[f.properties.statuses[i]]}; }}));
     control.addBaseLayer(group, name);
     if (i === 0) group.addTo(map);
     all.push(shapes);
-  }});
+    groups.push(group);
+  });
+  map.on('baselayerchange', function(e) {
+    var shown = groups.indexOf(e.layer);
+    document.querySelectorAll('.phusong-legend-part').forEach(function(part) {
+      part.style.display = Number(part.dataset.base) === shown ? '' : 'none';
+    });
+  });
+  map.on('overlayadd overlayremove', function(e) {
+    document.querySelectorAll('.phusong-legend-overlay').forEach(function(part) {
+      if (part.dataset.overlay === e.name)
+        part.style.display = e.type === 'overlayadd' ? '' : 'none';
+    });
+  });
+  var names = L.layerGroup(d.communes.features.map(function(f) {
+    var label = document.createElement('span');
+    label.textContent = f.properties.name;
+    return L.marker(f.properties.label, {interactive: false, keyboard: false,
+      icon: L.divIcon({className: 'phusong-label', html: label.outerHTML,
+                       iconSize: null})});
+  }));
+  function showNames() {
+    if (map.getZoom() >= d.labelZoom) names.addTo(map); else names.remove();
+  }
+  map.on('zoomend', showNames);
+  showNames();
   return all;
-}})();
-""")
-    return "phusong_communes"
+})();
+"""
 
 
 def _statuses(frame: pd.DataFrame, column: str | None) -> list[str]:
@@ -226,26 +304,9 @@ def coverage_map(communes: gpd.GeoDataFrame, lang: str | None = None,
     west, south, east, north = frame.total_bounds
     fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles=None,
                       zoom_start=10, max_zoom=18, control_scale=True, prefer_canvas=False)
-    layers = [(t("map.layer.share", lang), [share_colour(v) for v in frame["share_5g_pop_pct"]],
-               _statuses(frame, "status"))]
-    if "share_5g_area_pct" in frame:
-        layers.append((t("map.layer.share_area", lang),
-                       [share_colour(v) for v in frame["share_5g_area_pct"]],
-                       _statuses(frame, "status")))
-    for column in sorted(c for c in frame.columns
-                         if c.startswith("share_5g_4") and c.endswith("_pct")):
-        operator = column[len("share_5g_"):-len("_pct")]
-        layers.append((t("map.layer.operator", lang, operator=operator),
-                       [share_colour(v) for v in frame[column]], _statuses(frame, None)))
-    if "gigabit_share_pct" in frame and frame["gigabit_share_pct"].notna().any():
-        layers.append((t("map.layer.gigabit", lang),
-                       [share_colour(v) for v in frame["gigabit_share_pct"]],
-                       _statuses(frame, "gigabit_status")))
-    if "people_uncovered" in frame:
-        layers.append((t("map.layer.people_uncovered", lang),
-                       [gap_colour(v) for v in frame["people_uncovered"]],
-                       _statuses(frame, "status")))
+    layers, legends = _indicator_layers(frame, lang)
     _add_basemap_choice(fmap, lang)
+    _add_province_outline(fmap, frame, lang)
     bars = _add_rasters(fmap, estimates_dir, lang)
     control = folium.LayerControl(collapsed=False).add_to(fmap)
     main = _commune_layers(fmap, control, frame, layers)
@@ -257,12 +318,58 @@ def coverage_map(communes: gpd.GeoDataFrame, lang: str | None = None,
     add_point_layer(fmap, control, challenged_points(frame, lang),
                     t("map.layer.challenged", lang), CHALLENGE_COLOUR)
     add_search(fmap, main, lang)
-    fmap.get_root().html.add_child(Element(_legend(lang, synthetic, bars)))
+    parts = "".join(_legend_part(i, title, classes, lang, has_statuses)
+                    for i, (title, classes, has_statuses) in enumerate(legends))
+    fmap.get_root().html.add_child(Element(PATTERNS + LABEL_STYLE))
+    fmap.get_root().html.add_child(Element(_legend(lang, synthetic, parts, bars)))
     fmap.get_root().html.add_child(Element(_title(lang, summary or {}, synthetic)))
     fmap.get_root().header.add_child(Element(
         f"<title>{html.escape(t('map.title', lang))}</title>"))
     fmap.fit_bounds([[south, west], [north, east]])
     return fmap
+
+
+LABEL_STYLE = ("<style>.phusong-label span{font:600 11px sans-serif;color:#1a1a1a;"
+               "white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff;"
+               "display:inline-block;transform:translate(-50%,-50%)}</style>")
+
+
+def _indicator_layers(frame: gpd.GeoDataFrame, lang: str | None):
+    """Each indicator's (name, fills, statuses) and its legend's (title, classes, whether
+    it shows statuses)."""
+    layers, legends, shares = [], [], share_classes()
+
+    def add(name: str, fills: list[str], statuses: list[str], classes) -> None:
+        layers.append((name, fills, statuses))
+        legends.append((name, classes, any(statuses)))
+
+    add(t("map.layer.share", lang), [share_colour(v) for v in frame["share_5g_pop_pct"]],
+        _statuses(frame, "status"), shares)
+    if "share_5g_area_pct" in frame:
+        add(t("map.layer.share_area", lang), [share_colour(v) for v in frame["share_5g_area_pct"]],
+            _statuses(frame, "status"), shares)
+    for column in sorted(c for c in frame.columns
+                         if c.startswith("share_5g_4") and c.endswith("_pct")):
+        operator = column[len("share_5g_"):-len("_pct")]
+        add(t("map.layer.operator", lang, operator=operator),
+            [share_colour(v) for v in frame[column]], _statuses(frame, None), shares)
+    if "gigabit_share_pct" in frame and frame["gigabit_share_pct"].notna().any():
+        add(t("map.layer.gigabit", lang), [share_colour(v) for v in frame["gigabit_share_pct"]],
+            _statuses(frame, "gigabit_status"), shares)
+    if "people_uncovered" in frame:
+        breaks = people_breaks(frame["people_uncovered"])
+        add(t("map.layer.people_uncovered", lang),
+            [_people_colour(v, breaks) for v in frame["people_uncovered"]],
+            _statuses(frame, "status"), people_classes(breaks))
+    return layers, legends
+
+
+def _add_province_outline(fmap: folium.Map, frame: gpd.GeoDataFrame, lang: str | None) -> None:
+    """The province's outline from the shipped boundaries: context that needs no network."""
+    outline = shapely.union_all(frame.geometry.to_numpy()).boundary
+    folium.GeoJson(shapely.geometry.mapping(outline), name=t("map.layer.outline", lang),
+                   style_function=lambda _: {"color": "#222222", "weight": 2.5},
+                   interactive=False, control=True, show=True).add_to(fmap)
 
 
 def _add_rasters(fmap: folium.Map, estimates_dir: str | Path | None, lang: str | None) -> str:
@@ -279,7 +386,9 @@ def _add_rasters(fmap: folium.Map, estimates_dir: str | Path | None, lang: str |
         overlay = raster_overlay(folder / name, ramp(low, high, palette), t(title, lang))
         if overlay is not None:
             overlay.add_to(fmap)
-            bars += colour_bar(t(title, lang), *ends, palette)
+            bars += (f'<div class="phusong-legend-overlay" data-overlay="'
+                     f'{html.escape(t(title, lang))}" style="display:none">'
+                     f'{colour_bar(t(title, lang), *ends, palette)}</div>')
     return bars
 
 

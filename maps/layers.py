@@ -16,7 +16,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from phusong.i18n import t
@@ -46,12 +46,6 @@ def missing(value) -> bool:
 def people_uncovered(frame: pd.DataFrame) -> pd.Series:
     """People in each commune outside 5G coverage (NaN where the share is unknown)."""
     return frame["population"] * (1 - frame["share_5g_pop_pct"] / 100)
-
-
-def gap_colour(people: float) -> str:
-    if missing(people):
-        return "#bdbdbd"
-    return GAP_PALETTE[int(np.searchsorted(GAP_BREAKS, people, side="right"))]
 
 
 def rsrp_colour(values: np.ndarray) -> np.ndarray:
@@ -96,40 +90,50 @@ def add_measurements(fmap: folium.Map, control: folium.LayerControl,
         "tech": readings["technology"].fillna("?").astype(str).map(technologies.index).tolist()}
     data = {"origin": [lat0, lon0], **columns,
             "operators": operators, "technologies": technologies,
-            "palette": list(RSRP_PALETTE), "breaks": list(RSRP_BREAKS),
-            "name": t("map.layer.measurements", lang)}
+            "palette": list(RSRP_PALETTE), "breaks": list(RSRP_BREAKS)}
+    # The readings wait in a JSON block the browser does not run: they are parsed and drawn
+    # only when the planner switches the layer on, so the communes are drawn at once.
+    fmap.get_root().html.add_child(Element(
+        f'<script type="application/json" id="phusong-measurements">{safe_json(data)}</script>'))
     add_script(fmap, f"""
 (function() {{
-  var d = {safe_json(data)}, map = {fmap.get_name()};
+  var map = {fmap.get_name()}, control = {control.get_name()}, built = false;
   if (!map.options.maxZoom) map.setMaxZoom(18);
-  var renderer = L.canvas({{padding: 0.5}});
-  function colour(v) {{
-    var i = 0; while (i < d.breaks.length && v >= d.breaks[i]) i++; return d.palette[i];
-  }}
   var group = L.markerClusterGroup({{chunkedLoading: true, maxClusterRadius: 45,
     iconCreateFunction: function(cluster) {{
       var ms = cluster.getAllChildMarkers(), s = 0;
       for (var k = 0; k < ms.length; k++) s += ms[k].options.rsrp;
       var div = document.createElement('div');
-      div.style.background = colour(s / ms.length);
+      div.style.background = group.phusongColour(s / ms.length);
       div.className = 'phusong-cluster';
       div.textContent = ms.length;
       return L.divIcon({{html: div.outerHTML, className: '', iconSize: [30, 30]}});
     }}}});
-  var markers = [];
-  d.rsrp.forEach(function(v, i) {{
-    var m = L.circleMarker([d.origin[0] + d.lat[i] / 1e5, d.origin[1] + d.lon[i] / 1e5], {{
-      renderer: renderer, radius: 4, weight: 0, fillOpacity: 0.85, fillColor: colour(v),
-      rsrp: v}});
-    m.bindTooltip(function() {{
-      var e = document.createElement('span');
-      e.textContent = d.technologies[d.tech[i]] + ' ' + d.operators[d.op[i]] + ': ' + v + ' dBm';
-      return e;
+  function build() {{
+    if (built) return;
+    built = true;
+    var d = JSON.parse(document.getElementById('phusong-measurements').textContent);
+    var renderer = L.canvas({{padding: 0.5}});
+    group.phusongColour = function(v) {{
+      var i = 0; while (i < d.breaks.length && v >= d.breaks[i]) i++; return d.palette[i];
+    }};
+    var markers = [];
+    d.rsrp.forEach(function(v, i) {{
+      var m = L.circleMarker([d.origin[0] + d.lat[i] / 1e5, d.origin[1] + d.lon[i] / 1e5], {{
+        renderer: renderer, radius: 4, weight: 0, fillOpacity: 0.85,
+        fillColor: group.phusongColour(v), rsrp: v}});
+      m.bindTooltip(function() {{
+        var e = document.createElement('span');
+        e.textContent = d.technologies[d.tech[i]] + ' ' + d.operators[d.op[i]] + ': ' + v +
+          ' dBm';
+        return e;
+      }});
+      markers.push(m);
     }});
-    markers.push(m);
-  }});
-  group.addLayers(markers);
-  {control.get_name()}.addOverlay(group, d.name);
+    group.addLayers(markers);
+  }}
+  group.on('add', build);
+  control.addOverlay(group, {safe_json(t("map.layer.measurements", lang))});
 }})();
 """)
 

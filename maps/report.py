@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from phusong.i18n import t, technology_labels
+from phusong.i18n import localise, t, technology_labels
 from phusong.outputs import spreadsheet_read, spreadsheet_safe, spreadsheet_text, text_cells
 
 from .layers import missing
@@ -80,11 +80,12 @@ def _cross_validation(summary: dict, lang: str | None) -> str:
                      f"{s['share_error_pp']:+.1f} pp" for s in cv["scores"])
 
 
-def _trend_calibration(summary: dict) -> str:
+def _trend_calibration(summary: dict, lang: str | None = None) -> str:
     """Each operator's trend weight and spread, and their recalibration at the threshold,
     as the model's own cross-validation set them."""
     calibration = summary.get("trend_calibration") or {}
-    return "; ".join(f"{op}: {c['trend_weight']:.2f} × trend, {c['offset_db']:+.1f} dB, "
+    trend = t("report.trend", lang)
+    return "; ".join(f"{op}: {c['trend_weight']:.2f} × {trend}, {c['offset_db']:+.1f} dB, "
                      f"σ × {c['spread_factor']:.2f} ⊕ {c['spread_floor_db']:.1f} dB"
                      f"{_at_threshold(c)} ({c['held_out_readings']})"
                      for op, c in calibration.items()) or "—"
@@ -106,15 +107,16 @@ def audit_rows(summary: dict, lang: str | None) -> list[tuple[str, object]]:
         (t("report.audit.period", lang), f"{period[0]} – {period[1]}"),
         (t("report.audit.operators", lang), ", ".join(summary.get("operators", [])) or "—"),
         (t("report.audit.method", lang), f"{summary.get('method')} "
-         f"({summary.get('share_basis')})"),
+         f"({localise(str(summary.get('share_basis')), lang)})"),
         (t("report.audit.cv", lang), _cross_validation(summary, lang)),
-        (t("report.audit.calibration", lang), _trend_calibration(summary)),
+        (t("report.audit.calibration", lang), _trend_calibration(summary, lang)),
         (t("report.audit.threshold", lang), f"{summary.get('threshold_dbm')} dBm "
          f"({summary.get('technology', 'nr').upper()})"),
         (t("report.audit.resolution", lang), f"{summary.get('resolution_m')} m, "
          f"{summary.get('crs', '—')}"),
         (t("report.audit.boundaries", lang), summary.get("boundaries", "—")),
-        (t("report.audit.population", lang), summary.get("population_basis")),
+        (t("report.audit.population", lang),
+         localise(str(summary.get("population_basis")), lang)),
         (t("report.audit.statuses", lang), f"P ≥ {summary.get('p_met_threshold')} / "
          f"≤ {summary.get('p_not_met_threshold')}"),
         (t("report.audit.synthetic", lang), t("report.yes" if summary.get("synthetic")
@@ -158,15 +160,47 @@ def _csv(summary: dict, communes: pd.DataFrame, out: Path, lang: str | None) -> 
 
 def _xlsx(summary: dict, communes: pd.DataFrame, out: Path, lang: str | None) -> Path:
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     book = Workbook()
-    sheet = book.active
+    banner = t("map.synthetic", lang) if summary.get("synthetic") else None
+    _province_sheet(book.active, summary, lang, banner)
+    _communes_sheet(book.create_sheet(t("report.sheet.communes", lang)), communes, lang, banner)
+    audit = book.create_sheet(t("report.sheet.audit", lang))
+    start = _banner(audit, banner)
+    for row in audit_rows(summary, lang):
+        audit.append([row[0], localise(row[1], lang) if isinstance(row[1], str) else row[1]])
+    for warning in summary.get("warnings", []):
+        audit.append([t("warning.prefix", lang), localise(warning, lang)])
+    _finish(audit, header_row=start, widths={"A": 45, "B": 90}, table=False)
+    for page in book.worksheets:
+        text_cells(page)
+    path = out / "report.xlsx"
+    book.save(path)
+    return path
+
+
+def _banner(sheet, banner: str | None) -> int:
+    """The synthetic-data banner as the sheet's first row; the row after it."""
+    from openpyxl.styles import Font
+
+    if not banner:
+        return 1
+    sheet.append([banner])
+    sheet["A1"].font = Font(bold=True, color="D7191C")
+    return 2
+
+
+def _province_sheet(sheet, summary: dict, lang: str | None, banner: str | None) -> None:
+    from openpyxl.styles import Font
+
     sheet.title = t("report.sheet.province", lang)
+    first = _banner(sheet, banner)
     sheet.append([_title(summary, lang)])
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append([t("report.date", lang), date.today().isoformat()])
+    sheet.cell(first, 1).font = Font(bold=True, size=13)
+    sheet.append([t("report.date", lang), date.today()])
+    sheet.cell(first + 1, 2).number_format = "yyyy-mm-dd"
     sheet.append([])
+    header = first + 3
     sheet.append([t("report.col.figure", lang), t("report.col.share", lang),
                   t("report.col.low", lang), t("report.col.high", lang),
                   t("report.col.status", lang)])
@@ -174,27 +208,50 @@ def _xlsx(summary: dict, communes: pd.DataFrame, out: Path, lang: str | None) ->
         sheet.append(list(row))
         for cell in sheet[sheet.max_row][1:4]:
             cell.number_format = "0.0"
-    rows = book.create_sheet(t("report.sheet.communes", lang))
+    _finish(sheet, header_row=header, widths={"A": 48, "B": 16, "C": 14, "D": 14, "E": 20})
+
+
+def _communes_sheet(sheet, communes: pd.DataFrame, lang: str | None, banner: str | None) -> None:
+    header = _banner(sheet, banner)
     present = [c for c in COMMUNE_COLUMNS if c[0] in communes]
-    rows.append([t(key, lang) for _, key, _ in present])
-    for cell in rows[1]:
-        cell.font = Font(bold=True)
+    sheet.append([t(key, lang) for _, key, _ in present])
     for record in communes[[c for c, _, _ in present]].itertuples(index=False):
-        rows.append([None if missing(v) else v for v in record])
+        sheet.append([None if missing(v) else v for v in record])
     for index, (_, _, number_format) in enumerate(present, start=1):
-        for cell in rows.iter_rows(min_row=2, min_col=index, max_col=index):
+        for cell in sheet.iter_rows(min_row=header + 1, min_col=index, max_col=index):
             cell[0].number_format = number_format
-    rows.freeze_panes = "C2"
-    audit = book.create_sheet(t("report.sheet.audit", lang))
-    for row in audit_rows(summary, lang):
-        audit.append(list(row))
-    for warning in summary.get("warnings", []):
-        audit.append([t("warning.prefix", lang), warning])
-    for page in book.worksheets:
-        text_cells(page)
-    path = out / "report.xlsx"
-    book.save(path)
-    return path
+    sheet.freeze_panes = sheet.cell(header + 1, 3)
+    widths = {column: 30 if name == "name" else 14
+              for column, (name, _, _) in zip(_letters(len(present)), present)}
+    _finish(sheet, header_row=header, widths=widths)
+
+
+def _letters(n: int) -> list[str]:
+    from openpyxl.utils import get_column_letter
+
+    return [get_column_letter(i) for i in range(1, n + 1)]
+
+
+def _finish(sheet, header_row: int, widths: dict[str, float], table: bool = True) -> None:
+    """Column widths, a bold wrapped header with an autofilter, the header repeated on every
+    printed page, A4 landscape fitted to the page width."""
+    from openpyxl.styles import Alignment, Font
+
+    for column, width in widths.items():
+        sheet.column_dimensions[column].width = width
+    for row in sheet.iter_rows(min_row=header_row):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    if table and sheet.max_row > header_row:
+        for cell in sheet[header_row]:
+            cell.font = Font(bold=True)
+        sheet.auto_filter.ref = f"A{header_row}:{_letters(sheet.max_column)[-1]}{sheet.max_row}"
+        sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _html(summary: dict, communes: pd.DataFrame, out: Path, lang: str | None) -> Path:
@@ -212,7 +269,8 @@ def _html(summary: dict, communes: pd.DataFrame, out: Path, lang: str | None) ->
     page = f"""<!DOCTYPE html><html lang="{lang or 'vi'}"><head><meta charset="utf-8">
 <meta name="phusong-run-id" content="{esc(summary.get('run_id'))}">
 <title>{esc(_title(summary, lang))}</title><style>
-@page {{ size: A4; margin: 15mm; }} body {{ font: 10pt sans-serif; }}
+@page {{ size: A4 landscape; margin: 12mm; }} body {{ font: 10pt sans-serif; }}
+svg {{ max-width: 100%; height: auto; }} h2 {{ break-after: avoid; }}
 table {{ border-collapse: collapse; width: 100%; }} td, th {{ border: 1px solid #999;
 padding: 2px 4px; }} thead {{ display: table-header-group; }} tr {{ break-inside: avoid; }}
 .banner {{ color: #d7191c; font-weight: bold; }}</style></head><body>
@@ -222,7 +280,7 @@ padding: 2px 4px; }} thead {{ display: table-header-group; }} tr {{ break-inside
 <h2>{esc(t("report.sheet.province", lang))}</h2><table><tr><th>{esc(t("report.col.figure", lang))}
 </th><th>%</th><th>{esc(t("report.col.interval", lang))}</th><th>{esc(t("report.col.status", lang))}
 </th></tr>{province}</table>
-<h2>{esc(t("report.chart", lang))}</h2>{_chart(communes, summary)}
+<h2>{esc(t("report.chart", lang))}</h2>{_chart(communes, summary, lang)}
 <h2>{esc(t("report.sheet.communes", lang))}</h2><table><thead><tr>{head}</tr></thead>{body}</table>
 <h2>{esc(t("report.sheet.audit", lang))}</h2><table>{audit}</table></body></html>"""
     path = out / "report.html"
@@ -243,31 +301,57 @@ def _cell(value, number_format: str) -> str:
     return html.escape(str(value))
 
 
-def _chart(communes: pd.DataFrame, summary: dict) -> str:
-    """An SVG bar chart of each commune's share (and interval) against the target line."""
-    width, bar, top = 680, 6, 10
+STATUS_COLOURS = (("met", "#4575b4"), ("uncertain", "#fee090"), ("not_met", "#d73027"),
+                  ("insufficient_data", "#bdbdbd"))
+
+
+def _chart(communes: pd.DataFrame, summary: dict, lang: str | None = None) -> str:
+    """An SVG bar chart of every commune's share with its 90 % interval, sorted, named,
+    against the target line, with a key of the statuses' colours."""
     shares = communes["share_5g_model_pct"] if "share_5g_model_pct" in communes \
         else communes["share_5g_pop_pct"]
+    order = shares.fillna(-1).sort_values(ascending=False, kind="stable").index
     target = float(summary.get("target_5g_pct", 60))
-    height = top + bar * len(communes) + 20
-    scale = (width - 40) / 100
-    bars = []
-    for i, (share, low, high, status) in enumerate(zip(
-            shares, communes["share_5g_low_pct"], communes["share_5g_high_pct"],
-            communes["status"])):
+    label_w, plot_w, bar, top = 170, 480, 13, 34
+    height = top + bar * len(order) + 24
+    scale = plot_w / 100
+    colours = dict(STATUS_COLOURS)
+    parts = [_chart_key(lang, label_w)]
+    for row, i in enumerate(order):
+        y = top + row * bar
+        share, status = shares[i], communes.at[i, "status"]
+        parts.append(f'<text x="{label_w - 4}" y="{y + bar - 3}" font-size="9" '
+                     f'text-anchor="end">{html.escape(str(communes.at[i, "name"]))}</text>')
         if missing(share):
             continue
-        y = top + i * bar
-        colour = {"met": "#2c7fb8", "not_met": "#d7191c", "uncertain": "#fdae61"}.get(
-            status, "#bdbdbd")
-        bars.append(f'<rect x="20" y="{y}" width="{share * scale:.1f}" height="{bar - 1}" '
-                    f'fill="{colour}"/>')
+        parts.append(f'<rect x="{label_w}" y="{y + 1}" width="{share * scale:.1f}" '
+                     f'height="{bar - 3}" fill="{colours.get(status, "#bdbdbd")}"/>')
+        low, high = communes.at[i, "share_5g_low_pct"], communes.at[i, "share_5g_high_pct"]
         if not missing(low) and not missing(high):
-            bars.append(f'<line x1="{20 + low * scale:.1f}" x2="{20 + high * scale:.1f}" '
-                        f'y1="{y + bar / 2}" y2="{y + bar / 2}" stroke="#333"/>')
-    line = f'<line x1="{20 + target * scale:.1f}" x2="{20 + target * scale:.1f}" y1="0" ' \
-           f'y2="{height - 15}" stroke="#000" stroke-dasharray="4 2"/>'
-    axis = "".join(f'<text x="{20 + v * scale:.0f}" y="{height - 3}" font-size="8">{v}%</text>'
-                   for v in range(0, 101, 20))
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
-            + "".join(bars) + line + axis + "</svg>")
+            parts.append(f'<line x1="{label_w + low * scale:.1f}" x2="{label_w + high * scale:.1f}"'
+                         f' y1="{y + bar / 2}" y2="{y + bar / 2}" stroke="#333"/>')
+    x = label_w + target * scale
+    parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 4}" y2="{height - 16}" '
+                 f'stroke="#000" stroke-dasharray="4 2"/>')
+    parts.append(f'<text x="{x + 3:.1f}" y="{top - 6}" font-size="9">'
+                 f'{html.escape(t("report.chart.target", lang, target=f"{target:g}"))}</text>')
+    parts += [f'<text x="{label_w + v * scale:.0f}" y="{height - 4}" font-size="9" '
+              f'text-anchor="middle">{v} %</text>' for v in range(0, 101, 20)]
+    width = label_w + plot_w + 40
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'role="img" aria-label="{html.escape(t("report.chart", lang))}">'
+            + "".join(parts) + "</svg>")
+
+
+def _chart_key(lang: str | None, x0: int) -> str:
+    """The key: each status's colour, and the interval's whisker."""
+    items, x = [], x0
+    for status, colour in STATUS_COLOURS:
+        label = html.escape(t(f"status.{status}", lang))
+        items.append(f'<rect x="{x}" y="4" width="10" height="10" fill="{colour}"/>'
+                     f'<text x="{x + 14}" y="13" font-size="9">{label}</text>')
+        x += 24 + 6 * len(label)
+    items.append(f'<line x1="{x}" x2="{x + 16}" y1="9" y2="9" stroke="#333"/>'
+                 f'<text x="{x + 20}" y="13" font-size="9">'
+                 f'{html.escape(t("report.chart.interval", lang))}</text>')
+    return "".join(items)

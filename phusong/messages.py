@@ -366,4 +366,10 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
     ("a GNSS receiver (NMEA sentences)", "một máy thu GNSS (câu NMEA)"),
     ("nothing", "không có gì"),
     ("{a} is not valid; choose one of {b}", "{a} không hợp lệ; chọn một trong: {b}"),
+    # report values (figures' descriptions, not errors)
+    ("uniform within each commune", "phân bố đều trong mỗi xã"),
+    ("raster {a}", "ảnh raster {a}"),
+    ("site list: the model over every cell", "danh sách trạm: mô hình trên mọi ô lưới"),
+    ("cells within {a} m of a reading, extrapolated to the commune",
+     "các ô lưới trong bán kính {a} m quanh một điểm đo, ngoại suy cho cả xã"),
 )

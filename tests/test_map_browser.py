@@ -14,7 +14,7 @@ from shapely.geometry import box
 
 from phusong.maps import write_map
 from phusong.maps import read_estimates
-from phusong.maps.coverage_map import GAP_COLOUR
+from phusong.maps.coverage_map import NOT_MET_FILL, UNCERTAIN_FILL
 
 # Screenshots go here; PHUSONG_SCREENSHOTS=docs/img refreshes the user guides' pictures.
 ARTEFACTS = Path(os.environ.get("PHUSONG_SCREENSHOTS")
@@ -42,6 +42,12 @@ def open_page(path: Path):
     return manager, browser, page, problems, requests
 
 
+def visible_legends(page) -> list[str]:
+    """The indicators whose legend is shown: one at a time, the one on the map."""
+    return page.evaluate("Array.from(document.querySelectorAll('.phusong-legend-part'))"
+                         ".filter(e => e.style.display !== 'none').map(e => e.dataset.base)")
+
+
 def data_overlays(page):
     """The overlay switches, less the online basemap (the network is blocked)."""
     return [label for label in page.locator(".leaflet-control-layers-overlays label").all()
@@ -64,8 +70,10 @@ def test_demo_map_in_chromium(demo_dir, tmp_path):
         assert "Khoảng tin cậy 90 %" in page.locator(".leaflet-tooltip").inner_text()
         assert "Hộ có thể dùng băng rộng cố định ≥ 1 Gb/s" in layers
         table = pd.read_csv(demo_dir / "communes.csv", dtype={"code": str})
-        outlines = page.locator(f'path[stroke="{GAP_COLOUR}"]:not([stroke-dasharray])')
-        dashed = page.locator(f'path[stroke="{GAP_COLOUR}"][stroke-dasharray]')
+        # statuses are patterns inside each commune, never outlines shared with neighbours
+        outlines = page.locator(f'path[fill="{NOT_MET_FILL}"]')
+        dashed = page.locator(f'path[fill="{UNCERTAIN_FILL}"]')
+        assert visible_legends(page) == ["0"]
         assert outlines.count() == (table["status"] == "not_met").sum() > 0
         assert dashed.count() == (table["status"] == "uncertain").sum()
         page.locator(".leaflet-control-layers-base label",
@@ -73,6 +81,7 @@ def test_demo_map_in_chromium(demo_dir, tmp_path):
         page.wait_for_timeout(300)
         assert outlines.count() == (table["gigabit_status"] == "not_met").sum() > 0
         assert dashed.count() == (table["gigabit_status"] == "uncertain").sum()
+        assert len(visible_legends(page)) == 1 and visible_legends(page) != ["0"]
         assert page.locator("path.leaflet-interactive").count() == len(table)
         base = page.locator(".leaflet-control-layers-base").inner_text()
         overlays = page.locator(".leaflet-control-layers-overlays").inner_text()
@@ -98,6 +107,30 @@ def test_demo_map_in_chromium(demo_dir, tmp_path):
         assert name in page.locator(".leaflet-popup-content").inner_text()
         assert problems == []
         page.screenshot(path=str(ARTEFACTS / "demo_map.png"))
+    finally:
+        browser.close()
+        manager.stop()
+
+
+def test_each_layer_shows_its_own_legend_only(demo_dir):
+    manager, browser, page, problems, _ = open_page(demo_dir / "map.html")
+    try:
+        bases = page.locator(".leaflet-control-layers-base label")
+        assert bases.count() >= 5
+        for i in range(bases.count()):
+            bases.nth(i).click()
+            page.wait_for_timeout(200)
+            assert visible_legends(page) == [str(i)]
+            page.screenshot(path=str(ARTEFACTS / f"demo_map_layer_{i}.png"))
+        overlay = page.locator(".leaflet-control-layers-overlays label",
+                               has_text="RSRP")
+        bar = page.locator(".phusong-legend-overlay", has_text="RSRP")
+        assert not bar.is_visible()
+        overlay.click()
+        page.wait_for_timeout(300)
+        assert bar.is_visible() and len(visible_legends(page)) == 1
+        page.screenshot(path=str(ARTEFACTS / "demo_map_rsrp.png"))
+        assert problems == []
     finally:
         browser.close()
         manager.stop()

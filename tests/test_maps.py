@@ -49,4 +49,17 @@ def test_gap_layer_counts_people_without_5g_not_the_gap_to_target(tmp_path):
     }, geometry=[box(106.0, 21.0, 106.1, 21.1)], crs="EPSG:4326")
     page = write_map(frame, tmp_path / "m.html", lang="vi").read_text(encoding="utf-8")
     assert "Số người chưa có sóng 5G\\u003c/b\\u003e: 600" in page
-    assert "#fee5d9" in page  # 600 people: the first class of the gap palette
+    assert "≥ 600" in page  # the people layer's classes are drawn from the communes' own figures
+
+
+def test_people_classes_spread_the_communes():
+    import pandas as pd
+
+    from phusong.maps.coverage_map import people_breaks, people_classes
+
+    people = pd.Series([50, 200, 900, 1_500, 4_000, 9_000, 12_000, 30_000, 80_000, None])
+    breaks = people_breaks(people)
+    assert len(breaks) == 4 and list(breaks) == sorted(breaks)
+    counts = pd.cut(people.dropna(), [0, *breaks, float("inf")], right=False).value_counts()
+    assert counts.max() - counts.min() <= 1  # quintiles: each class holds its fifth
+    assert len(people_classes(people_breaks(pd.Series([10, 10, 10])))) == 2

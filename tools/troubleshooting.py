@@ -122,6 +122,7 @@ INTRO = {
           "message names a file, value or place. The table is generated from the program's "
           "own message catalogues (`python tools/troubleshooting.py`).",
 }
+NOT_MESSAGES = {"report values (figures' descriptions, not errors)"}
 SECTION_NAMES = {
     "estimate": ("Ước tính", "Estimate"), "boundaries": ("Ranh giới", "Boundaries"),
     "declarations and CSV inputs": ("Số liệu khai báo và tệp CSV", "Declarations and CSV inputs"),
@@ -191,6 +192,8 @@ def page(lang: str) -> str:
 
     table(SECTION_TITLES["command line"][i], cli_rows(), SECTION_ADVICE["command line"][i])
     for name, rows in sections():
+        if name in NOT_MESSAGES:
+            continue
         vi_rows = [(vi, en) for en, vi in rows]
         table(SECTION_NAMES.get(name, (name, name))[i], vi_rows, SECTION_ADVICE.get(
             name, SECTION_ADVICE["estimate"])[i])
