@@ -372,4 +372,13 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
     ("site list: the model over every cell", "danh sách trạm: mô hình trên mọi ô lưới"),
     ("cells within {a} m of a reading, extrapolated to the commune",
      "các ô lưới trong bán kính {a} m quanh một điểm đo, ngoại suy cho cả xã"),
+    # the command line (Click's own messages)
+    ("No such command {a}. Did you mean {b}?", "Không có lệnh {a}. Có phải ý bạn là {b}?"),
+    ("No such command {a}.", "Không có lệnh {a}."),
+    ("Missing argument {a}.", "Thiếu đối số {a}."),
+    ("Got unexpected extra argument ({a})", "Thừa đối số ({a})"),
+    ("Got unexpected extra arguments ({a})", "Thừa các đối số ({a})"),
+    ("Option {a} requires an argument.", "Tuỳ chọn {a} cần một giá trị."),
+    ("Option {a} does not take a value.", "Tuỳ chọn {a} không nhận giá trị."),
+    ("Missing command.", "Thiếu lệnh."),
 )

@@ -11,9 +11,10 @@ import typer
 
 from phusong.console import make_streams_safe
 from phusong.errors import PhusongError
-from phusong.i18n import t
+from phusong.i18n import localise, set_language, t
 
 from ._common import CLICK, NoArgsIsHelp, app, console, fail
+from .language import command_in, requested_language
 
 
 def _os_error_message(exc: OSError) -> str:
@@ -45,8 +46,10 @@ def main() -> None:
     exit (1 for the user's input, 2 for the command line, 3 for phusong's own fault);
     set PHUSONG_DEBUG=1 to see tracebacks."""
     make_streams_safe()
+    lang = requested_language(sys.argv[1:])
+    set_language(lang)
     try:
-        code = app(standalone_mode=False)
+        code = command_in(app, lang)(standalone_mode=False, prog_name="phusong")
         if isinstance(code, int) and code:
             sys.exit(code)
     except PhusongError as exc:
@@ -87,5 +90,5 @@ def localise_click_error(exc: Exception) -> str:
     if isinstance(exc, CLICK.NoSuchOption):
         return t("error.no_such_option", option=exc.option_name)
     if isinstance(exc, CLICK.UsageError):
-        return t("error.usage", detail=exc.message)
+        return t("error.usage", detail=localise(exc.message))
     return exc.format_message()

@@ -113,7 +113,7 @@ def probe_signal(
     from_mmcli_json: Optional[Path] = typer.Option(None, "--from-mmcli-json", help="Saved output of mmcli --signal-get -J."),
     modem_json: Optional[Path] = typer.Option(None, "--modem-json", help="Saved output of mmcli -m any -J (operator, technology)."),
     at_log: Optional[Path] = typer.Option(None, "--at-log", help="Saved answers of a Quectel modem (AT+QENG…); one reading per servingcell answer."),
-    modem: Optional[str] = typer.Option(None, "--modem", help="Live modem: mmcli or serial:PORT (default: the config's, else mmcli)."),
+    modem: Optional[str] = typer.Option(None, "--modem", help="Live modem: mmcli or serial:PORT (default: the config's, else ModemManager on Linux or a USB modem's AT port)."),
     lat: Optional[float] = LatOpt, lon: Optional[float] = LonOpt,
     site: Optional[str] = SiteOpt, sites: Optional[Path] = SitesOpt,
     gpsd: Optional[str] = GpsdOpt, nmea: Optional[Path] = NmeaOpt,
