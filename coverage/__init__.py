@@ -1,7 +1,7 @@
 """Geospatial engine: boundaries, grid, interpolation, per-commune estimates, targets."""
 from .boundaries import load_boundaries, normalise_name
 from .estimate import Estimate, estimate_coverage
-from .outputs import check_estimate_folder, write_estimate
+from .estimate_folder import check_estimate_folder, write_estimate
 from .grid import Grid, Membership, grid_for, membership
 from .baselines import InverseDistance
 from .blocks import block_reduce

@@ -22,7 +22,7 @@ from phusong.errors import EstimationError
 from .unit_figures import (add_status_columns, fill_unsupported, supported_fraction,
                            unit_extra_std_pp)
 from .grid import Grid, Membership, membership
-from .outputs import (P_COVERED_MODEL_TIF, READINGS_TIF, REALISATIONS_NPZ, check_estimate_folder,
+from .estimate_folder import (P_COVERED_MODEL_TIF, READINGS_TIF, REALISATIONS_NPZ, check_estimate_folder,
                       load_realisations, public_names)
 from .rasters import read_band
 from .targets import Targets

@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 from branca.element import Element
 
+from phusong.coverage.estimate_folder import COMMUNES_GPKG, P_COVERED_TIF, RSRP_TIF
 from phusong.i18n import t, technology_labels
 
 from .layers import (CHALLENGE_COLOUR, GAP_BREAKS, GAP_PALETTE, RSRP_PALETTE, add_measurements,
@@ -379,9 +380,9 @@ def _add_rasters(fmap: folium.Map, estimates_dir: str | Path | None, lang: str |
     folder = Path(estimates_dir)
     bars = ""
     for name, low, high, palette, title, ends in (
-            ("p_covered.tif", 0.0, 1.0, PROBABILITY_PALETTE, "map.layer.p_covered",
+            (P_COVERED_TIF, 0.0, 1.0, PROBABILITY_PALETTE, "map.layer.p_covered",
              ("0 %", "100 %")),
-            ("rsrp.tif", -130.0, -70.0, RSRP_PALETTE, "map.layer.rsrp",
+            (RSRP_TIF, -130.0, -70.0, RSRP_PALETTE, "map.layer.rsrp",
              ("−130 dBm", "−70 dBm"))):
         overlay = raster_overlay(folder / name, ramp(low, high, palette), t(title, lang))
         if overlay is not None:
@@ -427,9 +428,9 @@ def read_store_layers(store: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def read_estimates(estimates_dir: str | Path) -> gpd.GeoDataFrame:
     """The commune layer written by ``phusong estimate``."""
-    from phusong.coverage.outputs import internal_names
+    from phusong.coverage.estimate_folder import internal_names
 
-    frame = internal_names(gpd.read_file(Path(estimates_dir) / "communes.gpkg",
+    frame = internal_names(gpd.read_file(Path(estimates_dir) / COMMUNES_GPKG,
                                          layer="communes"))
     frame["code"] = frame["code"].astype(str)
     return frame

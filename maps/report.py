@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from phusong.coverage.estimate_folder import COMMUNES_CSV, SUMMARY_JSON
 from phusong.i18n import localise, t, technology_labels
 from phusong.outputs import spreadsheet_read, spreadsheet_safe, spreadsheet_text, text_cells
 
@@ -44,12 +45,12 @@ COMMUNE_COLUMNS = (
 
 def read_report_data(estimates: Path) -> tuple[dict, pd.DataFrame]:
     """The estimate's summary and its communes sorted by gap (largest first), then share."""
-    from phusong.coverage.outputs import internal_names
+    from phusong.coverage.estimate_folder import internal_names
 
-    summary = internal_names(json.loads((estimates / "summary.json").read_text(
+    summary = internal_names(json.loads((estimates / SUMMARY_JSON).read_text(
         encoding="utf-8")))
     communes = internal_names(spreadsheet_read(pd.read_csv(
-        estimates / "communes.csv", dtype={"code": str}, encoding="utf-8")))
+        estimates / COMMUNES_CSV, dtype={"code": str}, encoding="utf-8")))
     communes = communes.sort_values(["gap_pp", "share_5g_pop_pct"], ascending=[False, True],
                                     na_position="last").reset_index(drop=True)
     return summary, communes

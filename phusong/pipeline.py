@@ -220,7 +220,7 @@ def reaggregate(config: ReaggregateConfig, out: Optional[Path] = None, force: bo
     """The estimate's figures over the configured units (a table), written to ``out`` (CSV)
     when given; the units' warnings are in ``table.attrs["warnings"]``."""
     from phusong.coverage import load_targets
-    from phusong.coverage.outputs import with_status_labels
+    from phusong.coverage.estimate_folder import with_status_labels
     from phusong.coverage.reaggregate import reaggregate as over_units
 
     if out is not None:
@@ -291,7 +291,7 @@ def demo(config: DemoConfig, make_campaign: CampaignMaker, progress: Progress = 
     """A campaign made by ``make_campaign(folder, progress)`` (the CLI passes the
     simulator's: this library never imports it), estimated, mapped and reported into one
     folder; the estimate."""
-    from phusong.coverage.outputs import write_estimate_files
+    from phusong.coverage.estimate_folder import write_estimate_files
     from phusong.maps import read_store_layers, write_map
     from phusong.maps.report import write_report
 

@@ -13,7 +13,7 @@ IMPORT_FORMATS = ("gnettrack", "networksurvey", "speedtest-cli", "ookla", "murak
 
 def parser_for(fmt: str, mapping: Path | None = None) -> tuple[Callable, str]:
     """The parser of ``fmt`` and its source kind; ``table`` needs a column ``mapping``."""
-    from . import declarations, gnettrack, networksurvey, speedtests, table
+    from . import declarations, gnettrack, networksurvey, speed_logs, table
 
     if fmt == "table":
         if mapping is None:
@@ -21,9 +21,9 @@ def parser_for(fmt: str, mapping: Path | None = None) -> tuple[Callable, str]:
         loaded = table.Mapping(mapping)
         return table.parse_with(loaded), loaded.kind
     parsers = {"gnettrack": gnettrack.parse, "networksurvey": networksurvey.parse,
-               "speedtest-cli": speedtests.parse_speedtest_cli,
-               "ookla": speedtests.parse_ookla, "murakami": speedtests.parse_murakami,
-               "iperf3": speedtests.parse_iperf3, "declarations": declarations.parse}
+               "speedtest-cli": speed_logs.parse_speedtest_cli,
+               "ookla": speed_logs.parse_ookla, "murakami": speed_logs.parse_murakami,
+               "iperf3": speed_logs.parse_iperf3, "declarations": declarations.parse}
     if fmt not in parsers:
         raise ConfigError(f"{fmt!r} is not valid; choose one of {', '.join(IMPORT_FORMATS)}")
     return parsers[fmt], fmt

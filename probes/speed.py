@@ -457,7 +457,7 @@ def run_iperf3(server: str, port: int = 5201, reverse: bool = True, seconds: int
     import subprocess
 
     from .importing import ImportOptions
-    from .speedtests import iperf3_result, json_documents
+    from .speed_logs import iperf3_result, json_documents
 
     started = datetime.now(timezone.utc)
     name, kind, link = interface_towards(server, port)

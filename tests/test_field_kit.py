@@ -69,7 +69,7 @@ def test_probe_check_warns_on_keys_and_refuses_a_bad_number(tmp_path):
 @pty_only
 def test_check_names_a_modem_by_its_answer_and_a_gps_port_as_no_modem():
     from fake_devices import FakeGps, FakeModem
-    from phusong.probes.checks import identify_serial_modem
+    from phusong.probes.self_check import identify_serial_modem
 
     with FakeModem() as modem, FakeGps() as gps:
         ok, key, values = identify_serial_modem(modem.name)
@@ -83,7 +83,7 @@ def test_check_names_a_modem_by_its_answer_and_a_gps_port_as_no_modem():
 @pty_only
 def test_probe_init_writes_a_config_that_check_accepts(tmp_path):
     from fake_devices import FakeGps, FakeModem
-    from phusong.probes.checks import check_modem, check_position
+    from phusong.probes.self_check import check_modem, check_position
     from phusong.probes.setup import probe_toml
 
     with FakeModem() as modem, FakeGps() as gps:

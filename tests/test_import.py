@@ -17,7 +17,7 @@ from shapely.geometry import Point
 
 from phusong.errors import InputFormatError
 from phusong.probes import QUARANTINE_TABLE, SIGNAL_LAYER, SPEED_LAYER, ReadingStore, merge_stores
-from phusong.probes import gnettrack, networksurvey, speedtests, table
+from phusong.probes import gnettrack, networksurvey, speed_logs, table
 from phusong.probes.importing import ImportOptions, import_file, time_zone
 from phusong.store.schema import ADDED_IN_VERSION_2, ADDED_IN_VERSION_3, SCHEMA_VERSION, DECLARATIONS_LAYER, NEIGHBOUR_TABLE
 
@@ -116,14 +116,14 @@ def test_5g_nsa_rows_carry_both_legs_and_make_the_device_capable(tmp_path):
 
 
 @pytest.mark.parametrize("parser, name, expected", [
-    (speedtests.parse_speedtest_cli, "loopback_cli_json.json", (3175037423.66, 862209544.86)),
-    (speedtests.parse_speedtest_cli, "loopback_cli.csv", (803447291.52, 3495424849.03)),
-    (speedtests.parse_murakami, "ndt5-example.jsonl", (14275931.11, 2405000.0)),
-    (speedtests.parse_murakami, "ndt7-example.jsonl", (13907644.43, 3553495.35)),
+    (speed_logs.parse_speedtest_cli, "loopback_cli_json.json", (3175037423.66, 862209544.86)),
+    (speed_logs.parse_speedtest_cli, "loopback_cli.csv", (803447291.52, 3495424849.03)),
+    (speed_logs.parse_murakami, "ndt5-example.jsonl", (14275931.11, 2405000.0)),
+    (speed_logs.parse_murakami, "ndt7-example.jsonl", (13907644.43, 3553495.35)),
     # Murakami's Ookla line says "Bit/s" but gives bytes/s: 2,005,673 B/s
-    (speedtests.parse_murakami, "ookla-speedtest-example.jsonl", (16045384.0, 2556448.0)),
-    (speedtests.parse_iperf3, "iperf3_tcp_loopback.json", (None, 11543534081.14)),
-    (speedtests.parse_iperf3, "iperf3_tcp_reverse_P2_loopback.json", (17049449760.95, None)),
+    (speed_logs.parse_murakami, "ookla-speedtest-example.jsonl", (16045384.0, 2556448.0)),
+    (speed_logs.parse_iperf3, "iperf3_tcp_loopback.json", (None, 11543534081.14)),
+    (speed_logs.parse_iperf3, "iperf3_tcp_reverse_P2_loopback.json", (17049449760.95, None)),
 ])
 def test_speed_test_results(tmp_path, parser, name, expected):
     with ReadingStore(tmp_path / "s.gpkg") as store:
@@ -149,7 +149,7 @@ def test_ookla_cli_json_bandwidth_is_bytes_per_second(tmp_path):
     path.write_text(json.dumps({"type": "log", "message": "start"}) + "\n" +
                     json.dumps(result) + "\n", encoding="utf-8")
     with ReadingStore(tmp_path / "s.gpkg") as store:
-        import_file(store, speedtests.parse_ookla, path, "ookla", ImportOptions())
+        import_file(store, speed_logs.parse_ookla, path, "ookla", ImportOptions())
         frame = store.read_table(SPEED_LAYER)
     assert frame["download_bps"].iloc[0] == 8 * 117500000
     assert frame["latency_ms"].iloc[0] == 4.2
@@ -159,7 +159,7 @@ def test_ookla_cli_json_bandwidth_is_bytes_per_second(tmp_path):
     path.write_text("\n".join(json.dumps(r) for r in (result, result, nan)) + "\n",
                     encoding="utf-8")
     with ReadingStore(tmp_path / "t.gpkg") as store:
-        summary = import_file(store, speedtests.parse_ookla, path, "ookla", ImportOptions())
+        summary = import_file(store, speed_logs.parse_ookla, path, "ookla", ImportOptions())
         reasons = store.read_quarantine()["reason"].tolist()
     assert (summary.imported, summary.duplicates, summary.quarantined) == (1, 1, 1)
     assert "without any figure" in reasons[0]
@@ -173,9 +173,9 @@ def test_iperf3_quirks(tmp_path):
     nan = tmp_path / "nan.json"
     nan.write_text(text.replace('"retransmits":\t9', '"retransmits":\tnan'), encoding="utf-8")
     with ReadingStore(tmp_path / "s.gpkg") as store:
-        summary = import_file(store, speedtests.parse_iperf3, twice, "iperf3", ImportOptions())
+        summary = import_file(store, speed_logs.parse_iperf3, twice, "iperf3", ImportOptions())
         assert (summary.imported, summary.quarantined) == (1, 0)
-        assert import_file(store, speedtests.parse_iperf3, nan, "iperf3",
+        assert import_file(store, speed_logs.parse_iperf3, nan, "iperf3",
                            ImportOptions()).duplicates == 1
 
 
@@ -498,10 +498,10 @@ def test_fuzzed_logs_never_crash_or_half_write(tmp_path_factory, data):
         assert store._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-SPEED_PARSERS = [(speedtests.parse_speedtest_cli, "loopback_cli_json.json"),
-                 (speedtests.parse_murakami, "ookla-speedtest-example.jsonl"),
-                 (speedtests.parse_ookla, "ookla-speedtest-example.jsonl"),
-                 (speedtests.parse_iperf3, "iperf3_tcp_loopback.json"),
+SPEED_PARSERS = [(speed_logs.parse_speedtest_cli, "loopback_cli_json.json"),
+                 (speed_logs.parse_murakami, "ookla-speedtest-example.jsonl"),
+                 (speed_logs.parse_ookla, "ookla-speedtest-example.jsonl"),
+                 (speed_logs.parse_iperf3, "iperf3_tcp_loopback.json"),
                  (networksurvey.parse, "../../constructed/networksurvey/lte_constructed.csv")]
 
 

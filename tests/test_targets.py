@@ -68,7 +68,7 @@ def test_a_status_never_contradicts_its_interval():
 def test_status_labels_follow_the_language():
     import pandas as pd
 
-    from phusong.coverage.outputs import with_status_labels
+    from phusong.coverage.estimate_folder import with_status_labels
 
     table = pd.DataFrame({"status": ["met", "not_met", "uncertain", "insufficient_data"]})
     assert with_status_labels(table, "vi")["status_label"].tolist() == [

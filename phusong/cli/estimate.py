@@ -87,7 +87,7 @@ def estimate(
     unseen_sites: bool = typer.Option(False, "--unseen-sites", help="With --locate-sites: also model the sites no reading names (off by default: on real drives it claimed coverage the held-out drives did not find)."),
 ) -> None:
     """Estimate per-commune 5G coverage and gigabit availability from a readings store."""
-    from phusong.coverage.outputs import COMMUNES_CSV
+    from phusong.coverage.estimate_folder import COMMUNES_CSV
     from phusong.i18n import technology_labels
 
     config = pipeline.EstimateConfig(
@@ -215,6 +215,8 @@ def demo(
         result = pipeline.demo(config, simulated_campaign(
             SimulationConfig(seed=seed, n_readings=readings)), report)
     print_summary(result.summary)
-    console.print(t("done.estimate", path=out / "communes.csv"))
+    from phusong.coverage.estimate_folder import COMMUNES_CSV
+
+    console.print(t("done.estimate", path=out / COMMUNES_CSV))
     console.print(t("done.map", path=out / "map.html"))
     console.print(t("done.demo", out=out))

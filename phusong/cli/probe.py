@@ -231,7 +231,7 @@ def probe_init(
 @probe_app.command("check")
 def probe_check(config: Optional[Path] = ConfigOpt) -> None:
     """Say, in plain words, what the probe found (modem, GPS, network, disk) and what to fix."""
-    from phusong.probes.checks import run_checks
+    from phusong.probes.self_check import run_checks
 
     ok_mark, fail_mark = marks(sys.stdout.encoding)
     results = run_checks(config)
