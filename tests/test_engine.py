@@ -110,6 +110,18 @@ def test_shares_and_intervals_from_readings_alone(demo_dir):
     assert scores["within5"] >= 0.45
     assert scores["within10"] >= 0.7
     assert 0.80 <= scores["coverage"] <= 0.98  # one campaign: see the test above
+    assert_no_operator_above_any(result.communes)
+
+
+def assert_no_operator_above_any(communes: pd.DataFrame) -> None:
+    """A place covered by one operator is covered by some operator: in no commune may an
+    operator's share exceed the any-operator share."""
+    operators = [c for c in communes.columns if c.startswith("share_5g_452-")]
+    assert operators
+    highest = communes[operators].max(axis=1)
+    for basis in ("share_5g_area_pct", "share_5g_pop_pct"):
+        over = communes.loc[highest > communes[basis] + 1e-6, "code"].tolist()
+        assert not over, (basis, over)
 
 
 def test_gap_in_people(demo_dir):
@@ -164,6 +176,7 @@ def test_per_operator_shares_and_their_union(demo_dir):
     known = table[table["status"] != "insufficient_data"]
     operators = [c for c in table.columns if c.startswith("share_5g_452-")]
     assert len(operators) == 3
+    assert_no_operator_above_any(table)
     # the union of correlated operators is neither inflated nor deflated against the truth
     bias = (known["share_5g_area_pct"] - known["true_share_5g_area_pct"]).mean()
     print(f"\nany operator: mean error {bias:+.2f} pp over {len(known)} communes")
