@@ -258,6 +258,35 @@ HELP_VI: dict[str, str] = {
         "Chép mọi dòng SQLite còn đọc được sang kho mới; phần còn lại được cách ly.",
     "Damaged readings store (.gpkg).": "Kho số liệu đo bị hỏng (.gpkg).",
     "New store for what can be recovered.": "Kho mới cho phần khôi phục được.",
+    # serve, probe sync
+    "The collection server: probes send their readings, planners read the latest estimate.":
+        "Máy chủ thu thập: các đầu đo gửi số liệu đo, cán bộ quy hoạch xem kết quả ước tính "
+        "mới nhất.",
+    "Central readings store (.gpkg), created if needed.":
+        "Kho số liệu trung tâm (.gpkg), tạo mới nếu cần.",
+    "Central readings store (.gpkg).": "Kho số liệu trung tâm (.gpkg).",
+    "Address to listen on (behind a TLS reverse proxy).":
+        "Địa chỉ lắng nghe (đặt sau một reverse proxy có TLS).",
+    "Port to listen on.": "Cổng lắng nghe.",
+    "Estimate folder served to planners.":
+        "Thư mục kết quả ước tính cung cấp cho cán bộ quy hoạch.",
+    "Tokens of the probes and planners.": "Mã truy cập của các đầu đo và cán bộ quy hoạch.",
+    "Issue a token (its last line); only its hash is kept. A new token replaces the old.":
+        "Cấp một mã truy cập (ở dòng cuối); chỉ lưu giá trị băm của mã. Mã mới thay mã cũ.",
+    "The probe's id (or a planner's name with --planner).":
+        "Mã của đầu đo (hoặc tên cán bộ quy hoạch, với --planner).",
+    "A read-only token for a planner.": "Mã chỉ được đọc, cho cán bộ quy hoạch.",
+    "Revoke a token: the server refuses it at once.":
+        "Thu hồi một mã truy cập: máy chủ từ chối mã đó ngay lập tức.",
+    "The probe's id (or a planner's name).": "Mã của đầu đo (hoặc tên cán bộ quy hoạch).",
+    "Send the readings the server has not acknowledged yet, each exactly once.":
+        "Gửi các điểm đo máy chủ chưa xác nhận, mỗi điểm đúng một lần.",
+    "Readings store (.gpkg) whose readings are sent.": "Kho số liệu đo (.gpkg) cần gửi.",
+    "Probe configuration (TOML) with a [server] section.":
+        "Tệp cấu hình đầu đo (TOML) có mục [server].",
+    "Give up after this many seconds without the server (the readings wait for the next "
+    "sync).":
+        "Dừng sau từng này giây không kết nối được máy chủ (các điểm đo chờ lần gửi sau).",
 }
 
 # Typer's and Click's own words around the help texts.
@@ -276,4 +305,4 @@ USAGE_VI = "Cách dùng: "
 OPTIONS_METAVAR_VI = "[TUỲ CHỌN]"
 SUBCOMMAND_METAVAR_VI = "LỆNH [ĐỐI SỐ]..."
 METAVARS_VI = {"STORE": "KHO", "STORE...": "KHO...", "FILE...": "TỆP...", "FORMAT": "ĐỊNH_DẠNG",
-               "SRC": "NGUỒN", "DST": "ĐÍCH"}
+               "SRC": "NGUỒN", "DST": "ĐÍCH", "PROBE_ID": "MÃ_ĐẦU_ĐO"}

@@ -44,6 +44,7 @@ RANDOM_GAP_MEAN_S, RANDOM_GAP_BOUNDS_S = 6 * 3600.0, (36 * 60.0, 15 * 3600.0)
 # A device that fails is asked again after the signal interval, doubled per failure, at
 # most this long (a longer wait loses readings once the device is back: soak benchmark).
 MAX_BACKOFF_S = 5.0
+SYNC_EVERY_S = 60.0
 log = logging.getLogger("phusong.probe")
 
 
@@ -65,6 +66,9 @@ class ProbeConfig:
         every_minutes = 30     # or every_metres = 2000, or random = true (fixed sites)
         [signal]
         interval_s = 1.0
+        [server]     # the province's collection server: readings are sent by themselves
+        url = "https://thu-thap.province.example"   # during a run, and by phusong probe sync
+        token = "…"  # from: phusong serve token add PROBE_ID
     """
 
     probe_id: str = "probe"
@@ -117,6 +121,8 @@ class ProbeConfig:
             speed_every_metres=config_number(speed, "every_metres", "speed"),
             speed_random=bool(speed.get("random")),
             signal_interval_s=config_number(signal, "interval_s", "signal", 1.0),
+            sync_url=data.get("server", {}).get("url"),
+            sync_token=data.get("server", {}).get("token"),
             warnings=warnings)._checked()
 
     def modem_source_name(self) -> str | None:
@@ -134,12 +140,13 @@ class ProbeConfig:
 
 # Every key a probe file may hold, by table ("" for the top level).
 CONFIG_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("probe_id", "sim_operator", "position", "modem", "speed", "signal"),
+    "": ("probe_id", "sim_operator", "position", "modem", "speed", "signal", "server"),
     "position": ("gpsd", "nmea", "baud", "modem_gnss", "lat", "lon"),
     "modem": ("source", "timeout_s"),
     "speed": ("server_url", "server_id", "plan_down_mbps", "every_minutes", "every_metres",
               "random"),
     "signal": ("interval_s",),
+    "server": ("url", "token"),
 }
 
 
@@ -453,6 +460,7 @@ def _measure(store: ReadingStore, config: ProbeConfig, state: RunState,
     next_speed = started if config.server_url or config.server_id else math.inf
     last_test_fix: Fix | None = None
     fix: Fix | None = None
+    syncer = _Syncer(store.path, config) if config.sync_url and config.sync_token else None
     try:
         while duration_s is None or time.monotonic() - started < duration_s:
             check_disk(store.path)
@@ -478,6 +486,8 @@ def _measure(store: ReadingStore, config: ProbeConfig, state: RunState,
                 last_test_fix = fix
                 next_speed = tick + gap if gap else math.inf
                 gap = next_gap_s(config, rng)
+            if syncer is not None:
+                syncer.start_if_due(tick)
             status(state.status())
             time.sleep(max(config.signal_interval_s - (time.monotonic() - tick), 0))
     except KeyboardInterrupt:
@@ -490,6 +500,34 @@ def _measure(store: ReadingStore, config: ProbeConfig, state: RunState,
         if modem is not None:
             modem.close()
         positions.close()
+
+
+class _Syncer:
+    """Sends the run's readings to the collection server every :data:`SYNC_EVERY_S`, in a
+    thread beside the measurements; a failed sync is logged and tried again later."""
+
+    def __init__(self, store_path: Path, config: ProbeConfig) -> None:
+        self.store_path, self.config = store_path, config
+        self.thread: threading.Thread | None = None
+        self.next_at = 0.0
+
+    def start_if_due(self, now: float) -> None:
+        if now < self.next_at or (self.thread is not None and self.thread.is_alive()):
+            return
+        self.next_at = now + SYNC_EVERY_S
+        self.thread = threading.Thread(target=self._sync, daemon=True)
+        self.thread.start()
+
+    def _sync(self) -> None:
+        from .sync import SyncError, sync
+
+        try:
+            result = sync(self.store_path, self.config.sync_url, self.config.sync_token,
+                          self.config.probe_id, deadline_s=SYNC_EVERY_S / 2)
+            log.info("sync: %d readings sent, %d new on the server", result.sent,
+                     result.inserted)
+        except (SyncError, StoreError, OSError) as exc:
+            log.warning("sync failed: %s", exc)
 
 
 class _Test:

@@ -243,3 +243,21 @@ def probe_check(config: Optional[Path] = ConfigOpt) -> None:
         raise typer.Exit(1)  # a script or a shortcut sees that something needs fixing
 
 
+@probe_app.command("sync")
+def probe_sync(
+    store: Path = typer.Option(..., "--store", help="Readings store (.gpkg) whose readings are sent."),
+    config: Path = typer.Option(..., "--config", help="Probe configuration (TOML) with a [server] section."),
+    deadline: float = typer.Option(120.0, "--deadline", min=1, help="Give up after this many seconds without the server (the readings wait for the next sync)."),
+) -> None:
+    """Send the readings the server has not acknowledged yet, each exactly once."""
+    from phusong.probes.probe import ProbeConfig
+    from phusong.probes.sync import sync
+
+    settings = ProbeConfig.load(config)
+    if not settings.sync_url or not settings.sync_token:
+        raise typer.BadParameter(t("error.no_server"), param_hint="--config")
+    result = sync(store, settings.sync_url, settings.sync_token, settings.probe_id,
+                  deadline_s=deadline)
+    console.print(t("probe.synced", sent=result.sent, inserted=result.inserted,
+                    duplicates=result.duplicates, quarantined=result.quarantined),
+                  markup=False)

@@ -1,0 +1,204 @@
+"""The collection server, run for real (``phusong serve`` on loopback): tokens, exactly-once
+delivery through kills of the server, hostile input, and a fuzz of its own OpenAPI spec."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+import schemathesis  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from helpers import run_cli  # noqa: E402
+from phusong.probes.sync import SyncError, sync  # noqa: E402
+from phusong.server.app import create_app  # noqa: E402
+from phusong.server.tokens import TokenBook  # noqa: E402
+from phusong.store import SIGNAL_LAYER, ReadingStore  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample" / "gnettrack_sample.txt"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``phusong serve`` in its own process."""
+
+    def __init__(self, store: Path, port: int) -> None:
+        self.store, self.port, self.proc = store, port, None
+        self.url = f"http://127.0.0.1:{port}"
+
+    def start(self) -> "Server":
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "phusong.cli", "serve", "--store", str(self.store),
+             "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/healthz", timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("the server did not start: "
+                             + self.proc.stderr.read().decode(errors="replace")[-2000:])
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def log(self) -> str:
+        self.kill()
+        return self.proc.stderr.read().decode(errors="replace")
+
+
+def _local_store(folder: Path, probe_id: str = "car-1") -> Path:
+    store = folder / "local.gpkg"
+    run_cli("import", "gnettrack", str(SAMPLE), "--store", str(store), "--probe-id", probe_id)
+    return store
+
+
+def _ids(store: Path) -> list[str]:
+    with sqlite3.connect(store) as conn:
+        return [r[0] for r in conn.execute(f'SELECT reading_id FROM "{SIGNAL_LAYER}"')]
+
+
+def _post(url: str, body: dict, token: str | None) -> int:
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url + "/v1/batches", json.dumps(body).encode(), headers,
+                                     method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_tokens_from_the_cli_and_who_may_upload_what(tmp_path):
+    central = tmp_path / "central.gpkg"
+    out = run_cli("serve", "token", "add", "car-1", "--store", str(central)).stdout.decode()
+    token = out.strip().splitlines()[-1]
+    other = run_cli("serve", "token", "add", "car-2", "--store", str(central)).stdout.decode()
+    planner = run_cli("serve", "token", "add", "ke-hoach", "--planner", "--store",
+                      str(central)).stdout.decode().strip().splitlines()[-1]
+    stored = (tmp_path / "central.gpkg.tokens.json").read_text(encoding="utf-8")
+    assert token not in stored and len(token) >= 40  # only its hash is kept
+    server = Server(central, _free_port()).start()
+    try:
+        body = {"probe_id": "car-1", "signal": []}
+        assert _post(server.url, body, None) == 401
+        assert _post(server.url, body, "not-a-token") == 401
+        assert _post(server.url, body, other.strip().splitlines()[-1]) == 403  # another probe
+        assert _post(server.url, body, planner) == 403  # planners only read
+        assert _post(server.url, body, token) == 200
+        run_cli("serve", "token", "revoke", "car-1", "--store", str(central))
+        assert _post(server.url, body, token) == 401  # refused at once
+    finally:
+        log = server.log()
+    assert token not in log and planner not in log
+
+
+def test_every_reading_arrives_once_through_kills_of_the_server(tmp_path):
+    local = _local_store(tmp_path)
+    central = tmp_path / "central.gpkg"
+    token = TokenBook(central).add("car-1")
+    server = Server(central, _free_port()).start()
+    rng = random.Random(3)
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def upload():
+        try:
+            sync(local, server.url, token, "car-1", deadline_s=120, batch_size=3,
+                 sleep=lambda s: time.sleep(min(s, 0.3)))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=upload)
+    thread.start()
+    kills = 0
+    while not done.wait(rng.uniform(0.05, 0.4)) and kills < 8:
+        server.kill()
+        kills += 1
+        time.sleep(rng.uniform(0.0, 0.3))
+        server.start()
+    thread.join(180)
+    server.kill()
+    assert not errors, errors
+    assert kills >= 3
+    sent, received = _ids(local), _ids(central)
+    assert len(received) == len(set(received)) == len(sent)  # exactly once
+    assert set(received) == set(sent)
+    with ReadingStore(central, readonly=True) as store:
+        assert store.count("quarantine") == 0  # a batch resent after a kill is no conflict
+
+
+def test_a_probe_without_a_server_keeps_its_readings_for_later(tmp_path):
+    local = _local_store(tmp_path)
+    with pytest.raises(SyncError, match="could not be reached"):
+        sync(local, f"http://127.0.0.1:{_free_port()}", "x", "car-1", deadline_s=2,
+             sleep=lambda s: None)
+    with sqlite3.connect(local) as conn:
+        assert conn.execute("SELECT count(*) FROM outbox_acknowledged").fetchone()[0] == 0
+
+
+def test_hostile_input_is_refused_or_quarantined_never_a_crash(tmp_path):
+    from fastapi.testclient import TestClient
+
+    central = tmp_path / "central.gpkg"
+    token = TokenBook(central).add("car-1")
+    client = TestClient(create_app(central, rate_per_s=1, burst=3))
+    auth = {"Authorization": f"Bearer {token}"}
+    big = b"{" + b" " * (17 * 2**20) + b"}"
+    assert client.post("/v1/batches", content=big, headers={**auth, "Content-Type":
+                                                          "application/json"}).status_code == 413
+    too_many = {"probe_id": "car-1", "signal": [{}] * 5_001}
+    assert client.post("/v1/batches", json=too_many, headers=auth).status_code == 422
+    bad = {"probe_id": "car-1", "signal": [
+        {"time_utc": "2025-10-01T01:00:00Z", "lon": 106.2, "lat": 21.3, "technology": "LTE",
+         "lte_rsrp_dbm": -300, "reading_id": "00000000-0000-4000-8000-000000000001"},
+        {"time_utc": "yesterday", "lon": 106.2, "lat": 21.3, "technology": "LTE",
+         "lte_rsrp_dbm": -90}]}
+    answer = client.post("/v1/batches", json=bad, headers=auth)
+    assert answer.status_code == 429 or answer.json()["quarantined"] == 2
+    statuses = [client.post("/v1/batches", json={"probe_id": "car-1"}, headers=auth).status_code
+                for _ in range(6)]
+    assert 429 in statuses  # the rate limit per token
+
+
+_FUZZ_DIR = Path(tempfile.mkdtemp(prefix="phusong-fuzz-"))
+_FUZZ_TOKEN = TokenBook(_FUZZ_DIR / "central.gpkg").add("car-1")
+_FUZZ_APP = create_app(_FUZZ_DIR / "central.gpkg", estimates=None, rate_per_s=10_000,
+                       burst=10_000)
+schema = schemathesis.openapi.from_asgi("/openapi.json", _FUZZ_APP)
+
+
+@schema.parametrize()
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=list(HealthCheck), derandomize=True)
+def test_the_api_never_answers_with_a_server_error(case):
+    for headers in ({"Authorization": f"Bearer {_FUZZ_TOKEN}"}, {}):
+        response = case.call(headers=headers)
+        assert response.status_code < 500, (case.path, response.text[:500])
