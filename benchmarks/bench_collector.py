@@ -5,8 +5,10 @@ Run:  python benchmarks/bench_collector.py [--probes 20] [--batches 10] [--batch
 Starts ``phusong serve`` on a new central store, issues a token per probe, then each probe
 (a thread) posts its batches of synthetic signal readings as fast as the server answers.
 Prints readings stored per second, the latency of a batch (median and 99th percentile), and
-checks that the server holds exactly as many readings as were sent. The central store is the
-GeoPackage store (one writer); the PostgreSQL store is not built yet.
+checks that the server holds exactly as many readings as were sent: on the GeoPackage store
+(one writer), and with ``--postgres`` also on PostgreSQL/PostGIS in a temporary cluster this
+script starts (Debian's postgresql and postgis packages; as root it runs the cluster as the
+postgres user).
 """
 from __future__ import annotations
 
@@ -49,12 +51,60 @@ def post(url: str, token: str, body: dict) -> float:
     return time.perf_counter() - start
 
 
+def temporary_postgres():
+    """Start a throwaway PostgreSQL cluster; (dsn, stop)."""
+    import glob
+    import os
+    import shutil
+
+    bin_dir = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1])
+    folder = Path(tempfile.mkdtemp(prefix="phusong-pg-"))
+    as_pg = (["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else [])
+    if as_pg:
+        shutil.chown(folder, "postgres")
+    subprocess.run([*as_pg, str(bin_dir / "initdb"), "-D", str(folder / "data"), "-U",
+                    "postgres", "--auth=trust"], check=True, capture_output=True)
+    port = free_port()
+    subprocess.run([*as_pg, str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-w", "-l",
+                    str(folder / "log"), "-o", f"-p {port} -k {folder} "
+                    "-c listen_addresses=127.0.0.1", "start"], check=True, capture_output=True)
+
+    def stop() -> None:
+        subprocess.run([*as_pg, str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m",
+                        "immediate", "stop"], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    return f"postgresql://postgres@127.0.0.1:{port}/postgres", stop
+
+
+def count_stored(central: Path, database: str | None) -> int:
+    if database:
+        import psycopg
+
+        with psycopg.connect(database) as conn:
+            return conn.execute("SELECT count(*) FROM signal_readings").fetchone()[0]
+    with sqlite3.connect(central) as conn:
+        return conn.execute("SELECT count(*) FROM signal_readings").fetchone()[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--probes", type=int, default=20)
     parser.add_argument("--batches", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument("--postgres", action="store_true",
+                        help="also measure the PostgreSQL/PostGIS store")
     args = parser.parse_args()
+    run_against(args, None, "GeoPackage")
+    if args.postgres:
+        dsn, stop = temporary_postgres()
+        try:
+            run_against(args, dsn, "PostgreSQL/PostGIS")
+        finally:
+            stop()
+
+
+def run_against(args, database: str | None, label: str) -> None:
     from phusong.server.tokens import TokenBook
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -63,7 +113,8 @@ def main() -> None:
         tokens = {f"probe-{i}": book.add(f"probe-{i}") for i in range(args.probes)}
         port = free_port()
         server = subprocess.Popen([sys.executable, "-m", "phusong.cli", "serve", "--store",
-                                   str(central), "--port", str(port)],
+                                   str(central), "--port", str(port),
+                                   *(["--database", database] if database else [])],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}"
         for _ in range(300):
@@ -93,12 +144,11 @@ def main() -> None:
         server.terminate()
         server.wait()
         sent = args.probes * args.batches * args.batch_size
-        with sqlite3.connect(central) as conn:
-            stored = conn.execute("SELECT count(*) FROM signal_readings").fetchone()[0]
+        stored = count_stored(central, database)
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
     print(f"{args.probes} probes × {args.batches} batches × {args.batch_size} readings "
-          f"on loopback, GeoPackage store")
+          f"on loopback, {label} store")
     print(f"readings stored per second: {sent / elapsed:,.0f} ({sent:,} in {elapsed:.1f} s)")
     print(f"batch latency: median {statistics.median(latencies) * 1000:.0f} ms, "
           f"99th percentile {p99 * 1000:.0f} ms")

@@ -268,6 +268,10 @@ HELP_VI: dict[str, str] = {
     "Address to listen on (behind a TLS reverse proxy).":
         "Địa chỉ lắng nghe (đặt sau một reverse proxy có TLS).",
     "Port to listen on.": "Cổng lắng nghe.",
+    "postgresql://… : store the readings in PostgreSQL/PostGIS (many writers); --store then "
+    "names the tokens file.":
+        "postgresql://… : lưu số liệu vào PostgreSQL/PostGIS (nhiều nơi ghi cùng lúc); khi "
+        "đó --store chỉ đặt tên cho tệp mã truy cập.",
     "Estimate folder served to planners.":
         "Thư mục kết quả ước tính cung cấp cho cán bộ quy hoạch.",
     "Tokens of the probes and planners.": "Mã truy cập của các đầu đo và cán bộ quy hoạch.",

@@ -88,7 +88,8 @@ class ProbeConfig:
     speed_every_metres: float | None = None
     speed_random: bool = False
     signal_interval_s: float = 1.0
-
+    sync_url: str | None = None
+    sync_token: str | None = None
     warnings: list[str] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod

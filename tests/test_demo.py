@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 import re
 
 import geopandas as gpd
@@ -148,16 +149,22 @@ def test_report_equals_the_estimate(demo_dir, tmp_path):
     assert {p.name for p in report.iterdir()} >= {"report.xlsx", "report.html",
                                                   "report_communes.csv", "report_province.csv"}
     book = load_workbook(report / "report.xlsx")
-    province = list(book.worksheets[0].iter_rows(min_row=5, max_row=6, values_only=True))
+    # the synthetic-data banner heads every sheet, the rows below it move down by one
+    assert all(sheet["A1"].value == "DỮ LIỆU MÔ PHỎNG" for sheet in book.worksheets)
+    province = list(book.worksheets[0].iter_rows(min_row=6, max_row=7, values_only=True))
     # Excel stores 15 significant digits
     assert province[0][1:4] == pytest.approx((summary["province_share_5g_pct"],
                                               summary["province_share_5g_low_pct"],
                                               summary["province_share_5g_high_pct"]), rel=1e-12)
     assert province[1][1] == pytest.approx(summary["province_gigabit_share_pct"], rel=1e-12)
     communes = book.worksheets[1]
-    assert communes.freeze_panes == "C2" and communes["A1"].value == "Mã"
-    rows = pd.DataFrame(list(communes.iter_rows(min_row=2, values_only=True)),
-                        columns=[c.value for c in communes[1]])
+    assert communes.freeze_panes == "C3" and communes["A2"].value == "Mã"
+    assert communes.auto_filter.ref.startswith("A2:") and communes.print_title_rows == "$2:$2"
+    assert communes.page_setup.orientation == "landscape"
+    assert communes.column_dimensions["B"].width >= 25  # names are not cut
+    assert isinstance(book.worksheets[0]["B3"].value, datetime)  # a real date
+    rows = pd.DataFrame(list(communes.iter_rows(min_row=3, values_only=True)),
+                        columns=[c.value for c in communes[2]])
     merged = rows.merge(table, left_on="Mã", right_on="code")
     assert len(merged) == len(table) == 99
     assert np.allclose(merged["Dân số có sóng 5G (%)"].astype(float), merged["share_5g_pop_pct"],

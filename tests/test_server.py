@@ -42,14 +42,16 @@ def _free_port() -> int:
 class Server:
     """``phusong serve`` in its own process."""
 
-    def __init__(self, store: Path, port: int) -> None:
+    def __init__(self, store: Path, port: int, database: str | None = None) -> None:
         self.store, self.port, self.proc = store, port, None
+        self.database = database
         self.url = f"http://127.0.0.1:{port}"
 
     def start(self) -> "Server":
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "phusong.cli", "serve", "--store", str(self.store),
-             "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             "--port", str(self.port), *(["--database", self.database] if self.database else [])],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

@@ -25,6 +25,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (behind a TLS reverse proxy)."),
     port: int = typer.Option(8750, "--port", min=1, max=65535, help="Port to listen on."),
     estimates: Optional[Path] = typer.Option(None, "--estimates", help="Estimate folder served to planners."),
+    database: Optional[str] = typer.Option(None, "--database", help="postgresql://… : store the readings in PostgreSQL/PostGIS (many writers); --store then names the tokens file."),
 ) -> None:
     """Run the collection server (HTTP; its OpenAPI spec at /openapi.json)."""
     if ctx.invoked_subcommand is not None:
@@ -39,7 +40,8 @@ def serve(
         raise typer.BadParameter(t("error.server_extra"), param_hint="serve") from None
 
     console.print(t("serve.listening", host=host, port=port, store=store), markup=False)
-    uvicorn.run(create_app(store, estimates), host=host, port=port, log_level="info",
+    uvicorn.run(create_app(store, estimates, database=database), host=host, port=port,
+                log_level="info",
                 access_log=True)
 
 

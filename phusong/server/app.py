@@ -25,6 +25,9 @@ from pydantic import BaseModel, Field
 
 from phusong import __version__
 
+from phusong.store import SIGNAL_LAYER, SPEED_LAYER
+
+from .central import central_store
 from .tokens import PLANNER, PROBE, Principal, TokenBook
 
 MAX_BODY_BYTES = 16 * 2**20
@@ -69,14 +72,14 @@ class _RateLimiter:
 
 
 def create_app(store: str | Path, estimates: Optional[str | Path] = None,
-               rate_per_s: float = RATE_PER_S, burst: float = BURST) -> FastAPI:
-    """The server of ``store`` (a GeoPackage readings store, created if needed), serving the
-    estimate folder ``estimates`` to planners when given."""
-    from phusong.store import ReadingStore
-
-    store = Path(store)
-    ReadingStore(store).close()  # created, checked and upgraded before the first request
-    tokens, limiter, write_lock = TokenBook(store), _RateLimiter(rate_per_s, burst), threading.Lock()
+               rate_per_s: float = RATE_PER_S, burst: float = BURST,
+               database: Optional[str] = None) -> FastAPI:
+    """The server of ``store`` (a GeoPackage readings store, created if needed; with
+    ``database``, a PostgreSQL/PostGIS URL, the readings go there and ``store`` only names
+    the tokens file ``STORE.tokens.json``), serving the estimate folder ``estimates`` to
+    planners when given."""
+    central = central_store(store, database)
+    tokens, limiter = TokenBook(store), _RateLimiter(rate_per_s, burst)
     app = FastAPI(title="phusong collection server", version=__version__)
 
     @app.middleware("http")
@@ -110,7 +113,10 @@ def create_app(store: str | Path, estimates: Optional[str | Path] = None,
         for record in (*batch.signal, *batch.speed):
             if record.get("probe_id") not in (None, batch.probe_id):
                 raise HTTPException(403, "every record must carry the batch's probe id")
-        return _store_batch(store, batch, write_lock)
+        stored = central.add(batch.probe_id, {SIGNAL_LAYER: batch.signal,
+                                              SPEED_LAYER: batch.speed})
+        return Stored(inserted=stored.inserted, duplicates=stored.duplicates,
+                      quarantined=stored.quarantined, reasons=stored.reasons[:50])
 
     @app.get("/v1/estimate/summary")
     def summary(who: Principal = Depends(principal)) -> JSONResponse:
@@ -127,20 +133,6 @@ def create_app(store: str | Path, estimates: Optional[str | Path] = None,
                             filename="report.xlsx")
 
     return app
-
-
-def _store_batch(store: Path, batch: Batch, lock: threading.Lock) -> Stored:
-    from phusong.store import SIGNAL_LAYER, SPEED_LAYER, ReadingStore
-
-    signal = [{**r, "probe_id": batch.probe_id} for r in batch.signal]
-    speed = [{**r, "probe_id": batch.probe_id} for r in batch.speed]
-    with lock, ReadingStore(store) as readings:
-        results = readings.add_batches({SIGNAL_LAYER: (signal, []), SPEED_LAYER: (speed, [])},
-                                       source_kind="server", source_file=f"probe {batch.probe_id}")
-    return Stored(inserted=sum(r.inserted for r in results.values()),
-                  duplicates=sum(r.duplicates for r in results.values()),
-                  quarantined=sum(r.quarantined for r in results.values()),
-                  reasons=[reason for r in results.values() for reason in r.reasons][:50])
 
 
 def _estimate_file(estimates: Optional[str | Path], who: Principal, name: str) -> Path:

@@ -1,0 +1,145 @@
+"""The collection server on a real PostgreSQL with PostGIS, started by the tests in a
+temporary cluster (Debian's postgresql and postgis packages; ``.ci/run`` installs them)."""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+psycopg = pytest.importorskip("psycopg")
+
+from test_server import SAMPLE, Server, _free_port, _ids, _local_store  # noqa: E402
+
+from phusong.probes.sync import sync  # noqa: E402
+from phusong.server.tokens import TokenBook  # noqa: E402
+
+BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+
+
+def _postgis_installed() -> bool:
+    return bool(glob.glob("/usr/share/postgresql/*/extension/postgis.control"))
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    """Run as the postgres user when root (initdb refuses root)."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *command]
+    return command
+
+
+@pytest.fixture(scope="module")
+def database():
+    if not BINARIES or not _postgis_installed():
+        pytest.skip("PostgreSQL with PostGIS is not installed (apt-get install postgresql "
+                    "postgis)")
+    bin_dir = Path(BINARIES[-1])
+    # not under pytest's folders: they are private to root, and the server runs as postgres
+    folder = Path(tempfile.mkdtemp(prefix="phusong-pg-"))
+    data, sockets = folder / "data", folder / "run"
+    sockets.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+        shutil.chown(sockets, "postgres")
+    subprocess.run(_as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
+                                 "--auth=trust", "-E", "UTF8"]), check=True,
+                   capture_output=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run(_as_postgres([
+        str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l", str(folder / "log"), "-o",
+        f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=on", "start"]),
+        check=True, capture_output=True)
+    dsn = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    try:
+        yield dsn
+    finally:
+        subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m",
+                                     "immediate", "stop"]), capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _count(dsn: str, table: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+
+
+def _reset(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for table in ("signal_readings", "speed_tests", "quarantine"):
+            conn.execute(f'DROP TABLE IF EXISTS "{table}"')
+
+
+def test_batches_are_idempotent_and_validated_in_postgis(database, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from phusong.server.app import create_app
+
+    _reset(database)
+    tokens = tmp_path / "tinh"
+    token = TokenBook(tokens).add("car-1")
+    client = TestClient(create_app(tokens, database=database))
+    auth = {"Authorization": f"Bearer {token}"}
+    reading = {"reading_id": "6f1c2f5e-8a52-4a3f-9a53-3e2a3c2b1a01",
+               "time_utc": "2025-10-01T01:00:00Z", "lon": 106.2, "lat": 21.3,
+               "technology": "NR-NSA", "lte_rsrp_dbm": -95, "nr_ss_rsrp_dbm": -101,
+               "operator": "452-04"}
+    first = client.post("/v1/batches", json={"probe_id": "car-1", "signal": [reading]},
+                        headers=auth).json()
+    again = client.post("/v1/batches", json={"probe_id": "car-1", "signal": [reading]},
+                        headers=auth).json()
+    changed = {**reading, "nr_ss_rsrp_dbm": -80}
+    bad = {**reading, "reading_id": "6f1c2f5e-8a52-4a3f-9a53-3e2a3c2b1a02", "lon": 10.0}
+    third = client.post("/v1/batches", json={"probe_id": "car-1", "signal": [changed, bad]},
+                        headers=auth).json()
+    assert (first["inserted"], again["inserted"], again["duplicates"]) == (1, 0, 1)
+    assert third["inserted"] == 0 and third["quarantined"] == 2
+    assert any("conflict" in r for r in third["reasons"])
+    assert any("outside" in r for r in third["reasons"])
+    assert _count(database, "signal_readings") == 1 and _count(database, "quarantine") == 2
+    with psycopg.connect(database) as conn:
+        lon, lat = conn.execute("SELECT ST_X(geom), ST_Y(geom) FROM signal_readings").fetchone()
+    assert (round(lon, 6), round(lat, 6)) == (106.2, 21.3)
+
+
+def test_every_reading_arrives_once_in_postgis_through_kills(database, tmp_path):
+    _reset(database)
+    local = _local_store(tmp_path)
+    tokens = tmp_path / "tinh"
+    token = TokenBook(tokens).add("car-1")
+    server = Server(tokens, _free_port(), database=database).start()
+    done, errors = threading.Event(), []
+
+    def upload():
+        try:
+            sync(local, server.url, token, "car-1", deadline_s=120, batch_size=5,
+                 sleep=lambda s: time.sleep(min(s, 0.3)))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=upload)
+    thread.start()
+    kills = 0
+    while not done.wait(0.2) and kills < 5:
+        server.kill()
+        kills += 1
+        server.start()
+    thread.join(180)
+    server.kill()
+    assert not errors, errors
+    assert kills >= 2
+    with psycopg.connect(database) as conn:
+        received = [r[0] for r in conn.execute("SELECT reading_id FROM signal_readings")]
+    assert sorted(received) == sorted(_ids(local))
+    assert SAMPLE.is_file()
