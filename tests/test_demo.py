@@ -176,4 +176,4 @@ def test_report_equals_the_estimate(demo_dir, tmp_path):
     run_cli("--lang", "en", "report", "--estimates", str(demo_dir), "--out", str(tmp_path / "en"),
             "--format", "xlsx")
     english = load_workbook(tmp_path / "en" / "report.xlsx")
-    assert english.worksheets[1]["A1"].value == "Code"
+    assert english.worksheets[1]["A2"].value == "Code"

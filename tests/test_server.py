@@ -3,7 +3,6 @@ delivery through kills of the server, hostile input, and a fuzz of its own OpenA
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import socket
@@ -120,18 +119,17 @@ def test_tokens_from_the_cli_and_who_may_upload_what(tmp_path):
     assert token not in log and planner not in log
 
 
-def test_every_reading_arrives_once_through_kills_of_the_server(tmp_path):
-    local = _local_store(tmp_path)
-    central = tmp_path / "central.gpkg"
-    token = TokenBook(central).add("car-1")
-    server = Server(central, _free_port()).start()
-    rng = random.Random(3)
+def sync_through_kills(server: Server, local: Path, token: str, batch_size: int,
+                       max_kills: int, seed: int = 3) -> int:
+    """Sync ``local`` to ``server`` while killing and restarting the server at random
+    moments; the number of kills. The sync must end without an error."""
+    rng = random.Random(seed)
     done = threading.Event()
     errors: list[BaseException] = []
 
     def upload():
         try:
-            sync(local, server.url, token, "car-1", deadline_s=120, batch_size=3,
+            sync(local, server.url, token, "car-1", deadline_s=120, batch_size=batch_size,
                  sleep=lambda s: time.sleep(min(s, 0.3)))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -141,7 +139,7 @@ def test_every_reading_arrives_once_through_kills_of_the_server(tmp_path):
     thread = threading.Thread(target=upload)
     thread.start()
     kills = 0
-    while not done.wait(rng.uniform(0.05, 0.4)) and kills < 8:
+    while not done.wait(rng.uniform(0.05, 0.4)) and kills < max_kills:
         server.kill()
         kills += 1
         time.sleep(rng.uniform(0.0, 0.3))
@@ -149,7 +147,15 @@ def test_every_reading_arrives_once_through_kills_of_the_server(tmp_path):
     thread.join(180)
     server.kill()
     assert not errors, errors
-    assert kills >= 3
+    return kills
+
+
+def test_every_reading_arrives_once_through_kills_of_the_server(tmp_path):
+    local = _local_store(tmp_path)
+    central = tmp_path / "central.gpkg"
+    token = TokenBook(central).add("car-1")
+    server = Server(central, _free_port()).start()
+    assert sync_through_kills(server, local, token, batch_size=3, max_kills=8) >= 3
     sent, received = _ids(local), _ids(central)
     assert len(received) == len(set(received)) == len(sent)  # exactly once
     assert set(received) == set(sent)

@@ -8,8 +8,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -17,9 +15,9 @@ import pytest
 pytest.importorskip("fastapi")
 psycopg = pytest.importorskip("psycopg")
 
-from test_server import SAMPLE, Server, _free_port, _ids, _local_store  # noqa: E402
+from test_server import (SAMPLE, Server, _free_port, _ids, _local_store,  # noqa: E402
+                         sync_through_kills)
 
-from phusong.probes.sync import sync  # noqa: E402
 from phusong.server.tokens import TokenBook  # noqa: E402
 
 BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
@@ -117,28 +115,7 @@ def test_every_reading_arrives_once_in_postgis_through_kills(database, tmp_path)
     tokens = tmp_path / "tinh"
     token = TokenBook(tokens).add("car-1")
     server = Server(tokens, _free_port(), database=database).start()
-    done, errors = threading.Event(), []
-
-    def upload():
-        try:
-            sync(local, server.url, token, "car-1", deadline_s=120, batch_size=5,
-                 sleep=lambda s: time.sleep(min(s, 0.3)))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            done.set()
-
-    thread = threading.Thread(target=upload)
-    thread.start()
-    kills = 0
-    while not done.wait(0.2) and kills < 5:
-        server.kill()
-        kills += 1
-        server.start()
-    thread.join(180)
-    server.kill()
-    assert not errors, errors
-    assert kills >= 2
+    assert sync_through_kills(server, local, token, batch_size=5, max_kills=5) >= 2
     with psycopg.connect(database) as conn:
         received = [r[0] for r in conn.execute("SELECT reading_id FROM signal_readings")]
     assert sorted(received) == sorted(_ids(local))

@@ -21,7 +21,7 @@ LAYERS = (SIGNAL_LAYER, SPEED_LAYER)
 
 
 @dataclass
-class Stored:
+class BatchResult:
     inserted: int = 0
     duplicates: int = 0
     quarantined: int = 0
@@ -39,7 +39,7 @@ class GeoPackageCentral:
         ReadingStore(self.path).close()  # created, checked and upgraded before any request
         self.lock = threading.Lock()
 
-    def add(self, probe_id: str, batches: dict[str, list[dict[str, Any]]]) -> Stored:
+    def add(self, probe_id: str, batches: dict[str, list[dict[str, Any]]]) -> BatchResult:
         from phusong.store import ReadingStore
 
         batches = {layer: [{**r, "probe_id": probe_id} for r in records]
@@ -49,7 +49,7 @@ class GeoPackageCentral:
                                             for layer in LAYERS},
                                            source_kind="server",
                                            source_file=f"probe {probe_id}")
-        return Stored(sum(r.inserted for r in results.values()),
+        return BatchResult(sum(r.inserted for r in results.values()),
                       sum(r.duplicates for r in results.values()),
                       sum(r.quarantined for r in results.values()),
                       [reason for r in results.values() for reason in r.reasons])
@@ -77,10 +77,10 @@ class PostgresCentral:
             conn.execute(f'CREATE TABLE IF NOT EXISTS quarantine ({names}, '
                          "PRIMARY KEY (record_key))")
 
-    def add(self, probe_id: str, batches: dict[str, list[dict[str, Any]]]) -> Stored:
+    def add(self, probe_id: str, batches: dict[str, list[dict[str, Any]]]) -> BatchResult:
         import psycopg
 
-        stored = Stored()
+        stored = BatchResult()
         received = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
         prepared = {layer: _validated(layer, batches.get(layer, []), probe_id, received, stored)
                     for layer in LAYERS}
@@ -92,7 +92,7 @@ class PostgresCentral:
 
     @staticmethod
     def _insert(conn, layer: str, rows: dict[str, tuple[dict, Any, dict]], received: str,
-                probe_id: str, stored: Stored) -> None:
+                probe_id: str, stored: BatchResult) -> None:
         if not rows:
             return
         existing = dict(conn.execute(
@@ -134,7 +134,7 @@ def _quarantine_columns():
 
 
 def _validated(layer: str, records: list[dict[str, Any]], probe_id: str, received: str,
-               stored: Stored) -> dict[str, tuple[dict, Any, dict]]:
+               stored: BatchResult) -> dict[str, tuple[dict, Any, dict]]:
     """Each record through the store's rules: the valid rows by reading id; the refused
     ones queued for the quarantine with their reason."""
     from phusong.config import COUNTRY_BOUNDS
@@ -165,7 +165,7 @@ def _validated(layer: str, records: list[dict[str, Any]], probe_id: str, receive
 
 
 def _duplicate_or_conflict(stored_key: str | None, row: dict, record: dict, layer: str,
-                           received: str, probe_id: str, stored: Stored) -> None:
+                           received: str, probe_id: str, stored: BatchResult) -> None:
     if stored_key is None or stored_key == row["content_key"]:
         stored.duplicates += 1
         return
@@ -173,7 +173,7 @@ def _duplicate_or_conflict(stored_key: str | None, row: dict, record: dict, laye
             "stored with other values", row["reading_id"], received)
 
 
-def _refuse(stored: Stored, layer: str, record: dict, reason: str, locator: Any,
+def _refuse(stored: BatchResult, layer: str, record: dict, reason: str, locator: Any,
             received: str) -> None:
     import hashlib
 
