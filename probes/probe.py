@@ -89,7 +89,7 @@ class ProbeConfig:
     speed_random: bool = False
     signal_interval_s: float = 1.0
     sync_url: str | None = None
-    sync_token: str | None = None
+    sync_token: str | None = field(default=None, repr=False)  # never in a log line
     warnings: list[str] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod

@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -81,7 +81,7 @@ def acknowledge(store: Path, layer: str, ids: list[str]) -> None:
     conn = _outbox(store)
     try:
         conn.execute("BEGIN IMMEDIATE")
-        now = datetime.utcnow().isoformat() + "Z"
+        now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
         conn.executemany(f'INSERT OR IGNORE INTO "{OUTBOX_TABLE}" VALUES (?, ?, ?)',
                          [(i, layer, now) for i in ids])
         conn.execute("COMMIT")
