@@ -285,7 +285,8 @@ HELP_VI: dict[str, str] = {
     "The probe's id (or a planner's name).": "Mã của đầu đo (hoặc tên cán bộ quy hoạch).",
     "Send the readings the server has not acknowledged yet, each exactly once.":
         "Gửi các điểm đo máy chủ chưa xác nhận, mỗi điểm đúng một lần.",
-    "Readings store (.gpkg) whose readings are sent.": "Kho số liệu đo (.gpkg) cần gửi.",
+    "Readings store (.gpkg) whose readings are sent (default: the configuration's store).":
+        "Kho số liệu đo (.gpkg) cần gửi (mặc định: kho ghi trong tệp cấu hình).",
     "Probe configuration (TOML) with a [server] section.":
         "Tệp cấu hình đầu đo (TOML) có mục [server].",
     "Give up after this many seconds without the server (the readings wait for the next "

@@ -116,6 +116,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "serve.no_token": ("{name} không có mã truy cập", "{name} has no token"),
     "error.server_extra": ("máy chủ thu thập cần thêm thư viện: pip install \"phusong[server]\"",
                            "the collection server needs its libraries: pip install \"phusong[server]\""),
+    "error.no_store": ("cần --store, hoặc khoá store = \"….gpkg\" trong tệp cấu hình",
+                       "give --store, or store = \"….gpkg\" in the configuration"),
     "error.no_server": ("tệp cấu hình thiếu mục [server] với url và token",
                         "the configuration lacks a [server] section with url and token"),
     "probe.synced": ("Đã gửi {sent} điểm đo: máy chủ lưu mới {inserted}, đã có {duplicates}, cách ly {quarantined}",

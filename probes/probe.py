@@ -54,6 +54,7 @@ class ProbeConfig:
 
         probe_id = "bac-ninh-laptop-1"
         sim_operator = "452-04"
+        store = "phusong.gpkg"   # the readings store of probe sync (and run) without --store
         [position]   # one of: gpsd = "127.0.0.1:2947", nmea = "COM4" (baud detected) or a file,
         lat = 21.27  # modem_gnss = true (ModemManager's GNSS), or lat/lon of a fixed site
         lon = 106.19
@@ -88,6 +89,7 @@ class ProbeConfig:
     speed_every_metres: float | None = None
     speed_random: bool = False
     signal_interval_s: float = 1.0
+    store: str | None = None  # the probe's readings store, when the command names none
     sync_url: str | None = None
     sync_token: str | None = field(default=None, repr=False)  # never in a log line
     warnings: list[str] = field(default_factory=list, compare=False, repr=False)
@@ -109,6 +111,7 @@ class ProbeConfig:
         baud = position.get("baud")
         return cls(
             probe_id=str(data.get("probe_id", "probe")), sim_operator=data.get("sim_operator"),
+            store=data.get("store"),
             gpsd=position.get("gpsd"), nmea=position.get("nmea"),
             modem_gnss=bool(position.get("modem_gnss", False)),
             lat=config_number(position, "lat", "position"),
@@ -141,7 +144,7 @@ class ProbeConfig:
 
 # Every key a probe file may hold, by table ("" for the top level).
 CONFIG_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("probe_id", "sim_operator", "position", "modem", "speed", "signal", "server"),
+    "": ("probe_id", "sim_operator", "store", "position", "modem", "speed", "signal", "server"),
     "position": ("gpsd", "nmea", "baud", "modem_gnss", "lat", "lon"),
     "modem": ("source", "timeout_s"),
     "speed": ("server_url", "server_id", "plan_down_mbps", "every_minutes", "every_metres",

@@ -210,3 +210,22 @@ def test_the_api_never_answers_with_a_server_error(case):
     for headers in ({"Authorization": f"Bearer {_FUZZ_TOKEN}"}, {}):
         response = case.call(headers=headers)
         assert response.status_code < 500, (case.path, response.text[:500])
+
+
+def test_probe_sync_as_documented_sends_the_configured_store(tmp_path):
+    local = _local_store(tmp_path)
+    central = tmp_path / "central.gpkg"
+    out = run_cli("serve", "token", "add", "car-1", "--store", str(central)).stdout.decode()
+    token = out.strip().splitlines()[-1]
+    server = Server(central, _free_port()).start()
+    config = tmp_path / "probe.toml"
+    config.write_text(f'probe_id = "car-1"\nstore = "{local.as_posix()}"\n[server]\n'
+                      f'url = "{server.url}"\ntoken = "{token}"\n', encoding="utf-8")
+    try:
+        first = run_cli("--lang", "en", "probe", "sync", "--config", str(config))
+        again = run_cli("--lang", "en", "probe", "sync", "--config", str(config))
+    finally:
+        server.kill()
+    assert f"Sent {len(_ids(local))} readings" in first.stdout.decode()
+    assert "Sent 0 readings" in again.stdout.decode()  # the outbox remembers
+    assert sorted(_ids(central)) == sorted(_ids(local))

@@ -245,8 +245,8 @@ def probe_check(config: Optional[Path] = ConfigOpt) -> None:
 
 @probe_app.command("sync")
 def probe_sync(
-    store: Path = typer.Option(..., "--store", help="Readings store (.gpkg) whose readings are sent."),
     config: Path = typer.Option(..., "--config", help="Probe configuration (TOML) with a [server] section."),
+    store: Optional[Path] = typer.Option(None, "--store", help="Readings store (.gpkg) whose readings are sent (default: the configuration's store)."),
     deadline: float = typer.Option(120.0, "--deadline", min=1, help="Give up after this many seconds without the server (the readings wait for the next sync)."),
 ) -> None:
     """Send the readings the server has not acknowledged yet, each exactly once."""
@@ -256,6 +256,9 @@ def probe_sync(
     settings = ProbeConfig.load(config)
     if not settings.sync_url or not settings.sync_token:
         raise typer.BadParameter(t("error.no_server"), param_hint="--config")
+    store = store or (Path(settings.store) if settings.store else None)
+    if store is None:
+        raise typer.BadParameter(t("error.no_store"), param_hint="--store")
     result = sync(store, settings.sync_url, settings.sync_token, settings.probe_id,
                   deadline_s=deadline)
     console.print(t("probe.synced", sent=result.sent, inserted=result.inserted,
