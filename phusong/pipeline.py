@@ -31,7 +31,8 @@ def _silent(_step: str, _done: float) -> None:
     """A progress callback that reports nowhere."""
 
 
-def _stage(progress: Progress, key: str) -> Callable[[str, float], None]:
+def stage_progress(progress: Progress, key: str) -> Callable[[str, float], None]:
+    """A stage-level callback reporting every step of a library call as step ``key``."""
     return lambda _step, done: progress(key, done)
 
 
@@ -181,7 +182,7 @@ def _estimate(config: EstimateConfig, units, progress: Progress):
         since=config.since, until=config.until,
         max_position_error_m=config.max_position_error_m, technology=config.technology,
         vehicle_loss_db=config.vehicle_loss_db, locate_sites=config.locate_sites,
-        unseen_sites=config.unseen_sites, progress=_stage(progress, "step.interpolate"))
+        unseen_sites=config.unseen_sites, progress=stage_progress(progress, "step.interpolate"))
     if scores is not None:
         from phusong.coverage.evaluate import scores_table
 

@@ -55,12 +55,6 @@ def progress_bars() -> Iterator:
         yield report
 
 
-def stage(report, key: str):
-    def inner(_step: str, done: float) -> None:
-        report(key, done)
-    return inner
-
-
 
 BoundariesOpt = typer.Option(None, "--boundaries", help="Boundary file (GeoPackage, GeoJSON, Shapefile…); the shipped 2025 Bắc Ninh communes by default.")
 IdFieldOpt = typer.Option(None, "--id-field", help="Field with each unit's code.")

@@ -52,7 +52,7 @@ def simulated_campaign(simulation) -> pipeline.CampaignMaker:
         from phusong.sim import simulate as run_simulation
 
         store = run_simulation(folder, load_boundaries(), simulation,
-                               progress=lambda _step, done: report("step.simulate", done)
+                               progress=pipeline.stage_progress(report, "step.simulate")
                                ).store_path
         return pipeline.Campaign(store, store.parent / DECLARATIONS_CSV,
                                  store.parent / SITES_DECLARED_CSV)
