@@ -32,7 +32,9 @@ Printed per direction and scope:
 - per unit with at least 30 held-out cells: how often the observed share lies inside the
   estimate's 90 % interval, the error (estimate minus observed) and its RMSE, and the
   statuses ``met``/``not_met`` on the wrong side of ``--target-pct`` against the observed
-  share.
+  share;
+- on the 10 m cells both halves measured, the estimate's Brier score beside the bound set
+  by the training half's own value at the same cell (see :func:`repeat_ceiling`).
 """
 from __future__ import annotations
 
@@ -128,15 +130,41 @@ def held_out_cells(evidence: pd.DataFrame, operators: list[str], threshold: floa
     """The held-out 10 m cells of ``operators`` (all of them measured there), with
     ``x``, ``y`` and ``covered`` (any of the operators' medians reaches ``threshold``)."""
     rows = evidence[evidence["operator"].isin(operators)]
-    key = [np.floor(rows["x"] / CELL_M).astype(np.int64),
-           np.floor(rows["y"] / CELL_M).astype(np.int64)]
+    key = [np.floor(rows["x"] / CELL_M).astype(np.int64).rename("ix"),
+           np.floor(rows["y"] / CELL_M).astype(np.int64).rename("iy")]
     per_operator = rows.groupby(key + [rows["operator"]]).agg(
         x=("x", "mean"), y=("y", "mean"), value=("value", "median"))
     cells = per_operator.groupby(level=[0, 1]).agg(
         x=("x", "mean"), y=("y", "mean"), best=("value", "max"), n=("value", "size"))
     cells = cells[cells["n"] == len(operators)]
     return pd.DataFrame({"x": cells["x"].to_numpy(), "y": cells["y"].to_numpy(),
-                         "covered": cells["best"].to_numpy() >= threshold})
+                         "best": cells["best"].to_numpy(),
+                         "covered": cells["best"].to_numpy() >= threshold},
+                        index=cells.index)
+
+
+def repeat_ceiling(result, train_cells: pd.DataFrame, test_cells: pd.DataFrame) -> dict:
+    """On the 10 m cells both halves measured: the estimate's Brier score against the best
+    that the training half's own value at the same cell can give (the isotonic regression
+    of the held-out outcome on the training median, fitted to the held-out outcomes
+    themselves, so an optimistic bound) and against a constant's.
+
+    When the drives repeat a road, what one day's value there says about the other's bounds
+    what any estimate from that day can say: this is that bound."""
+    from sklearn.isotonic import IsotonicRegression
+
+    both = test_cells.index.intersection(train_cells.index)
+    covered = test_cells.loc[both, "covered"].to_numpy(float)
+    before = train_cells.loc[both, "best"].to_numpy()
+    oracle = IsotonicRegression(out_of_bounds="clip").fit(before, covered).predict(before)
+    index = result.grid.cell_of(test_cells.loc[both, ["x", "y"]].to_numpy())
+    p = np.where(index >= 0, result.p_covered_model[np.maximum(index, 0)], np.nan)
+    ok = np.isfinite(p)
+    share = covered[ok].mean()
+    constant = share * (1 - share)
+    return {"repeat_cells": int(ok.sum()),
+            "estimate": np.mean((p[ok] - covered[ok]) ** 2) / constant,
+            "same_cell_bound": np.mean((oracle[ok] - covered[ok]) ** 2) / constant}
 
 
 def offsets_between(evidence: pd.DataFrame, first: np.ndarray, second: np.ndarray
@@ -283,11 +311,14 @@ def main() -> None:
                                                    work / f"units_{size:g}.gpkg"),
                                       "code", "name", "population", region="any")
                 for size in sizes}
-    cell_rows, unit_rows, details = [], [], []
+    cell_rows, unit_rows, details, repeat_rows = [], [], [], []
     for train, test in (halves, halves[::-1]):
         for size, units in units_of.items():
             held_out = everything[in_half[test.label]].copy()
             held_out["x"], held_out["y"] = _reproject(held_out, crs, units.crs.to_string())
+            trained_on = everything[in_half[train.label]].copy()
+            trained_on["x"], trained_on["y"] = _reproject(trained_on, crs,
+                                                          units.crs.to_string())
             for scope in ["any"] + operators:
                 chosen = operators if scope == "any" else [scope]
                 started = time.perf_counter()
@@ -305,10 +336,13 @@ def main() -> None:
                 if size == sizes[0]:
                     cell_rows += [{**label, **row, "seconds": seconds}
                                   for row in score_cells(result, cells)]
+                    repeat_rows.append({**label, **repeat_ceiling(
+                        result, held_out_cells(trained_on, chosen, args.threshold_dbm),
+                        cells)})
                 scores, per_unit = score_units(result, cells, target)
                 unit_rows.append({**label, "unit_km": size / 1000, **scores})
                 details.append(per_unit.assign(**label, unit_km=size / 1000))
-    _print(cell_rows, unit_rows)
+    _print(cell_rows, unit_rows, repeat_rows)
     if args.units_csv is not None:
         pd.concat(details).to_csv(args.units_csv, index=False, float_format="%.2f")
 
@@ -328,7 +362,7 @@ def _reproject(frame: pd.DataFrame, source: str, crs: str) -> tuple[np.ndarray, 
         frame["x"].to_numpy(), frame["y"].to_numpy())
 
 
-def _print(cell_rows: list[dict], unit_rows: list[dict]) -> None:
+def _print(cell_rows: list[dict], unit_rows: list[dict], repeat_rows: list[dict]) -> None:
     cells = pd.DataFrame(cell_rows)
     units = pd.DataFrame(unit_rows)
     with pd.option_context("display.width", 220, "display.max_colwidth", 200):
@@ -343,6 +377,10 @@ def _print(cell_rows: list[dict], unit_rows: list[dict]) -> None:
         print(f"\nunits with ≥ {MIN_UNIT_CELLS} held-out cells: observed share inside the 90 % "
               "interval, error (pp), wrong-side statuses")
         print(units.to_string(index=False, float_format="{:.2f}".format))
+        print("\nthe 10 m cells both halves measured: Brier / constant's of the estimate "
+              "and the bound of the training half's own value at the cell (isotonic, "
+              "fitted to the outcomes)")
+        print(pd.DataFrame(repeat_rows).to_string(index=False, float_format="{:.2f}".format))
     rated = units["rated"].sum()
     near = cells[cells["cells_used"] == "measured"]
     print("\nthe operators pooled (each cell scored by its own operator's estimate):")
