@@ -113,12 +113,16 @@ def simulate_coverage(
             clutter = shared * shared_field.draw(rng).ravel()[cells]
             fleet = rng.standard_normal()
             for op, mean, std, field, unseen_sites in zip(operators, means, stds, local, unseen):
-                value = mean + std * (clutter + own * field.draw(rng).ravel()[cells])
-                value += op.fleet_std_db * fleet
+                # in place: each full-size temporary costs as much as the arithmetic
+                value = field.draw(rng).ravel()[cells]
+                value *= own
+                value += clutter
+                value *= std
+                value += mean
                 if model_std_db > 0:
                     value += coarse.field(model_std_db, rng)
-                value += global_std_db * rng.standard_normal()
-                covered[r] |= value >= threshold
+                offset = op.fleet_std_db * fleet + global_std_db * rng.standard_normal()
+                covered[r] |= value >= np.float32(threshold - offset)
                 if unseen_sites is not None:
                     covered[r] |= unseen_sites.covered(rng)
 

@@ -1,0 +1,28 @@
+"""The Gaussian random fields of the interval simulations: variance and autocorrelation."""
+import numpy as np
+import pytest
+
+from phusong.coverage.fields import GaussianField
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("shape", [(120, 90), (91, 77)])  # even and odd padded widths
+def test_drawn_fields_have_unit_variance_and_exponential_correlation(seed, shape):
+    field = GaussianField(shape, 100.0, 400.0)
+    rng = np.random.default_rng(seed)
+    draws = np.array([field.draw(rng) for _ in range(150)])
+    assert draws.dtype == np.float32 and draws.shape == (150, *shape)
+    assert draws.var() == pytest.approx(1.0, abs=0.05)
+    for lag in (1, 4, 8):
+        along_x = np.mean(draws[:, :, :-lag] * draws[:, :, lag:])
+        along_y = np.mean(draws[:, :-lag, :] * draws[:, lag:, :])
+        expected = np.exp(-lag * 100.0 / 400.0)
+        assert along_x == pytest.approx(expected, abs=0.05)
+        assert along_y == pytest.approx(expected, abs=0.05)
+    # opposite edges are not tied by the periodic transform
+    assert abs(np.mean(draws[:, :, 0] * draws[:, :, -1])) < 0.05
+
+
+def test_sample_has_exactly_the_asked_standard_deviation():
+    field = GaussianField((60, 50), 100.0, 300.0)
+    assert field.sample(4.5, np.random.default_rng(0)).std() == pytest.approx(4.5, rel=1e-5)
