@@ -142,8 +142,12 @@ def _neighbour_covariances(points: np.ndarray, variogram: ExponentialVariogram) 
     n, k = points.shape[:2]
     upper, lower = np.triu_indices(k, 1)
     x, y = points[..., 0], points[..., 1]
-    dx, dy = x[:, upper] - x[:, lower], y[:, upper] - y[:, lower]
-    pair = variogram.covariance(np.sqrt(dx * dx + dy * dy))
+    # differences in double precision (the coordinates are large), the rest in single: the
+    # covariances differ by ~1e-7 of the sill, at half the cost of the exponentials
+    dx = (x[:, upper] - x[:, lower]).astype(np.float32)
+    dy = (y[:, upper] - y[:, lower]).astype(np.float32)
+    pair = np.float32(variogram.psill) * np.exp(
+        np.sqrt(dx * dx + dy * dy) * np.float32(-1 / variogram.range_m))
     C = np.empty((n, k, k))
     C[:, upper, lower] = pair
     C[:, lower, upper] = pair

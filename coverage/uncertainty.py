@@ -95,9 +95,11 @@ def simulate_coverage(
     covered = np.zeros((n_realisations, len(cells)), dtype=bool)
     coarse = _Coarse(member, cells, model_correlation_m)
     grid = member.grid
-    local = [GaussianField(grid.shape, grid.resolution, max(op.correlation_m, grid.resolution))
+    # each field drawn on cells a fifth of its correlation length wide (the fine grid's
+    # where that is finer): what a unit's share averages is the same, at a fraction of the FFTs
+    local = [_Coarse(member, cells, max(op.correlation_m, grid.resolution))
              for op in operators]
-    shared_field = GaussianField(grid.shape, grid.resolution, max(
+    shared_field = _Coarse(member, cells, max(
         float(np.median([op.correlation_m for op in operators])), grid.resolution))
     shared, own = np.sqrt(OPERATOR_ERROR_CORRELATION), np.sqrt(1 - OPERATOR_ERROR_CORRELATION)
 
@@ -110,12 +112,11 @@ def simulate_coverage(
     def realise(part: tuple[range, np.random.Generator]) -> None:
         realisations, rng = part
         for r in realisations:
-            clutter = shared * shared_field.draw(rng).ravel()[cells]
+            clutter = shared_field.field(shared, rng)
             fleet = rng.standard_normal()
             for op, mean, std, field, unseen_sites in zip(operators, means, stds, local, unseen):
                 # in place: each full-size temporary costs as much as the arithmetic
-                value = field.draw(rng).ravel()[cells]
-                value *= own
+                value = field.field(own, rng)
                 value += clutter
                 value *= std
                 value += mean
