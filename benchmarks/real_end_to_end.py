@@ -368,7 +368,8 @@ def _print(cell_rows: list[dict], unit_rows: list[dict], repeat_rows: list[dict]
     with pd.option_context("display.width", 220, "display.max_colwidth", 200):
         print("\nheld-out 10 m cells: mean P(covered) against the observed share; Brier "
               "against a constant's")
-        print(cells.drop(columns="reliability").to_string(
+        print(cells.drop(columns="reliability").assign(
+            ratio=cells["brier"] / cells["brier_constant"]).to_string(
             index=False, float_format="{:.3f}".format))
         print("\ncalibration by decile of P(covered) (mean P → observed share, cells):")
         for row in cell_rows:

@@ -235,21 +235,30 @@ def load_signal_xy(store_path: str | Path, crs: str | None,
 
 def place_on_track(frame: pd.DataFrame) -> None:
     """Fill the position of readings without a fix from their probe's fixes, in place."""
-    missing = frame["lon"].isna() & frame["time_utc"].notna()
+    missing = (frame["lon"].isna() & frame["time_utc"].notna()).to_numpy()
     if not missing.any():
         return
     from phusong.store.tracks import interpolate_track
 
-    seconds = _seconds(pd.to_datetime(frame["time_utc"], utc=True, format="ISO8601"))
-    for _, rows in frame.groupby(frame["probe_id"].fillna("")):
-        fixes = rows[rows["lon"].notna()].sort_values("time_utc")
-        holes = rows.index[missing[rows.index]]
+    probe = pd.factorize(frame["probe_id"].fillna(""))[0]
+    # only the probes with a reading to place: their times parsed, their fixes in time order
+    rows = np.flatnonzero(np.isin(probe, np.unique(probe[missing])))
+    seconds = _seconds(pd.to_datetime(frame["time_utc"].iloc[rows], utc=True,
+                                      format="ISO8601"))
+    lon, lat = (frame[c].to_numpy(dtype=float, na_value=np.nan)[rows] for c in ("lon", "lat"))
+    accuracy = frame["position_accuracy_m"].to_numpy(dtype=float, na_value=np.nan)[rows]
+    fix = ~np.isnan(lon) & ~np.isnan(seconds)
+    order = np.lexsort((seconds, probe[rows]))
+    placed = {"lon": np.full(len(rows), np.nan), "lat": np.full(len(rows), np.nan),
+              "position_accuracy_m": np.full(len(rows), np.nan)}
+    for track in np.split(order, np.flatnonzero(np.diff(probe[rows][order])) + 1):
+        fixes, holes = track[fix[track]], track[missing[rows[track]]]
         if len(fixes) < 2 or not len(holes):
             continue
-        lon, lat, accuracy = interpolate_track(
-            seconds[fixes.index], fixes["lon"].to_numpy(), fixes["lat"].to_numpy(),
-            fixes["position_accuracy_m"].to_numpy(dtype=float), seconds[holes])
-        placed = ~np.isnan(lon)
-        frame.loc[holes[placed], "lon"] = lon[placed]
-        frame.loc[holes[placed], "lat"] = lat[placed]
-        frame.loc[holes[placed], "position_accuracy_m"] = accuracy[placed]
+        at = interpolate_track(seconds[fixes], lon[fixes], lat[fixes], accuracy[fixes],
+                               seconds[holes])
+        for column, values in zip(placed, at):
+            placed[column][holes] = values
+    done = ~np.isnan(placed["lon"])
+    for column, values in placed.items():
+        frame.loc[frame.index[rows[done]], column] = values[done]

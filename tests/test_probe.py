@@ -357,6 +357,28 @@ def test_the_engine_places_readings_without_a_fix_on_the_track(tmp_path):
     assert len(precise) == 2
 
 
+def test_readings_are_placed_on_their_own_probes_track_only(tmp_path):
+    """Two probes drive at once, stored out of time order: a reading is placed between its
+    own probe's fixes, never between another probe's."""
+    from phusong.coverage.evidence import load_signal_xy
+
+    t0 = datetime(2025, 10, 1, 1, tzinfo=timezone.utc)
+    base = {"technology": "LTE", "lte_rsrp_dbm": -95.0, "source_kind": "test"}
+    at = lambda s: t0 + timedelta(seconds=s)  # noqa: E731
+    rows = [{**base, "probe_id": "a", "time_utc": at(20), "lon": 106.3, "lat": 21.2},
+            {**base, "probe_id": "b", "time_utc": at(4), "lon": 105.0, "lat": 21.0},
+            {**base, "probe_id": "a", "time_utc": at(15)},                      # a: between
+            {**base, "probe_id": "a", "time_utc": at(10), "lon": 106.2, "lat": 21.2},
+            {**base, "probe_id": "b", "time_utc": at(12)},                      # b: between
+            {**base, "probe_id": "b", "time_utc": at(24), "lon": 105.1, "lat": 21.0}]
+    with ReadingStore(tmp_path / "s.gpkg") as store:
+        store.add_signal(rows)
+    frame = load_signal_xy(tmp_path / "s.gpkg", "EPSG:4326", columns=None)
+    placed = frame[~frame["has_fix"].astype(bool)].set_index("probe_id")
+    assert placed.loc["a", "x"] == pytest.approx(106.25)
+    assert placed.loc["b", "x"] == pytest.approx(105.04)  # 8 of the 20 s between b's fixes
+
+
 def test_the_modems_own_gnss_through_modemmanager():
     """Constructed in mmcli's --location-get -J layout (no capture exists): the NMEA it
     relays is read like any NMEA; without NMEA, its latitude and longitude."""
