@@ -4,7 +4,7 @@ others. The referee of every engine change.
 Run:  python benchmarks/real_end_to_end.py PATH/TO/hamburg_bremen_2021/drives
       [--mapping TOML] [--format table] [--technology lte] [--threshold-dbm -105]
       [--units-m 1000,5000] [--resolution 100] [--target-pct 60] [--work DIR]
-      [--threshold-recalibration] [--option KEY=VALUE …]
+      [--threshold-recalibration] [--option KEY=VALUE …] [--day-offset]
 
 ``--option`` passes keywords to ``estimate_coverage`` (``locate_sites=true``,
 ``unseen_sites=true``, ``small_area_fill=true``: the components that are off by default),
@@ -286,6 +286,10 @@ def main() -> None:
                         help="P(covered) recalibrated at the threshold (off by default)")
     parser.add_argument("--option", action="append", default=[],
                         help="extra estimate_coverage keyword, as key=value")
+    parser.add_argument("--day-offset", action="store_true",
+                        help="diagnostic: each operator's estimate asked at the threshold "
+                             "moved by its level change between the halves (measured on the "
+                             "held-out half, so not an estimate anyone could make)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp())
     work.mkdir(parents=True, exist_ok=True)
@@ -320,11 +324,15 @@ def main() -> None:
             trained_on["x"], trained_on["y"] = _reproject(trained_on, crs,
                                                           units.crs.to_string())
             for scope in ["any"] + operators:
+                if args.day_offset and scope == "any":
+                    continue
                 chosen = operators if scope == "any" else [scope]
+                threshold = args.threshold_dbm + _level_change(offsets, scope, train, halves,
+                                                               args.day_offset)
                 started = time.perf_counter()
                 result = estimate_coverage(
                     store, units, resolution=args.resolution, targets=targets,
-                    threshold_dbm=args.threshold_dbm, technology=args.technology,
+                    threshold_dbm=threshold, technology=args.technology,
                     since=train.since, until=train.until,
                     operators=None if scope == "any" else chosen,
                     interpolator=PathLossKriging(
@@ -345,6 +353,17 @@ def main() -> None:
     _print(cell_rows, unit_rows, repeat_rows)
     if args.units_csv is not None:
         pd.concat(details).to_csv(args.units_csv, index=False, float_format="%.2f")
+
+
+def _level_change(offsets: dict, scope: str, train: Half, halves: tuple[Half, Half],
+                  wanted: bool) -> float:
+    """How much stronger ``scope``'s network was in the training half than in the other
+    (dB, on the cells both measured): a reading of the other half at the threshold would
+    have read this much more in the training half. Zero unless ``wanted``."""
+    if not wanted:
+        return 0.0
+    first_minus_second = offsets[scope][0]
+    return first_minus_second if train is halves[0] else -first_minus_second
 
 
 def _within(evidence: pd.DataFrame, half: Half) -> np.ndarray:
