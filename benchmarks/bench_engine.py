@@ -26,13 +26,28 @@ from phusong.sim import SITES_DECLARED_CSV, SimulationConfig, simulate
 
 ESTIMATE = """
 import resource, sys, time
-from phusong.coverage import estimate_coverage, load_boundaries, write_estimate
+from phusong.coverage import estimate as stages, load_boundaries, write_estimate
 from phusong.coverage.sites import read_sites
+seconds = {}
+def timed(name):
+    run = getattr(stages, name)
+    def stage(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return run(*args, **kwargs)
+        finally:
+            seconds[name] = time.perf_counter() - started
+    setattr(stages, name, stage)
+for name in ("read_evidence", "predict_fields", "share_intervals"):
+    timed(name)
 start = time.perf_counter()
 sites = read_sites(sys.argv[3]) if len(sys.argv) > 3 else None
-result = estimate_coverage(sys.argv[1], load_boundaries(), sites=sites)
+result = stages.estimate_coverage(sys.argv[1], load_boundaries(), sites=sites)
+written = time.perf_counter()
 write_estimate(result, sys.argv[2])
-print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+seconds["write_estimate"] = time.perf_counter() - written
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+      *(f"{name}={value:.1f}" for name, value in seconds.items()))
 """
 
 
@@ -47,9 +62,37 @@ def end_to_end(readings: int, work: Path) -> None:
                              capture_output=True, text=True, check=True).stdout.split()
         seconds, peak_kib = float(out[0]), int(out[1])
         print(f"estimate end to end, {label} (100 m grid, with uncertainty): {seconds:.1f} s "
-              f"(target 15 s), peak RSS {peak_kib / 2**20:.2f} GB (target 2 GB)")
+              f"(target 15 s), peak RSS {peak_kib / 2**20:.2f} GB (target 2 GB); stages, "
+              f"seconds: {' '.join(out[2:])}")
     floor = idw_floor(sim.store_path)
     print(f"floor on the same readings and grid (k-d tree + 16-neighbour IDW): {floor:.1f} s")
+    operator_costs(sim.store_path)
+
+
+def operator_costs(store: Path) -> None:
+    """One operator's share of the estimate, alone: its fit without and with the
+    calibration, and its prediction at every cell of the grid."""
+    from phusong.coverage.evidence import attribute_operators, evidence_for, load_signal_xy
+    from phusong.coverage.grid import grid_for, membership
+    from phusong.coverage.interpolate import PathLossKriging
+
+    units = load_boundaries()
+    evidence, _ = attribute_operators(evidence_for(load_signal_xy(store, units.crs.to_string()),
+                                                   "nr"))
+    operator, rows = next(iter(evidence.groupby("operator")))
+    X, y = rows[["x", "y"]].to_numpy(), rows["value"].to_numpy()
+    member = membership(grid_for(units, 100.0), units)
+    cells = member.grid.centres(member.cells())
+    timings = {}
+    for calibrate in (False, True):
+        start = time.perf_counter()
+        model = PathLossKriging(calibrate=calibrate).fit(X, y)
+        timings[calibrate] = time.perf_counter() - start
+    start = time.perf_counter()
+    model.predict(cells, return_std=True)
+    print(f"one operator ({operator}, {len(rows):,} readings): fit {timings[False]:.1f} s "
+          f"without the calibration, {timings[True]:.1f} s with it; prediction at "
+          f"{len(cells):,} cells {time.perf_counter() - start:.1f} s")
 
 
 def idw_floor(store: Path) -> float:
