@@ -2,7 +2,7 @@
 others. The referee of every engine change.
 
 Run:  python benchmarks/real_end_to_end.py PATH/TO/hamburg_bremen_2021/drives
-      [--mapping TOML] [--format table] [--technology lte] [--threshold-dbm -105]
+      [--mapping TOML] [--format table] [--technology lte] [--threshold-dbm DBM]
       [--units-m 1000,5000] [--resolution 100] [--target-pct 60] [--work DIR]
       [--threshold-recalibration] [--option KEY=VALUE …] [--day-offset]
 
@@ -45,7 +45,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -61,6 +61,8 @@ from phusong.coverage.targets import MET, NOT_MET
 
 MAPPING = Path(__file__).resolve().parent / "mappings" / "hamburg_bremen_2021.toml"
 CELL_M = 10.0
+# LTE is judged at -105 dBm RSRP (a good-coverage level; estimate's own LTE default is -110)
+LTE_THRESHOLD_DBM = -105.0
 MIN_UNIT_CELLS = 30
 SUFFIXES = (".geojson", ".csv", ".txt", ".json", ".gpkg")
 
@@ -271,9 +273,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("campaign", type=Path)
     parser.add_argument("--format", default="table")
-    parser.add_argument("--mapping", type=Path, default=MAPPING)
+    parser.add_argument("--mapping", type=Path, default=None,
+                        help="column mapping for --format table (default: the Hamburg–Bremen "
+                             "drives' mapping)")
     parser.add_argument("--technology", choices=("lte", "nr"), default="lte")
-    parser.add_argument("--threshold-dbm", type=float, default=-105.0)
+    parser.add_argument("--threshold-dbm", type=float, default=None,
+                        help="covered at or above this RSRP (default: the targets file's for "
+                             "NR, -105 dBm for LTE)")
     parser.add_argument("--units-m", default="1000,5000")
     parser.add_argument("--resolution", type=float, default=100.0)
     parser.add_argument("--target-pct", type=float, default=None,
@@ -293,7 +299,8 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp())
     work.mkdir(parents=True, exist_ok=True)
-    store = import_campaign(args.campaign, args.format, args.mapping, work)
+    mapping = args.mapping or (MAPPING if args.format == "table" else None)
+    store = import_campaign(args.campaign, args.format, mapping, work)
     readings = load_signal_xy(store, None)
     crs = readings.attrs["crs"]
     everything = evidence_for(readings, args.technology)
@@ -303,8 +310,10 @@ def main() -> None:
     if args.target_pct is not None:
         targets = dataclasses.replace(targets, coverage_5g_min_pct=args.target_pct)
     target = targets.coverage_5g_min_pct
+    threshold_dbm = args.threshold_dbm if args.threshold_dbm is not None else (
+        targets.threshold_dbm if args.technology == "nr" else LTE_THRESHOLD_DBM)
     print(f"{len(everything):,} {args.technology.upper()} readings, operators "
-          f"{', '.join(operators)}; threshold {args.threshold_dbm:g} dBm; target {target:g} %; "
+          f"{', '.join(operators)}; threshold {threshold_dbm:g} dBm; target {target:g} %; "
           f"halves {halves[0].label} and {halves[1].label}; options {args.option or 'none'}")
     in_half = {half.label: _within(everything, half) for half in halves}
     offsets = offsets_between(everything, *in_half.values())
@@ -327,7 +336,7 @@ def main() -> None:
                 if args.day_offset and scope == "any":
                     continue
                 chosen = operators if scope == "any" else [scope]
-                threshold = args.threshold_dbm + _level_change(offsets, scope, train, halves,
+                threshold = threshold_dbm + _level_change(offsets, scope, train, halves,
                                                                args.day_offset)
                 started = time.perf_counter()
                 result = estimate_coverage(
@@ -339,13 +348,13 @@ def main() -> None:
                         recalibrate_threshold=args.threshold_recalibration),
                     **parse_options(args.option))
                 seconds = time.perf_counter() - started
-                cells = held_out_cells(held_out, chosen, args.threshold_dbm)
+                cells = held_out_cells(held_out, chosen, threshold_dbm)
                 label = {"direction": f"{train.label}→{test.label}", "scope": scope}
                 if size == sizes[0]:
                     cell_rows += [{**label, **row, "seconds": seconds}
                                   for row in score_cells(result, cells)]
                     repeat_rows.append({**label, **repeat_ceiling(
-                        result, held_out_cells(trained_on, chosen, args.threshold_dbm),
+                        result, held_out_cells(trained_on, chosen, threshold_dbm),
                         cells)})
                 scores, per_unit = score_units(result, cells, target)
                 unit_rows.append({**label, "unit_km": size / 1000, **scores})
