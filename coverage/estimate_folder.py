@@ -164,13 +164,24 @@ def value_name(technology: str) -> str:
 def save_realisations(path: Path, result: Estimate, run_id: str) -> None:
     """Whether each cell was covered in each realisation, bit-packed."""
     grid = result.grid
-    np.savez_compressed(
+    _savez_fast(
         path, run_id=np.array(run_id), cells=result.cells.astype(np.int64),
         covered=np.packbits(result.covered_draws, axis=1),
         n_cells=np.array(len(result.cells)),
         reliable=np.packbits(result.reliable[result.cells]),
         grid=np.array([grid.west, grid.north, grid.resolution, grid.width, grid.height]),
         crs=np.array(grid.crs))
+
+
+def _savez_fast(path: Path, **arrays: np.ndarray) -> None:
+    """``numpy.savez_compressed`` at zlib level 1 instead of 6: several times faster on the
+    draws, a few percent larger; ``numpy.load`` reads it alike."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, values in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(values), allow_pickle=False)
 
 
 def load_realisations(path: Path) -> tuple[Grid, np.ndarray, np.ndarray, np.ndarray, str]:
