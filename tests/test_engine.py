@@ -537,6 +537,20 @@ def test_union_of_correlated_operators_matches_a_monte_carlo(correlation):
                       <= p_any_covers(means, stds, -105, 0.0) + 1e-12)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_union_quadrature_is_converged(seed, monkeypatch):
+    """The default number of Gauss-Hermite nodes gives what four times as many give."""
+    from phusong.coverage import union
+
+    rng = np.random.default_rng(seed)
+    means = [rng.uniform(-125, -85, 2000) for _ in range(3)]
+    stds = [rng.uniform(0.5, 12, 2000) for _ in range(3)]
+    default = {rho: union.p_any_covers(means, stds, -110, rho) for rho in (0.15, 0.3)}
+    monkeypatch.setattr(union, "QUADRATURE_NODES", 4 * union.QUADRATURE_NODES)
+    for rho, p in default.items():
+        assert np.abs(union.p_any_covers(means, stds, -110, rho) - p).max() < 5e-6
+
+
 def test_realised_shares_are_each_realisations_unit_means():
     """The shares of all realisations at once (one sparse product) are, realisation by
     realisation, the units' weighted means over their cells within (all cells where a unit
