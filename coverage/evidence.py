@@ -228,9 +228,27 @@ def load_signal_xy(store_path: str | Path, crs: str | None,
         crs = utm_crs_at(float(frame["lon"].median()), float(frame["lat"].median())) \
             if len(frame) else "EPSG:3857"
     frame.attrs["crs"] = crs
-    frame["x"], frame["y"] = wgs84_to(crs).transform(frame.pop("lon").to_numpy(),
-                                                     frame.pop("lat").to_numpy())
+    frame["x"], frame["y"] = _projected(crs, frame.pop("lon").to_numpy(),
+                                        frame.pop("lat").to_numpy())
     return frame
+
+
+def _projected(crs: str, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``lon``/``lat`` in ``crs``, in parts on every core (pyproj's transformers are
+    thread-safe since 3.1 and release the GIL)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    transformer = wgs84_to(crs)
+    parts = max(min(os.cpu_count() or 1, len(lon) // 100_000), 1)
+    if parts == 1:
+        return transformer.transform(lon, lat)
+    bounds = np.linspace(0, len(lon), parts + 1).astype(int)
+    with ThreadPoolExecutor(max_workers=parts) as pool:
+        done = list(pool.map(lambda i: transformer.transform(lon[bounds[i]:bounds[i + 1]],
+                                                             lat[bounds[i]:bounds[i + 1]]),
+                             range(parts)))
+    return np.concatenate([x for x, _ in done]), np.concatenate([y for _, y in done])
 
 
 def place_on_track(frame: pd.DataFrame) -> None:

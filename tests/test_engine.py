@@ -668,3 +668,13 @@ def test_calibration_locates_the_sites_without_the_held_out_block(monkeypatch):
     PathLossKriging().fit(X, y, cell_ids=ids)
     # the full fit first, then each fold of the calibration on fewer readings
     assert len(seen) > 1 and max(seen[1:]) < seen[0]
+
+
+def test_readings_projected_in_parts_land_where_one_transform_puts_them():
+    from phusong.coverage.evidence import _projected, wgs84_to
+
+    rng = np.random.default_rng(3)
+    lon, lat = rng.uniform(105.8, 106.9, 250_001), rng.uniform(21.0, 21.6, 250_001)
+    x, y = _projected("EPSG:9214", lon, lat)
+    expected_x, expected_y = wgs84_to("EPSG:9214").transform(lon, lat)
+    assert np.array_equal(x, expected_x) and np.array_equal(y, expected_y)
