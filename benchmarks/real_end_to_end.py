@@ -163,7 +163,8 @@ def repeat_ceiling(result, train_cells: pd.DataFrame, test_cells: pd.DataFrame) 
     p = np.where(index >= 0, result.p_covered_model[np.maximum(index, 0)], np.nan)
     ok = np.isfinite(p)
     share = covered[ok].mean()
-    constant = share * (1 - share)
+    # a constant is exact where every cell had the same outcome: no ratio to speak of
+    constant = share * (1 - share) if 0 < share < 1 else np.nan
     return {"repeat_cells": int(ok.sum()),
             "estimate": np.mean((p[ok] - covered[ok]) ** 2) / constant,
             "same_cell_bound": np.mean((oracle[ok] - covered[ok]) ** 2) / constant}
@@ -375,6 +376,18 @@ def _level_change(offsets: dict, scope: str, train: Half, halves: tuple[Half, Ha
     return first_minus_second if train is halves[0] else -first_minus_second
 
 
+def _ratio(brier, constant) -> np.ndarray:
+    """Brier score over a constant's; NaN where the constant is exact (one outcome)."""
+    brier, constant = np.asarray(brier, float), np.asarray(constant, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(constant > 0, brier / constant, np.nan)
+
+
+def _worst(values: np.ndarray) -> float:
+    values = np.asarray(values, float)
+    return float(np.nanmax(values)) if np.isfinite(values).any() else np.nan
+
+
 def _within(evidence: pd.DataFrame, half: Half) -> np.ndarray:
     times = pd.to_datetime(evidence["time_utc"], utc=True, format="ISO8601")
     return ((times >= half.since) & (times < half.until)).to_numpy()
@@ -397,7 +410,7 @@ def _print(cell_rows: list[dict], unit_rows: list[dict], repeat_rows: list[dict]
         print("\nheld-out 10 m cells: mean P(covered) against the observed share; Brier "
               "against a constant's")
         print(cells.drop(columns="reliability").assign(
-            ratio=cells["brier"] / cells["brier_constant"]).to_string(
+            ratio=_ratio(cells["brier"], cells["brier_constant"])).to_string(
             index=False, float_format="{:.3f}".format))
         print("\ncalibration by decile of P(covered) (mean P → observed share, cells):")
         for row in cell_rows:
@@ -420,10 +433,11 @@ def _print(cell_rows: list[dict], unit_rows: list[dict], repeat_rows: list[dict]
         brier = (part["brier"] * part["cells"]).sum() / n
         print(f"{direction:>12} {used:>8}: mean P {p:.3f}, observed {observed:.3f}, "
               f"Brier {brier:.3f} against a constant's {observed * (1 - observed):.3f} "
-              f"({brier / (observed * (1 - observed)):.2f})")
+              f"({_ratio(brier, observed * (1 - observed)):.2f})")
     print(f"\nmeasured cells: mean P − observed within "
           f"{100 * (near['mean_p'] - near['observed']).abs().max():.1f} pp (worst); "
-          f"Brier / constant's {np.max(near['brier'] / near['brier_constant']):.2f} (worst); "
+          f"Brier / constant's {_worst(_ratio(near['brier'], near['brier_constant'])):.2f} "
+          "(worst); "
           f"units: observed share inside the interval {units['in_interval'].sum()} of {rated} "
           f"({100 * units['in_interval'].sum() / max(rated, 1):.0f} %; "
           f"{100 * units['in_interval_k_n'].sum() / max(rated, 1):.0f} % to the k/n a unit's "
