@@ -249,8 +249,8 @@ def fit_calibration(parts: list[HeldOut], level: float, with_trend: bool,
 
     weight_bounds = WEIGHT_BOUNDS if with_trend else (1.0, 1.0)
     spread_bounds = [tuple(np.log(SPREAD_BOUNDS)), FLOOR_BOUNDS_DB]
-    normal = minimize(lambda t: negative_log_likelihood(*t, np.inf),
-                      np.array([1.0, 0.0, 0.0, 2.0]), method="L-BFGS-B",
+    normal = minimize(normal_likelihood(held, level, miss_rate), np.array([1.0, 0.0, 0.0, 2.0]),
+                      jac=True, method="L-BFGS-B",
                       bounds=[weight_bounds, OFFSET_BOUNDS_DB, *spread_bounds])
     weight, offset, log_spread, floor = normal.x
     tails = minimize(lambda t: negative_log_likelihood(weight, offset, t[0], t[1],
@@ -263,6 +263,41 @@ def fit_calibration(parts: list[HeldOut], level: float, with_trend: bool,
     predictions = HeldOutPredictions(held.prediction(weight, offset), calibration.std(held.std),
                                      value, censored, calibration.tail_dof, miss_rate)
     return replace(calibration, held_out=predictions)
+
+
+def normal_likelihood(held: HeldOut, level: float, miss_rate: float):
+    """The censored normal negative log-likelihood of the held-out readings and its
+    gradient, as functions of (weight, offset, log spread, floor): a reading at or below
+    the censoring value is "below ``level``", or a miss with probability ``miss_rate``."""
+    from .pathloss import _log_density, log_no_nr
+
+    value, censored = held.value, held.censored
+    measured = ~censored
+    std = np.maximum(held.std, 0.5)
+    d_weight = held.trend - held.kriged_trend  # d(prediction)/d(weight)
+    d_offset = 1.0 - held.kriged_one
+
+    def nll_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        weight, offset, log_spread, floor = theta
+        mean = held.prediction(weight, offset)
+        scaled = np.exp(log_spread) * std
+        s = np.hypot(scaled, floor)
+        z = (value[measured] - mean[measured]) / s[measured]
+        zc = (level - mean[censored]) / s[censored]
+        log_q = log_no_nr(log_ndtr(zc), miss_rate)
+        # the posterior weight of "below the level" times the inverse Mills ratio
+        mills = np.exp(np.log1p(-miss_rate) + _log_density(zc) - log_q)
+        by_mean, by_s = np.empty(len(value)), np.empty(len(value))
+        by_mean[measured], by_s[measured] = -z / s[measured], (1 - z * z) / s[measured]
+        by_mean[censored], by_s[censored] = mills / s[censored], mills * zc / s[censored]
+        nll = 0.5 * (z * z).sum() + np.log(s[measured]).sum() - log_q.sum()
+        # sums of products, not BLAS dot products: those wake OpenBLAS's threads, which
+        # then spin against the optimiser's own small BLAS calls
+        return float(nll), np.array([(by_mean * d_weight).sum(), (by_mean * d_offset).sum(),
+                                     (by_s * scaled * scaled / s).sum(),
+                                     (by_s * floor / s).sum()])
+
+    return nll_and_gradient
 
 
 def t_sd_factor(dof: float | np.ndarray) -> float | np.ndarray:

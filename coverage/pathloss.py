@@ -77,10 +77,13 @@ def fit_censored_log_distance(log_d: np.ndarray, values: np.ndarray, censored_lo
         log_q = log_no_nr(log_below, miss)
         # the posterior weight of "below the attach level", times the inverse Mills ratio
         mills = np.exp(np.log1p(-miss) + _log_density(zc) - log_q)
-        nll = 0.5 * z @ z + len(z) * (log_s - np.log1p(-miss)) - log_q.sum()
+        # sums of products, not BLAS dot products, which wake OpenBLAS's threads to spin
+        # against the optimiser's own small BLAS calls
+        zz = (z * z).sum()
+        nll = 0.5 * zz + len(z) * (log_s - np.log1p(-miss)) - log_q.sum()
         grad_a = -z.sum() / s + mills.sum() / s
-        grad_b = (z @ log_d) / s - (mills @ censored_log_d) / s
-        grad_log_s = -(z @ z) + len(z) + mills @ zc
+        grad_b = (z * log_d).sum() / s - (mills * censored_log_d).sum() / s
+        grad_log_s = -zz + len(z) + (mills * zc).sum()
         # d(-log q)/dπ = -(1 - Φ)/q, capped where q underflows (a miss is then the only story)
         grad_miss = len(z) / (1 - miss) - (np.exp(np.minimum(-log_q, 50.0))
                                            - np.exp(log_below - log_q)).sum()
@@ -139,8 +142,8 @@ def _subsample(rng: np.random.Generator, *arrays: np.ndarray) -> tuple[np.ndarra
 def _least_squares(log_d: np.ndarray, values: np.ndarray, slope: float | None) -> np.ndarray:
     if slope is None:
         dl = log_d - log_d.mean()
-        denom = float(dl @ dl)
-        slope = -(dl @ (values - values.mean())) / denom if denom > 0 else 35.0
+        denom = float((dl * dl).sum())
+        slope = -float((dl * (values - values.mean())).sum()) / denom if denom > 0 else 35.0
         slope = float(np.clip(slope, *SLOPE_BOUNDS_DB_PER_DECADE))
     intercept = float(np.mean(values + slope * log_d))
     spread = float(np.std(values + slope * log_d)) or 6.0
