@@ -1,9 +1,14 @@
 """Helpers shared by the tests."""
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def run_cli(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
@@ -18,3 +23,13 @@ def run_cli(*args: str, env: dict | None = None, check: bool = True) -> subproce
             f"stderr:\n{proc.stderr.decode(errors='replace')}"
         )
     return proc
+
+
+@functools.cache
+def load_benchmark(name: str):
+    """The script ``benchmarks/NAME.py`` as a module (loaded once), to run its parts."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module

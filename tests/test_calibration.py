@@ -2,27 +2,14 @@
 hold the simulator's truth at the rates they claim (the full study runs five seeds)."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
-
-BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "calibration.py"
-
-
-def load_benchmark():
-    spec = importlib.util.spec_from_file_location("calibration", BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+from helpers import load_benchmark
 
 
 @pytest.mark.slow
 def test_intervals_and_statuses_hold_the_truth():
-    frame = load_benchmark().run([7], 20_000, ["list", "readings"], n_realisations=60)
+    frame = load_benchmark("calibration").run([7], 20_000, ["list", "readings"], n_realisations=60)
     print("\n" + frame.to_string(index=False))
     for mode, part in frame.groupby("mode"):
         n = np.r_[part["n_sufficient"], part["n_insufficient"]]

@@ -1,7 +1,5 @@
 """The referee of the engine (benchmarks/real_end_to_end.py), in short: it runs on a real
 G-NetTrack log as it would on any campaign, and its bound from the same cell is sound."""
-import functools
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -9,19 +7,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "real_end_to_end.py"
 GNETTRACK = ROOT / "tests" / "fixtures" / "real" / "gnettrack" / "Orange_log.head41.txt"
 
 
-@functools.cache
 def referee():
-    spec = importlib.util.spec_from_file_location("real_end_to_end", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("real_end_to_end")
 
 
 def test_referee_runs_on_a_real_gnettrack_log(tmp_path):
