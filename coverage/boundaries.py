@@ -115,13 +115,22 @@ def _repair(geometry: gpd.GeoSeries, codes: pd.Series, path: Path) -> tuple[gpd.
 def check_topology(units: gpd.GeoDataFrame, path_name: str) -> list[str]:
     """Overlaps and gaps between units (in a metric CRS): an error for overlaps above
     ``MAX_OVERLAP_SHARE`` of the smaller unit, warnings for the rest."""
+    from concurrent.futures import ThreadPoolExecutor
+
     geometry = units.geometry.to_numpy()
     codes = units["code"].to_numpy()
     area = shapely.area(geometry)
-    left, right = shapely.STRtree(geometry).query(geometry, predicate="intersects")
-    pairs = left < right
-    left, right = left[pairs], right[pairs]
-    overlap = shapely.area(shapely.intersection(geometry[left], geometry[right]))
+    # the union (for the gaps) beside the overlaps: shapely releases the GIL
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        union_job = pool.submit(shapely.union_all, geometry)
+        left, right = shapely.STRtree(geometry).query(geometry, predicate="intersects")
+        pairs = left < right
+        # only units whose interiors meet can overlap; neighbours share just an edge
+        pairs[pairs] = shapely.relate_pattern(geometry[left[pairs]], geometry[right[pairs]],
+                                              "T********")
+        left, right = left[pairs], right[pairs]
+        overlap = shapely.area(shapely.intersection(geometry[left], geometry[right]))
+        union = union_job.result()
     share = overlap / np.maximum(np.minimum(area[left], area[right]), 1e-9)
     bad = share > MAX_OVERLAP_SHARE
     if bad.any():
@@ -140,7 +149,6 @@ def check_topology(units: gpd.GeoDataFrame, path_name: str) -> list[str]:
                         f"{codes[left[worst]]} and {codes[right[worst]]}, by "
                         f"{100 * share[worst]:.1f} % of the smaller): readings there count "
                         "for one of them")
-    union = shapely.union_all(geometry)
     holes = [shapely.Polygon(ring) for part in shapely.get_parts(union)
              for ring in part.interiors]
     gaps = [h for h in holes if h.area > GAP_WARN_M2]

@@ -117,6 +117,13 @@ def test_overlapping_units_are_refused(tmp_path):
         load_boundaries(write(tmp_path, frame))
 
 
+def test_a_unit_inside_another_is_refused(tmp_path):
+    """Containment is an overlap too (their interiors meet, neither crosses the other)."""
+    frame = units_frame([square(106.0, 21.0, 0.03), square(106.01, 21.01), square(106.2, 21.0)])
+    with pytest.raises(BoundaryError, match="00000 and 00001 share"):
+        load_boundaries(write(tmp_path, frame))
+
+
 def test_slight_overlaps_and_gaps_are_warned(tmp_path):
     ring = [square(106.0, 21.0), square(106.01, 21.0), square(106.02, 21.0),
             square(106.0, 21.01), square(106.02, 21.01), square(106.0, 21.02),
