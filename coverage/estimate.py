@@ -316,15 +316,19 @@ def predict_fields(run: EstimateRun) -> None:
     without_unwanted_cell_ids(run.evidence, run.nr_sites, run.locate_sites)
     run.cells = cells = member.cells()
     run.rsrp, run.rsrp_std, run.p_covered = (np.full(grid.size, np.nan) for _ in range(3))
-    run.rsrp[cells], run.rsrp_std[cells], run.p_covered[cells], run.per_operator = \
-        predict_operators(run.evidence, grid.centres(cells), run.threshold, run.interpolator,
-                          run.nr_sites)
+    # the cells' distances to the readings (a k-d tree, GIL released) beside the models
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        distance_job = pool.submit(member.distance_to, run.points,
+                                   max(SAMPLED_RADIUS_M, RELIABLE_RADIUS_M))
+        run.rsrp[cells], run.rsrp_std[cells], run.p_covered[cells], run.per_operator = \
+            predict_operators(run.evidence, grid.centres(cells), run.threshold,
+                              run.interpolator, run.nr_sites)
+        run.distance = distance_job.result()
     # a trend extrapolated far from its sites must not leave the range a device reports
     run.rsrp[cells] = np.clip(run.rsrp[cells], *run.value_range)
     run.warnings += [op.note for op in run.per_operator if op.note]
     if run.nr_sites is not None:
         run.warnings += site_list_warnings(run.nr_sites, run.per_operator)
-    run.distance = member.distance_to(run.points, max(SAMPLED_RADIUS_M, RELIABLE_RADIUS_M))
     run.everywhere = bool("sites" in run.interpolator.get_params()
                           and sites_cover_operators(run.nr_sites, run.evidence))
     run.reliable = (np.isin(np.arange(grid.size), cells) if run.everywhere

@@ -35,7 +35,7 @@ def write_cog(path: str | Path, values: np.ndarray, grid: Grid, description: str
                 dataset.update_tags(**{RUN_ID_TAG: run_id})
         with memory.open() as dataset:
             raster_copy(dataset, path, driver="COG", compress="DEFLATE", predictor="3",
-                        overview_resampling="average")
+                        overview_resampling="average", num_threads="ALL_CPUS")
     return path
 
 
