@@ -69,6 +69,20 @@ class WriteResult:
     technologies: dict[str, int] = field(default_factory=dict)
     nr_values: int = 0
 
+    @classmethod
+    def total(cls, results: Iterable["WriteResult"]):
+        """The sum of several calls' results (of several layers), as one ``cls``."""
+        summed = cls()
+        for result in results:
+            summed.inserted += result.inserted
+            summed.duplicates += result.duplicates
+            summed.quarantined += result.quarantined
+            summed.reasons += result.reasons
+            for technology, n in result.technologies.items():
+                summed.technologies[technology] = summed.technologies.get(technology, 0) + n
+            summed.nr_values += result.nr_values
+        return summed
+
 
 def _now_utc() -> str:
     return format_utc(datetime.now(timezone.utc))

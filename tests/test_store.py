@@ -399,3 +399,14 @@ def test_a_store_copied_during_a_write_is_refused_and_the_original_reads_as_comm
     with ReadingStore(repaired, readonly=True) as recovered:
         kept, lost = recovered.count(SIGNAL_LAYER), recovered.count("quarantine")
     assert kept >= 30 and kept + lost >= 30
+
+
+def test_results_of_several_layers_add_up():
+    from phusong.store import WriteResult
+
+    total = WriteResult.total([
+        WriteResult(3, 1, 1, ["bad time"], {"NR-NSA": 2, "LTE": 1}, 2),
+        WriteResult(2, 0, 1, ["no position"], {"LTE": 2}, 0)])
+    assert (total.inserted, total.duplicates, total.quarantined) == (5, 1, 2)
+    assert total.reasons == ["bad time", "no position"]
+    assert total.technologies == {"NR-NSA": 2, "LTE": 3} and total.nr_values == 2

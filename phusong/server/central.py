@@ -15,17 +15,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from phusong.store import SIGNAL_LAYER, SPEED_LAYER
+from phusong.store import SIGNAL_LAYER, SPEED_LAYER, WriteResult
 
 LAYERS = (SIGNAL_LAYER, SPEED_LAYER)
 
 
 @dataclass
-class BatchResult:
-    inserted: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    reasons: list[str] = field(default_factory=list)
+class BatchResult(WriteResult):
+    """What a batch did (the store's counts), with the refused records' quarantine rows
+    that the PostgreSQL store writes itself."""
+
     quarantine_rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
 
@@ -49,10 +48,7 @@ class GeoPackageCentral:
                                             for layer in LAYERS},
                                            source_kind="server",
                                            source_file=f"probe {probe_id}")
-        return BatchResult(sum(r.inserted for r in results.values()),
-                      sum(r.duplicates for r in results.values()),
-                      sum(r.quarantined for r in results.values()),
-                      [reason for r in results.values() for reason in r.reasons])
+        return BatchResult.total(results.values())
 
 
 SQL_TYPES = {"TEXT": "text", "REAL": "double precision", "INTEGER": "bigint",
