@@ -17,7 +17,6 @@ import json
 import sqlite3
 import struct
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from .migrations import LAYER_DESCRIPTIONS, MIGRATIONS, _create_layer, _create_n
 from .sqlite import _check_path, _connect_readonly, _readonly_uri, _Transaction, write_error  # noqa: F401
 from .integrity import check_open_store, finish_unfinished_write, remember_written
 from .records import check_speed_figures, content_key, format_utc, normalise_record
+from .results import WriteResult
 from .schema import (
     ADDED_IN_VERSION_2,
     ADDED_IN_VERSION_3,
@@ -57,33 +57,6 @@ KEY_AT = {layer: 1 + [c.name for c in columns].index("content_key")
           for layer, columns in LAYER_COLUMNS.items()}
 # Per layer: the columns whose bad values are nulled, and the values that make a reading.
 LENIENCY = {SIGNAL_LAYER: (SIGNAL_LENIENT, SIGNAL_PRIMARY)}
-@dataclass
-class WriteResult:
-    """What one call to :meth:`ReadingStore.add` did."""
-
-    inserted: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    reasons: list[str] = field(default_factory=list)
-    # Signal readings inserted per technology, and how many of them hold an NR RSRP.
-    technologies: dict[str, int] = field(default_factory=dict)
-    nr_values: int = 0
-
-    @classmethod
-    def total(cls, results: Iterable["WriteResult"]):
-        """The sum of several calls' results (of several layers), as one ``cls``."""
-        summed = cls()
-        for result in results:
-            summed.inserted += result.inserted
-            summed.duplicates += result.duplicates
-            summed.quarantined += result.quarantined
-            summed.reasons += result.reasons
-            for technology, n in result.technologies.items():
-                summed.technologies[technology] = summed.technologies.get(technology, 0) + n
-            summed.nr_values += result.nr_values
-        return summed
-
-
 def _now_utc() -> str:
     return format_utc(datetime.now(timezone.utc))
 
