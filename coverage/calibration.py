@@ -224,38 +224,19 @@ def fit_calibration(parts: list[HeldOut], level: float, with_trend: bool,
     or as misses with probability ``miss_rate``); then, with the weight and offset kept
     (the prediction itself does not change), the spread and the tail degrees of freedom
     maximising the censored Student-t likelihood."""
-    from .pathloss import log_no_nr
-
     held = HeldOut(*(np.concatenate([getattr(p, f.name) for p in parts])
                      for f in fields(HeldOut)))
     value, censored = held.value, held.censored
     if len(value) < MIN_HELD_OUT or censored.all():
         return NONE
-    std = np.maximum(held.std, 0.5)
-    measured = ~censored
-
-    def negative_log_likelihood(weight: float, offset: float, log_spread: float,
-                                floor: float, dof: float) -> float:
-        mean = held.prediction(weight, offset)
-        s = np.hypot(np.exp(log_spread) * std, floor)
-        z = (value[measured] - mean[measured]) / s[measured]
-        zc = (level - mean[censored]) / s[censored]
-        if np.isinf(dof):
-            log_density, log_below = -0.5 * z * z, log_ndtr(zc)
-        else:
-            log_density, log_below = log_t_density(z, dof), log_t_cdf(zc, dof)
-        return float(-log_density.sum() + np.log(s[measured]).sum()
-                     - log_no_nr(log_below, miss_rate).sum())
-
     weight_bounds = WEIGHT_BOUNDS if with_trend else (1.0, 1.0)
     spread_bounds = [tuple(np.log(SPREAD_BOUNDS)), FLOOR_BOUNDS_DB]
     normal = minimize(normal_likelihood(held, level, miss_rate), np.array([1.0, 0.0, 0.0, 2.0]),
                       jac=True, method="L-BFGS-B",
                       bounds=[weight_bounds, OFFSET_BOUNDS_DB, *spread_bounds])
     weight, offset, log_spread, floor = normal.x
-    tails = minimize(lambda t: negative_log_likelihood(weight, offset, t[0], t[1],
-                                                       np.exp(t[2])),
-                     np.array([log_spread, floor, np.log(30.0)]), method="L-BFGS-B",
+    tails = minimize(t_likelihood(held, weight, offset, level, miss_rate),
+                     np.array([log_spread, floor, np.log(30.0)]), jac=True, method="L-BFGS-B",
                      bounds=[*spread_bounds, tuple(np.log(DOF_BOUNDS))])
     log_spread, floor, log_dof = tails.x
     calibration = TrendCalibration(float(weight), float(offset), float(np.exp(log_spread)),
@@ -296,6 +277,46 @@ def normal_likelihood(held: HeldOut, level: float, miss_rate: float):
         return float(nll), np.array([(by_mean * d_weight).sum(), (by_mean * d_offset).sum(),
                                      (by_s * scaled * scaled / s).sum(),
                                      (by_s * floor / s).sum()])
+
+    return nll_and_gradient
+
+
+def t_likelihood(held: HeldOut, weight: float, offset: float, level: float,
+                 miss_rate: float):
+    """The censored Student-t negative log-likelihood of the held-out readings predicted
+    with the trend's ``weight`` and ``offset``, and its gradient, as functions of (log
+    spread, floor, log degrees of freedom); the gradient is exact in the first two and a
+    forward difference in the last (the t CDF's derivative in its degrees of freedom has
+    no closed form)."""
+    from .pathloss import log_no_nr
+
+    value, censored = held.value, held.censored
+    measured = ~censored
+    std = np.maximum(held.std, 0.5)
+    mean = held.prediction(weight, offset)
+    gap_measured, gap_censored = value[measured] - mean[measured], level - mean[censored]
+
+    def nll_and_scale_terms(log_spread: float, floor: float, dof: float):
+        scaled = np.exp(log_spread) * std
+        s = np.hypot(scaled, floor)
+        z, zc = gap_measured / s[measured], gap_censored / s[censored]
+        log_q = log_no_nr(log_t_cdf(zc, dof), miss_rate)
+        nll = -log_t_density(z, dof).sum() + np.log(s[measured]).sum() - log_q.sum()
+        return float(nll), scaled, s, z, zc, log_q
+
+    def nll_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        log_spread, floor, log_dof = theta
+        dof = np.exp(log_dof)
+        nll, scaled, s, z, zc, log_q = nll_and_scale_terms(log_spread, floor, dof)
+        by_s = np.empty(len(value))
+        by_s[measured] = (1 - (dof + 1) * z * z / (dof + z * z)) / s[measured]
+        mills = np.exp(np.log1p(-miss_rate) + log_t_density(zc, dof) - log_q)
+        by_s[censored] = mills * zc / s[censored]
+        step = 1e-5
+        by_log_dof = (nll_and_scale_terms(log_spread, floor, np.exp(log_dof + step))[0]
+                      - nll) / step
+        return nll, np.array([(by_s * scaled * scaled / s).sum(), (by_s * floor / s).sum(),
+                              by_log_dof])
 
     return nll_and_gradient
 

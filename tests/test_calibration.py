@@ -164,3 +164,27 @@ def test_calibration_likelihood_gradient_is_exact(seed, miss_rate):
     numerical = [(nll(theta + step * e)[0] - nll(theta - step * e)[0]) / (2 * step)
                  for e in np.eye(4)]
     assert np.allclose(gradient, numerical, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("miss_rate", [0.0, 0.2])
+def test_tail_likelihood_gradient_matches_finite_differences(seed, miss_rate):
+    """The censored Student-t likelihood's gradient in the spread, the floor and the
+    degrees of freedom against central finite differences."""
+    from phusong.coverage.calibration import HeldOut, t_likelihood
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    value = rng.normal(-105, 10, n)
+    value[rng.random(n) < 0.3] = -140.0
+    held = HeldOut(value=value, censored=value <= -140.0, mean=np.full(n, -100.0),
+                   kriged_value=rng.normal(0, 5, n), trend=rng.normal(0, 6, n),
+                   kriged_trend=rng.normal(0, 3, n), kriged_one=rng.uniform(0, 1, n),
+                   std=rng.uniform(1, 8, n))
+    nll = t_likelihood(held, 0.6, 1.5, -118.0, miss_rate)
+    theta = np.array([0.2, 2.5, np.log(8.0)])
+    _, gradient = nll(theta)
+    step = 1e-6
+    numerical = [(nll(theta + step * e)[0] - nll(theta - step * e)[0]) / (2 * step)
+                 for e in np.eye(3)]
+    assert np.allclose(gradient, numerical, rtol=1e-3, atol=1e-3)
