@@ -17,14 +17,12 @@ from .blocks import block_codes, block_reduce, reduce_and_subsample  # noqa: F40
 
 def censored_residuals(X: np.ndarray, residual: np.ndarray, silent: np.ndarray,
                        trend: np.ndarray, level: float, sigma: float, miss_rate: float,
-                       block_size: float, n_neighbors: int,
-                       shape=None) -> np.ndarray:
+                       block_size: float, n_neighbors: int) -> np.ndarray:
     """What each reading without NR (``silent``) says about its residual from ``trend``:
     below the attach ``level``, or a miss, judged against what the measured readings
     around it say (their ``residual`` kriged there, with its spread) rather than against
     the trend alone. Amid strong readings a reading without NR is then a miss, not a
-    hole; far from any, it is what the trend says. The measured residuals' variogram is
-    fitted unless its ``shape`` is given.
+    hole; far from any, it is what the trend says.
     """
     from .kriging import fit_variogram, local_kriging, scaled_to_variance
     from .pathloss import censored_residual_mean
@@ -33,7 +31,7 @@ def censored_residuals(X: np.ndarray, residual: np.ndarray, silent: np.ndarray,
     if measured.sum() < 10:
         return censored_residual_mean(trend[silent], level, sigma, miss_rate)
     Xb, rb, _ = block_reduce(X[measured], residual[measured], block_size)
-    variogram = scaled_to_variance(shape or fit_variogram(Xb, rb), sigma**2)
+    variogram = scaled_to_variance(fit_variogram(Xb, rb), sigma**2)
     _, block, count = np.unique(block_codes(X[silent], block_size), return_inverse=True,
                                 return_counts=True)
     centre = np.column_stack([np.bincount(block, X[silent, i]) / count for i in (0, 1)])
@@ -88,10 +86,6 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         spread factor of the predictive distribution fitted on the held-out readings).
         Off by default: on real drives P(covered) held out by day was further from the
         observed shares with it (benchmarks/real_end_to_end.py).
-    variogram
-        The residuals' variogram shape (:class:`~phusong.coverage.kriging.ExponentialVariogram`),
-        its sill set to the fitted spread; fitted to the residuals when omitted. The
-        calibration's refits without each block take the full fit's.
 
     Attributes
     ----------
@@ -121,10 +115,8 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
                  block_size: float = 50.0, censor_dbm: float = -140.0,
                  unlisted_distance_m: float | None = 800.0, site_prior_readings: float = 10.0,
                  calibrate: bool = True, miss_rate: float | None = None,
-                 attach_dbm: float | None = None, recalibrate_threshold: bool = False,
-                 variogram=None):
+                 attach_dbm: float | None = None, recalibrate_threshold: bool = False):
         self.sites = sites
-        self.variogram = variogram
         self.recalibrate_threshold = recalibrate_threshold
         self.attach_dbm = attach_dbm
         self.miss_rate = miss_rate
@@ -166,11 +158,8 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
             # from each fold's training readings (cell_ids), never with the held-out block
             listed = self._has_site_list()
             known = self.sites_.xy if listed and self.sites_ is not None else None
-            # the refits take the full fit's variogram shape: a second-moment summary of
-            # every block, which they would otherwise fit twice each
-            shape = self.variogram or self._measured_residual_shape(X, y, raw_trend)
             template = clone(self).set_params(calibrate=False, sites=known,
-                                              unlisted_distance_m=None, variogram=shape,
+                                              unlisted_distance_m=None,
                                               miss_rate=self.trend_fit_.miss_rate)
             self.calibration_ = cross_validated_calibration(
                 template, X, y, cell_ids=None if listed else cell_ids)
@@ -227,14 +216,6 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
             return y
         return np.where(silent, y, y - self.device_offsets_.at(device_ids))
 
-    def _measured_residual_shape(self, X: np.ndarray, y: np.ndarray, raw: np.ndarray):
-        """The variogram of the measured readings' (block-reduced) residuals from ``raw``."""
-        from .kriging import fit_variogram
-
-        measured = y > self.censor_dbm
-        return fit_variogram(*block_reduce(X[measured], y[measured] - raw[measured],
-                                           self.block_size)[:2])
-
     def _fit_residuals(self, X: np.ndarray, y: np.ndarray, raw: np.ndarray) -> None:
         """Krige what the trend (``raw`` at ``X``, calibrated here) leaves; censored
         readings enter at their expected residual (:func:`censored_residuals`)."""
@@ -247,11 +228,10 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         residual = np.where(silent, 0.0, y - trend)
         residual[silent] = censored_residuals(X, residual, silent, trend, self.censor_level_,
                                               sigma, self.trend_fit_.miss_rate,
-                                              self.block_size, self.n_neighbors, self.variogram)
+                                              self.block_size, self.n_neighbors)
         self.reading_residual_ = residual
         self.X_, self.residual_, _ = block_reduce(X, residual, self.block_size)
-        shape = self.variogram or fit_variogram(self.X_, self.residual_)
-        self.variogram_ = scaled_to_variance(shape, sigma**2)
+        self.variogram_ = scaled_to_variance(fit_variogram(self.X_, self.residual_), sigma**2)
 
     def _site_intercepts(self, sites, ym: np.ndarray, near_m: tuple, near_s: tuple):
         """Per-site intercepts by EM: censored readings enter at their expected value.
