@@ -196,13 +196,15 @@ def main() -> None:
     folds = spatial_folds(evidence[["x", "y"]].to_numpy(), 1000.0, 5, np.random.default_rng(0))
     rows, deciles = [], {}
     for method in args.methods.split(","):
-        held = cross_validated_predictions(evidence, method, folds, args.threshold_dbm)
+        # nested: the default calibrated inside every fold, exactly as estimate does
+        held = cross_validated_predictions(evidence, method, folds, args.threshold_dbm,
+                                           nested=True)
         versions = {method: held.p_covered}
         if method == "pathloss":
             # the same model with P(covered) recalibrated at the threshold (off by default)
             versions["pathloss-recalibrated"] = cross_validated_predictions(
                 evidence, PathLossKriging(recalibrate_threshold=True), folds,
-                args.threshold_dbm).p_covered
+                args.threshold_dbm, nested=True).p_covered
         ok = ~np.isnan(held.predicted)
         observed = evidence["value"].to_numpy()[ok] >= args.threshold_dbm
         for label, p_covered in versions.items():

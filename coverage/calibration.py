@@ -191,11 +191,26 @@ class HeldOut:
     kriged_trend: np.ndarray  # kriged (trend − mean)
     kriged_one: np.ndarray  # kriged 1
     std: np.ndarray
+    uncalibrated: np.ndarray  # the model's own prediction (its block medians kriged)
+
+    def subset(self, rows: np.ndarray) -> "HeldOut":
+        """The pieces of ``rows`` only."""
+        return HeldOut(*(getattr(self, f.name)[rows] for f in fields(self)))
 
     def prediction(self, weight: float, offset: float) -> np.ndarray:
         """The held-out prediction with the trend calibrated by ``weight`` and ``offset``."""
         residual = self.kriged_value - weight * self.kriged_trend - offset * self.kriged_one
         return self.mean + offset + weight * self.trend + residual
+
+
+def recalibrated_prediction(held: HeldOut, weight: float, offset: float) -> np.ndarray:
+    """What the uncalibrated model predicted at ``held``'s readings becomes once its trend
+    is calibrated by ``weight`` and ``offset`` and its residuals refitted around it: kriging
+    is linear, so the trend's change enters less its kriged part. Exact for a shift
+    (``weight`` 1) where every reading is measured; otherwise the censored readings' places
+    and the block medians stay as the uncalibrated fit left them."""
+    return (held.uncalibrated + offset * (1 - held.kriged_one)
+            + (weight - 1) * (held.trend - held.kriged_trend))
 
 
 def held_out_pieces(model, Xtr: np.ndarray, Xt: np.ndarray, yt: np.ndarray,
@@ -210,11 +225,13 @@ def held_out_pieces(model, Xtr: np.ndarray, Xt: np.ndarray, yt: np.ndarray,
     mean = float(trend.mean())
     Xb, yb, _ = block_reduce(Xtr, effective - mean, model.block_size, "mean")
     _, tb, _ = block_reduce(Xtr, trend - mean, model.block_size, "mean")
-    stacked = np.column_stack([yb, tb, np.ones(len(Xb))])
+    # the model's residual blocks are these blocks (block_reduce orders them alike)
+    stacked = np.column_stack([yb, tb, np.ones(len(Xb)), model.residual_])
     kriged, std = local_kriging(Xb, stacked, Xt, model.variogram_, model.n_neighbors)
-    kriged_y, kriged_t, kriged_1 = kriged.T
-    return HeldOut(yt, yt <= censor_dbm, np.full(len(yt), mean), kriged_y,
-                   model.raw_trend(Xt) - mean, kriged_t, kriged_1, std)
+    kriged_y, kriged_t, kriged_1, kriged_residual = kriged.T
+    raw_trend = model.raw_trend(Xt)
+    return HeldOut(yt, yt <= censor_dbm, np.full(len(yt), mean), kriged_y, raw_trend - mean,
+                   kriged_t, kriged_1, std, raw_trend + kriged_residual)
 
 
 def fit_calibration(parts: list[HeldOut], level: float, with_trend: bool,

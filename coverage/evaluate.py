@@ -19,7 +19,7 @@ from phusong.config import DEFAULT_NR_THRESHOLD_DBM
 from phusong.errors import EstimationError
 
 from .calibration import spatial_folds
-from .operators import (covered_probability, fit_kwargs, predictive_dof, project_sites,
+from .operators import (calibrated_probability, covered_probability, fit_kwargs, predictive_dof, project_sites,
                         with_operator_sites, with_track_statistics,
                         without_unwanted_cell_ids)
 from .evidence import attribute_operators, evidence_for, load_signal_xy
@@ -53,13 +53,14 @@ class Score:
 
 def cross_validate(evidence: pd.DataFrame, method: str, folds: np.ndarray,
                    threshold: float = DEFAULT_NR_THRESHOLD_DBM,
-                   sites: pd.DataFrame | None = None) -> Score:
+                   sites: pd.DataFrame | None = None, nested: bool = False) -> Score:
     """Score ``method`` on the given folds, per operator, pooled over operators.
 
     ``sites`` (projected, from :func:`~phusong.coverage.operators.project_sites`) are
-    given to the methods that take a site list.
+    given to the methods that take a site list; ``nested``: see
+    :func:`cross_validated_predictions`.
     """
-    held_out = cross_validated_predictions(evidence, method, folds, threshold, sites)
+    held_out = cross_validated_predictions(evidence, method, folds, threshold, sites, nested)
     return _score(method, evidence, held_out)
 
 
@@ -81,33 +82,95 @@ class CrossValidated:
 
 def cross_validated_predictions(evidence: pd.DataFrame, method, folds: np.ndarray,
                                 threshold: float = DEFAULT_NR_THRESHOLD_DBM,
-                                sites: pd.DataFrame | None = None) -> CrossValidated:
+                                sites: pd.DataFrame | None = None,
+                                nested: bool = False) -> CrossValidated:
     """Predict each fold's readings from the others, each operator on its own;
     ``method`` is a name (:data:`~phusong.coverage.methods.METHOD_NAMES`) or an
-    unfitted estimator."""
+    unfitted estimator.
+
+    A model that calibrates itself by an inner cross-validation
+    (:class:`~phusong.coverage.interpolate.PathLossKriging`'s ``calibrate``) is cross-fitted
+    unless ``nested``: each fold's calibration is learnt from the other folds' held-out
+    readings as their own uncalibrated models predicted them (none of its own fold's
+    outcomes among them, though those models were trained with its readings), instead of
+    from three more refits inside every fold; ``nested`` runs the estimate's own procedure
+    in every fold. ``benchmarks/bench_engine.py`` prints both scores and times."""
     template = make_interpolator(method) if isinstance(method, str) else method
-    predicted = np.full(len(evidence), np.nan)
-    spread = np.full(len(evidence), np.nan)
-    dof = np.full(len(evidence), np.inf)
-    p_covered = np.full(len(evidence), np.nan)
-    operators = evidence["operator"].fillna("unknown")
+    held_out = CrossValidated(np.full(len(evidence), np.nan), np.full(len(evidence), np.nan),
+                              np.full(len(evidence), np.inf), np.full(len(evidence), np.nan),
+                              0.0, threshold)
     start = time.perf_counter()
+    if not nested and template.get_params().get("calibrate") and hasattr(template,
+                                                                         "raw_trend"):
+        _cross_fitted_predictions(held_out, evidence, template, folds, sites)
+    else:
+        for targets, _, rows in _training_sets(evidence, folds):
+            _predict_held_out(held_out, _fitted(template, rows, sites)[0], evidence, targets)
+    held_out.seconds = time.perf_counter() - start
+    return held_out
+
+
+def _training_sets(evidence: pd.DataFrame, folds: np.ndarray):
+    """(held-out mask, operator, the operator's training rows) per fold and operator."""
+    operators = evidence["operator"].fillna("unknown")
     for fold in np.unique(folds):
         test = folds == fold
         for operator, rows in evidence[~test].groupby(operators[~test]):
-            model = with_track_statistics(
-                with_operator_sites(clone(template), sites, str(operator)), rows)
-            model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(),
-                      **fit_kwargs(model, rows))
-            targets = test & operators.eq(operator).to_numpy()
-            if targets.any():
-                predicted[targets], spread[targets] = model.predict(
-                    evidence.loc[targets, ["x", "y"]].to_numpy(), return_std=True)
-                dof[targets] = predictive_dof(model)
-                p_covered[targets] = covered_probability(model, predicted[targets],
-                                                         spread[targets], threshold)
-    return CrossValidated(predicted, spread, dof, p_covered, time.perf_counter() - start,
-                          threshold)
+            yield test & operators.eq(operator).to_numpy(), operator, rows
+
+
+def _fitted(template, rows: pd.DataFrame, sites: pd.DataFrame | None) -> tuple:
+    """``template`` fitted to one operator's ``rows``, and the keyword arguments it took."""
+    model = with_track_statistics(
+        with_operator_sites(clone(template), sites, str(rows["operator"].iloc[0])), rows)
+    kwargs = fit_kwargs(model, rows)
+    return model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(), **kwargs), kwargs
+
+
+def _cross_fitted_predictions(held_out: CrossValidated, evidence: pd.DataFrame, template,
+                              folds: np.ndarray, sites: pd.DataFrame | None) -> None:
+    """Each fold's predictions by the uncalibrated model of the other folds, calibrated on
+    those folds' held-out readings of the same operator
+    (:func:`~phusong.coverage.calibration.recalibrated_prediction`)."""
+    from .calibration import (MAX_TEST_PER_FOLD, NONE, fit_calibration, held_out_pieces,
+                              recalibrated_prediction)
+
+    rng = np.random.default_rng(0)
+    xy, values = evidence[["x", "y"]].to_numpy(), evidence["value"].to_numpy()
+    uncalibrated = clone(template).set_params(calibrate=False)
+    fitted = []
+    for targets, operator, rows in _training_sets(evidence, folds):
+        chosen = np.flatnonzero(targets)
+        if not len(chosen):
+            continue
+        model = _fitted(uncalibrated, rows, sites)[0]
+        pieces = held_out_pieces(model, rows[["x", "y"]].to_numpy(), xy[chosen],
+                                 values[chosen], template.censor_dbm)
+        sample = np.arange(len(chosen))
+        if len(sample) > MAX_TEST_PER_FOLD:
+            sample = rng.choice(sample, MAX_TEST_PER_FOLD, replace=False)
+        fitted.append((operator, chosen, model, pieces, pieces.subset(sample)))
+    for operator, chosen, model, pieces, _ in fitted:
+        others = [f for f in fitted if f[0] == operator and f[2] is not model]
+        calibration = NONE if not others else fit_calibration(
+            [f[4] for f in others], model.censor_level_, model.sites_ is not None,
+            float(np.mean([f[2].trend_fit_.miss_rate for f in others])))
+        mean = recalibrated_prediction(pieces, calibration.weight, calibration.offset)
+        std = calibration.std(pieces.std)
+        held_out.predicted[chosen], held_out.spread[chosen] = mean, std
+        held_out.dof[chosen] = calibration.tail_dof
+        held_out.p_covered[chosen] = calibrated_probability(
+            calibration, template.recalibrate_threshold, mean, std, held_out.threshold)
+
+
+def _predict_held_out(held_out: CrossValidated, model, evidence: pd.DataFrame,
+                      targets: np.ndarray) -> None:
+    if not targets.any():
+        return
+    mean, std = model.predict(evidence.loc[targets, ["x", "y"]].to_numpy(), return_std=True)
+    held_out.predicted[targets], held_out.spread[targets] = mean, std
+    held_out.dof[targets] = predictive_dof(model)
+    held_out.p_covered[targets] = covered_probability(model, mean, std, held_out.threshold)
 
 
 def _score(method: str, evidence: pd.DataFrame, held_out: CrossValidated) -> Score:
@@ -136,11 +199,13 @@ def evaluate_store(store_path: str | Path, crs: str | None, methods: tuple[str, 
                    block_size: float = DEFAULT_BLOCK_SIZE_M, n_folds: int = 5,
                    threshold: float = DEFAULT_NR_THRESHOLD_DBM, seed: int = 0,
                    sites: pd.DataFrame | None = None, technology: str = "nr",
-                   locate_sites: bool = False) -> list[Score]:
+                   locate_sites: bool = False, nested: bool = False) -> list[Score]:
     """Spatial-block cross-validation of every method on the same folds.
 
     Without a site list, sites are located from the readings' cell ids only with
-    ``locate_sites`` (as :func:`~phusong.coverage.estimate_coverage` does).
+    ``locate_sites`` (as :func:`~phusong.coverage.estimate_coverage` does). ``nested``:
+    the calibrated default calibrated inside every fold, as ``estimate`` does, rather than
+    cross-fitted (:func:`cross_validated_predictions`).
 
     ``sites``: the operators' site list (:func:`~phusong.coverage.sites.read_sites`);
     ``technology``: ``nr`` (5G) or ``lte`` (4G); ``crs`` ``None``: the readings' UTM zone.
@@ -153,7 +218,7 @@ def evaluate_store(store_path: str | Path, crs: str | None, methods: tuple[str, 
         raise EstimationError(f"too few {technology.upper()} readings to cross-validate")
     folds = spatial_folds(evidence[["x", "y"]].to_numpy(), block_size, n_folds,
                           np.random.default_rng(seed))
-    return [cross_validate(evidence, m, folds, threshold, projected) for m in methods]
+    return [cross_validate(evidence, m, folds, threshold, projected, nested) for m in methods]
 
 
 def best_method(scores: list[Score]) -> str:

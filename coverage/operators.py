@@ -172,7 +172,15 @@ def covered_probability(model, mean: np.ndarray, std: np.ndarray,
     calibration = getattr(model, "calibration_", None)
     if calibration is None:
         return probability_above(mean, std, threshold)
-    if not getattr(model, "recalibrate_threshold", False):
+    return calibrated_probability(calibration, getattr(model, "recalibrate_threshold", False),
+                                  mean, std, threshold)
+
+
+def calibrated_probability(calibration, recalibrate_threshold: bool, mean: np.ndarray,
+                           std: np.ndarray, threshold: float) -> np.ndarray:
+    """P(value ≥ ``threshold``) under ``calibration``'s Student-t, recalibrated at the
+    threshold when ``recalibrate_threshold``."""
+    if not recalibrate_threshold:
         return probability_above(mean, std, threshold, calibration.tail_dof)
     return calibration.probability_above(mean, std, threshold)
 

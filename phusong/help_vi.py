@@ -110,6 +110,8 @@ HELP_VI: dict[str, str] = {
     "Comma-separated: pathloss, kriging, idw, gp, pykrige.":
         "Phân cách bằng dấu phẩy: pathloss, kriging, idw, gp, pykrige.",
     "Number of folds.": "Số lượt kiểm định.",
+    "Calibrate the default inside every fold, as estimate does (slower), instead of learning each fold's calibration from the other folds' held-out readings.":
+        "Hiệu chỉnh phương pháp mặc định bên trong từng lượt, như lệnh estimate (chậm hơn), thay vì học hiệu chỉnh của mỗi lượt từ các số đo để riêng của các lượt khác.",
     "Coverage threshold for the covered/not-covered call.":
         "Ngưỡng phủ sóng để kết luận có sóng/không có sóng.",
     "Old name of --work-crs.": "Tên cũ của --work-crs.",

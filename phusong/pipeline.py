@@ -103,6 +103,7 @@ class EvaluateConfig:
     site_list: Optional[Path] = None
     technology: str = "nr"
     locate_sites: bool = False
+    nested_calibration: bool = False
 
 
 @dataclass
@@ -213,7 +214,8 @@ def evaluate(config: EvaluateConfig):
     return evaluate_store(config.store, crs, config.methods, config.block_size_m, config.folds,
                           config.threshold_dbm,
                           sites=read_sites(config.site_list) if config.site_list else None,
-                          technology=config.technology, locate_sites=config.locate_sites)
+                          technology=config.technology, locate_sites=config.locate_sites,
+                          nested=config.nested_calibration)
 
 
 def reaggregate(config: ReaggregateConfig, out: Optional[Path] = None, force: bool = False,

@@ -43,7 +43,8 @@ def _held_out(errors: np.ndarray, rng: np.random.Generator):
     mean = rng.normal(-100.0, 8.0, n)
     value = mean + errors
     zeros = np.zeros(n)
-    return HeldOut(value, value <= -125.0, mean, zeros, zeros, zeros, zeros, np.full(n, 6.0))
+    return HeldOut(value, value <= -125.0, mean, zeros, zeros, zeros, zeros, np.full(n, 6.0),
+                   mean)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -156,7 +157,7 @@ def test_calibration_likelihood_gradient_is_exact(seed, miss_rate):
     held = HeldOut(value=value, censored=value <= -140.0, mean=np.full(n, -100.0),
                    kriged_value=rng.normal(0, 5, n), trend=rng.normal(0, 6, n),
                    kriged_trend=rng.normal(0, 3, n), kriged_one=rng.uniform(0, 1, n),
-                   std=rng.uniform(1, 8, n))
+                   std=rng.uniform(1, 8, n), uncalibrated=np.full(n, -100.0))
     nll = normal_likelihood(held, -118.0, miss_rate)
     theta = np.array([0.6, 1.5, 0.2, 2.5])
     _, gradient = nll(theta)
@@ -180,7 +181,7 @@ def test_tail_likelihood_gradient_matches_finite_differences(seed, miss_rate):
     held = HeldOut(value=value, censored=value <= -140.0, mean=np.full(n, -100.0),
                    kriged_value=rng.normal(0, 5, n), trend=rng.normal(0, 6, n),
                    kriged_trend=rng.normal(0, 3, n), kriged_one=rng.uniform(0, 1, n),
-                   std=rng.uniform(1, 8, n))
+                   std=rng.uniform(1, 8, n), uncalibrated=np.full(n, -100.0))
     nll = t_likelihood(held, 0.6, 1.5, -118.0, miss_rate)
     theta = np.array([0.2, 2.5, np.log(8.0)])
     _, gradient = nll(theta)
@@ -188,3 +189,29 @@ def test_tail_likelihood_gradient_matches_finite_differences(seed, miss_rate):
     numerical = [(nll(theta + step * e)[0] - nll(theta - step * e)[0]) / (2 * step)
                  for e in np.eye(3)]
     assert np.allclose(gradient, numerical, rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_recalibrated_prediction_is_the_refit_for_a_shift(seed):
+    """Every reading measured: the uncalibrated model's held-out prediction moved by
+    ``recalibrated_prediction`` equals the model refitted around the shifted trend, and
+    its ``uncalibrated`` piece is the model's own prediction."""
+    from sklearn.base import clone
+
+    from phusong.coverage.calibration import (TrendCalibration, held_out_pieces,
+                                              recalibrated_prediction)
+    from phusong.coverage.interpolate import PathLossKriging
+
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 5000, (3000, 2))
+    y = -95 + 6 * np.sin(X[:, 0] / 700) + rng.normal(0, 3, 3000)
+    train, test = X[:, 1] < 3500, X[:, 1] >= 3500
+    model = PathLossKriging(calibrate=False).fit(X[train], y[train])
+    pieces = held_out_pieces(model, X[train], X[test], y[test], model.censor_dbm)
+    assert np.allclose(pieces.uncalibrated, model.predict(X[test]))
+    shift = rng.uniform(-4, 4)
+    refit = clone(model).fit(X[train], y[train])
+    refit.calibration_ = TrendCalibration(offset=shift)
+    refit._fit_residuals(X[train], y[train], refit.raw_trend(X[train]))
+    assert np.allclose(recalibrated_prediction(pieces, 1.0, shift), refit.predict(X[test]),
+                       atol=1e-6)

@@ -424,6 +424,28 @@ def test_site_missing_from_the_list_is_added_from_the_readings():
     assert complete.n_unlisted_ == 0
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cross_fitted_calibration_scores_as_the_nested_one(cv_store, seed):
+    """The cross-validation's cross-fitted calibration (each fold's learnt from the other
+    folds' held-out readings) scores the default as calibrating inside every fold does."""
+    from phusong.coverage.evaluate import _score, cross_validated_predictions, spatial_folds
+    from phusong.coverage.evidence import load_signal_xy, nr_evidence
+    from phusong.coverage.interpolate import PathLossKriging
+
+    evidence = nr_evidence(load_signal_xy(cv_store, "EPSG:9214")).reset_index(drop=True)
+    evidence["cell_id"] = None
+    folds = spatial_folds(evidence[["x", "y"]].to_numpy(), 1000.0, 3,
+                          np.random.default_rng(seed))
+    scores = {nested: _score("pathloss", evidence, cross_validated_predictions(
+        evidence, PathLossKriging(), folds, nested=nested)) for nested in (False, True)}
+    crossed, nested = scores[False], scores[True]
+    print(f"\ncross-fitted {crossed}\nnested       {nested}")
+    assert crossed.n_test == nested.n_test
+    assert abs(crossed.brier - nested.brier) < 0.005
+    assert abs(crossed.share_error_pp - nested.share_error_pp) < 1.5
+    assert abs(crossed.rmse_db / nested.rmse_db - 1) < 0.05
+
+
 def test_evaluate_with_the_site_list(cv_store, tmp_path):
     out = tmp_path / "scores.json"
     listed = tmp_path / "listed.json"

@@ -136,13 +136,15 @@ def evaluate(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the scores as JSON."),
     sites: Optional[Path] = typer.Option(None, "--site-list", "--sites", help="Operators' base-station list CSV (operator, technology, lon, lat), given to the methods that take one. (--sites: the former name.)"),
     technology: str = typer.Option("nr", "--technology", help="nr (5G) or lte (4G)."),
+    nested_calibration: bool = typer.Option(False, "--nested-calibration", help="Calibrate the default inside every fold, as estimate does (slower), instead of learning each fold's calibration from the other folds' held-out readings."),
 ) -> None:
     """Spatial-block cross-validation of the interpolators; names the best."""
     from phusong.coverage.evaluate import best_method, scores_table
 
     config = pipeline.EvaluateConfig(
         store, tuple(m.strip() for m in methods.split(",") if m.strip()), block_size, folds,
-        threshold_dbm, parse_region(region), work_crs or crs, sites, technology, locate_sites)
+        threshold_dbm, parse_region(region), work_crs or crs, sites, technology, locate_sites,
+        nested_calibration)
     scores = pipeline.evaluate(config)
     frame = scores_table(scores)
     _print_scores(frame, block_size)
@@ -153,6 +155,7 @@ def evaluate(
         json_out.write_text(json.dumps({"block_size_m": block_size, "folds": folds,
                                         "site_list": str(sites) if sites else None,
                                         "threshold_dbm": threshold_dbm, "best": best,
+                                        "nested_calibration": nested_calibration,
                                         "scores": frame.to_dict(orient="records")}, indent=2),
                             encoding="utf-8")
 
