@@ -143,28 +143,35 @@ def test_threshold_recalibration_needs_readings_on_both_sides():
     assert held.threshold_recalibration(-105.0) == (0.0, 1.0)
 
 
+def _random_held_out(seed: int, n: int = 300):
+    """Held-out pieces with censored readings, a trend and kriged parts, at random."""
+    from phusong.coverage.calibration import HeldOut
+
+    rng = np.random.default_rng(seed)
+    value = rng.normal(-105, 10, n)
+    value[rng.random(n) < 0.3] = -140.0
+    return HeldOut(value=value, censored=value <= -140.0, mean=np.full(n, -100.0),
+                   kriged_value=rng.normal(0, 5, n), trend=rng.normal(0, 6, n),
+                   kriged_trend=rng.normal(0, 3, n), kriged_one=rng.uniform(0, 1, n),
+                   std=rng.uniform(1, 8, n), uncalibrated=np.full(n, -100.0))
+
+
+def _finite_difference_gradient(nll, theta: np.ndarray, step: float = 1e-6) -> list[float]:
+    return [(nll(theta + step * e)[0] - nll(theta - step * e)[0]) / (2 * step)
+            for e in np.eye(len(theta))]
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("miss_rate", [0.0, 0.2])
 def test_calibration_likelihood_gradient_is_exact(seed, miss_rate):
     """The censored normal likelihood's gradient (what the optimiser follows) against
     central finite differences, with censored readings, a trend and a floor."""
-    from phusong.coverage.calibration import HeldOut, normal_likelihood
+    from phusong.coverage.calibration import normal_likelihood
 
-    rng = np.random.default_rng(seed)
-    n = 300
-    value = rng.normal(-105, 10, n)
-    value[rng.random(n) < 0.3] = -140.0
-    held = HeldOut(value=value, censored=value <= -140.0, mean=np.full(n, -100.0),
-                   kriged_value=rng.normal(0, 5, n), trend=rng.normal(0, 6, n),
-                   kriged_trend=rng.normal(0, 3, n), kriged_one=rng.uniform(0, 1, n),
-                   std=rng.uniform(1, 8, n), uncalibrated=np.full(n, -100.0))
-    nll = normal_likelihood(held, -118.0, miss_rate)
+    nll = normal_likelihood(_random_held_out(seed), -118.0, miss_rate)
     theta = np.array([0.6, 1.5, 0.2, 2.5])
-    _, gradient = nll(theta)
-    step = 1e-6
-    numerical = [(nll(theta + step * e)[0] - nll(theta - step * e)[0]) / (2 * step)
-                 for e in np.eye(4)]
-    assert np.allclose(gradient, numerical, rtol=1e-5, atol=1e-4)
+    assert np.allclose(nll(theta)[1], _finite_difference_gradient(nll, theta),
+                       rtol=1e-5, atol=1e-4)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -172,23 +179,12 @@ def test_calibration_likelihood_gradient_is_exact(seed, miss_rate):
 def test_tail_likelihood_gradient_matches_finite_differences(seed, miss_rate):
     """The censored Student-t likelihood's gradient in the spread, the floor and the
     degrees of freedom against central finite differences."""
-    from phusong.coverage.calibration import HeldOut, t_likelihood
+    from phusong.coverage.calibration import t_likelihood
 
-    rng = np.random.default_rng(seed)
-    n = 300
-    value = rng.normal(-105, 10, n)
-    value[rng.random(n) < 0.3] = -140.0
-    held = HeldOut(value=value, censored=value <= -140.0, mean=np.full(n, -100.0),
-                   kriged_value=rng.normal(0, 5, n), trend=rng.normal(0, 6, n),
-                   kriged_trend=rng.normal(0, 3, n), kriged_one=rng.uniform(0, 1, n),
-                   std=rng.uniform(1, 8, n), uncalibrated=np.full(n, -100.0))
-    nll = t_likelihood(held, 0.6, 1.5, -118.0, miss_rate)
+    nll = t_likelihood(_random_held_out(seed), 0.6, 1.5, -118.0, miss_rate)
     theta = np.array([0.2, 2.5, np.log(8.0)])
-    _, gradient = nll(theta)
-    step = 1e-6
-    numerical = [(nll(theta + step * e)[0] - nll(theta - step * e)[0]) / (2 * step)
-                 for e in np.eye(3)]
-    assert np.allclose(gradient, numerical, rtol=1e-3, atol=1e-3)
+    assert np.allclose(nll(theta)[1], _finite_difference_gradient(nll, theta),
+                       rtol=1e-3, atol=1e-3)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
