@@ -458,6 +458,7 @@ def test_evaluate_with_the_site_list(cv_store, tmp_path):
     print(f"\nspatial-block RMSE: readings alone {alone['rmse_db']:.2f} dB, "
           f"with the site list {with_list['scores'][0]['rmse_db']:.2f} dB")
     assert with_list["site_list"] == str(sites)
+    assert with_list["nested_calibration"] is False
     assert with_list["scores"][0]["rmse_db"] < alone["rmse_db"]
 
 
