@@ -220,10 +220,11 @@ def load_signal_xy(store_path: str | Path, crs: str | None,
         # an operator a source names but does not code (an anonymised "A") stays apart
         frame["operator"] = frame["operator"].fillna(frame.pop("operator_name"))
     place_on_track(frame)
-    frame = frame[frame["lon"].notna()]
+    placed = frame["lon"].notna().to_numpy(dtype=bool, copy=True)
     if max_position_error_m is not None:
-        frame = frame[~(frame["position_accuracy_m"] > max_position_error_m)]
-    frame = frame.reset_index(drop=True)
+        placed &= ~(frame["position_accuracy_m"] > max_position_error_m).to_numpy()
+    # one copy of the readings kept, none when all are (a million readings' columns)
+    frame = (frame if placed.all() else frame[placed]).reset_index(drop=True)
     if crs is None:
         crs = utm_crs_at(float(frame["lon"].median()), float(frame["lat"].median())) \
             if len(frame) else "EPSG:3857"

@@ -41,9 +41,14 @@ class GaussianField:
         transform of :meth:`sample` is not needed. The inverse real transform keeps only
         the real part of the columns of zero and Nyquist frequency along x: their noise
         is scaled by √2 so that they keep their share of the variance."""
+        return self.draw_padded(rng)[: self.shape[0], : self.shape[1]]
+
+    def draw_padded(self, rng: np.random.Generator) -> np.ndarray:
+        """:meth:`draw` on the whole padded grid (its first ``shape`` rows and columns are
+        the field; contiguous, so reading cells from it copies nothing else)."""
         noise = rng.standard_normal((2, *self.half_spectrum.shape), dtype=np.float32)
         spectrum = self.half_spectrum * (noise[0] + 1j * noise[1])
-        return irfft2(spectrum, s=self.padded, workers=-1)[: self.shape[0], : self.shape[1]]
+        return irfft2(spectrum, s=self.padded, workers=-1)
 
     @property
     def half_spectrum(self) -> np.ndarray:

@@ -234,9 +234,11 @@ class _Coarse:
         self.sampler = GaussianField(shape, grid.resolution * factor, correlation_m)
         rows, cols = np.divmod(cells, grid.width)
         self.index = (rows // factor) * shape[1] + cols // factor
+        # the same cells in the sampler's padded grid, read without cropping it first
+        self.padded_index = (rows // factor) * self.sampler.padded[1] + cols // factor
 
     def field(self, std: float, rng: np.random.Generator) -> np.ndarray:
-        return std * self.sampler.draw(rng).ravel()[self.index]
+        return std * self.sampler.draw_padded(rng).ravel()[self.padded_index]
 
     def uniform(self, rng: np.random.Generator) -> np.ndarray:
         """A field's normal probabilities (uniform at every cell), computed on the coarse
