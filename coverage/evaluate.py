@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -19,9 +20,9 @@ from phusong.config import DEFAULT_NR_THRESHOLD_DBM
 from phusong.errors import EstimationError
 
 from .calibration import spatial_folds
-from .operators import (calibrated_probability, covered_probability, fit_kwargs, predictive_dof, project_sites,
-                        with_operator_sites, with_track_statistics,
-                        without_unwanted_cell_ids)
+from .operators import (calibrated_probability, covered_probability, fit_kwargs,
+                        predictive_dof, project_sites, with_operator_sites,
+                        with_track_statistics, without_unwanted_cell_ids)
 from .evidence import attribute_operators, evidence_for, load_signal_xy
 from .methods import make_interpolator
 
@@ -105,26 +106,40 @@ def cross_validated_predictions(evidence: pd.DataFrame, method, folds: np.ndarra
         _cross_fitted_predictions(held_out, evidence, template, folds, sites)
     else:
         for targets, _, rows in _training_sets(evidence, folds):
-            _predict_held_out(held_out, _fitted(template, rows, sites)[0], evidence, targets)
+            _predict_held_out(held_out, _fitted(template, rows, sites), evidence, targets)
     held_out.seconds = time.perf_counter() - start
     return held_out
 
 
 def _training_sets(evidence: pd.DataFrame, folds: np.ndarray):
-    """(held-out mask, operator, the operator's training rows) per fold and operator."""
+    """(held-out mask, operator, the operator's training rows) per fold and operator with
+    readings held out."""
     operators = evidence["operator"].fillna("unknown")
     for fold in np.unique(folds):
         test = folds == fold
         for operator, rows in evidence[~test].groupby(operators[~test]):
-            yield test & operators.eq(operator).to_numpy(), operator, rows
+            targets = test & operators.eq(operator).to_numpy()
+            if targets.any():
+                yield targets, operator, rows
 
 
-def _fitted(template, rows: pd.DataFrame, sites: pd.DataFrame | None) -> tuple:
-    """``template`` fitted to one operator's ``rows``, and the keyword arguments it took."""
+def _fitted(template, rows: pd.DataFrame, sites: pd.DataFrame | None):
+    """``template`` fitted to one operator's ``rows``."""
     model = with_track_statistics(
         with_operator_sites(clone(template), sites, str(rows["operator"].iloc[0])), rows)
-    kwargs = fit_kwargs(model, rows)
-    return model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(), **kwargs), kwargs
+    return model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(),
+                     **fit_kwargs(model, rows))
+
+
+class _FoldFit(NamedTuple):
+    """One fold's uncalibrated model of one operator and its held-out pieces (all, and the
+    sample the other folds' calibrations learn from)."""
+
+    operator: str
+    targets: np.ndarray
+    model: object
+    pieces: object
+    sample: object
 
 
 def _cross_fitted_predictions(held_out: CrossValidated, evidence: pd.DataFrame, template,
@@ -141,32 +156,29 @@ def _cross_fitted_predictions(held_out: CrossValidated, evidence: pd.DataFrame, 
     fitted = []
     for targets, operator, rows in _training_sets(evidence, folds):
         chosen = np.flatnonzero(targets)
-        if not len(chosen):
-            continue
-        model = _fitted(uncalibrated, rows, sites)[0]
+        model = _fitted(uncalibrated, rows, sites)
         pieces = held_out_pieces(model, rows[["x", "y"]].to_numpy(), xy[chosen],
                                  values[chosen], template.censor_dbm)
         sample = np.arange(len(chosen))
         if len(sample) > MAX_TEST_PER_FOLD:
             sample = rng.choice(sample, MAX_TEST_PER_FOLD, replace=False)
-        fitted.append((operator, chosen, model, pieces, pieces.subset(sample)))
-    for operator, chosen, model, pieces, _ in fitted:
-        others = [f for f in fitted if f[0] == operator and f[2] is not model]
+        fitted.append(_FoldFit(operator, chosen, model, pieces, pieces.subset(sample)))
+    for fold in fitted:
+        others = [f for f in fitted if f.operator == fold.operator and f is not fold]
         calibration = NONE if not others else fit_calibration(
-            [f[4] for f in others], model.censor_level_, model.sites_ is not None,
-            float(np.mean([f[2].trend_fit_.miss_rate for f in others])))
-        mean = recalibrated_prediction(pieces, calibration.weight, calibration.offset)
-        std = calibration.std(pieces.std)
-        held_out.predicted[chosen], held_out.spread[chosen] = mean, std
-        held_out.dof[chosen] = calibration.tail_dof
-        held_out.p_covered[chosen] = calibrated_probability(
+            [f.sample for f in others], fold.model.censor_level_,
+            fold.model.sites_ is not None,
+            float(np.mean([f.model.trend_fit_.miss_rate for f in others])))
+        mean = recalibrated_prediction(fold.pieces, calibration.weight, calibration.offset)
+        std = calibration.std(fold.pieces.std)
+        held_out.predicted[fold.targets], held_out.spread[fold.targets] = mean, std
+        held_out.dof[fold.targets] = calibration.tail_dof
+        held_out.p_covered[fold.targets] = calibrated_probability(
             calibration, template.recalibrate_threshold, mean, std, held_out.threshold)
 
 
 def _predict_held_out(held_out: CrossValidated, model, evidence: pd.DataFrame,
                       targets: np.ndarray) -> None:
-    if not targets.any():
-        return
     mean, std = model.predict(evidence.loc[targets, ["x", "y"]].to_numpy(), return_std=True)
     held_out.predicted[targets], held_out.spread[targets] = mean, std
     held_out.dof[targets] = predictive_dof(model)
