@@ -1,4 +1,5 @@
-"""``phusong probe sync``: send a probe's readings to the collection server, each exactly once.
+"""``phusong probe sync``: send a probe's readings (with their neighbour cells) to the
+collection server, each exactly once.
 
 The outbox is the local store itself: a table ``outbox_acknowledged`` in it records the ids
 the server acknowledged (the server commits before it answers), so whatever has no
@@ -59,10 +60,20 @@ def pending(readings: ReadingStore, layer: str, limit: int) -> list[dict[str, An
     where = (f'fid IN (SELECT fid FROM "{layer}" WHERE reading_id NOT IN (SELECT reading_id '
              f'FROM "{OUTBOX_TABLE}") ORDER BY fid LIMIT {int(limit)})')
     frame = readings.read_table(layer, where=where)
-    return [_record(row) for row in frame.to_dict(orient="records")]
+    return [json_record(row) for row in frame.to_dict(orient="records")]
 
 
-def _record(row: dict[str, Any]) -> dict[str, Any]:
+def neighbours_of(readings: ReadingStore, reading_ids: list[str]) -> list[dict[str, Any]]:
+    """The neighbour cells stored with ``reading_ids``, as JSON records."""
+    if not reading_ids:
+        return []
+    frame = readings.read_neighbours(reading_ids)
+    return [json_record(row) for row in frame.to_dict(orient="records")]
+
+
+def json_record(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored row as the server takes it: no empty values, times as ISO text, plain numbers
+    (and none of the columns the central store computes again)."""
     record = {}
     for key, value in row.items():
         if key in NOT_SENT or value is None:
@@ -125,8 +136,10 @@ def _send_all(readings: ReadingStore, outbox: sqlite3.Connection, server: str, t
         batch = {name: pending(readings, layer, batch_size) for layer, name in LAYERS.items()}
         if not any(batch.values()):
             return result
+        neighbours = neighbours_of(readings, [r["reading_id"] for r in batch["signal"]])
         try:
-            answer = post_batch(server, token, {"probe_id": probe_id, **batch})
+            answer = post_batch(server, token, {"probe_id": probe_id, **batch,
+                                                "neighbours": neighbours})
         except urllib.error.HTTPError as exc:
             if exc.code in (401, 403):
                 raise SyncError(f"the server at {server} refused this probe's token "

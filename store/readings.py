@@ -32,6 +32,7 @@ from . import gpkg
 from .migrations import LAYER_DESCRIPTIONS, MIGRATIONS, _create_layer, _create_neighbour_table, _table_sql
 from .sqlite import _check_path, _connect_readonly, _readonly_uri, _Transaction, write_error  # noqa: F401
 from .integrity import check_open_store, finish_unfinished_write, remember_written
+from .neighbours import insert_neighbours
 from .records import check_speed_figures, content_key, format_utc, normalise_record
 from .results import WriteResult
 from .schema import (
@@ -199,9 +200,11 @@ class ReadingStore:
         source_kind: str | None = None,
         source_file: str | None = None,
         strict: bool = False,
+        neighbours: Mapping[str, Iterable[Mapping[str, Any]]] | None = None,
     ) -> dict[str, WriteResult]:
         """:meth:`add` for several layers at once (``{layer: (records, refused)}``), in one
-        transaction: an importer writes a whole file, or nothing."""
+        transaction: an importer writes a whole file, or nothing. ``neighbours`` (by
+        reading id) are stored with the signal readings this call inserts."""
         self._require_writable()
         imported = _now_utc()
         prepared = {layer: self._prepare(layer, records, refused, source_kind, source_file,
@@ -231,6 +234,8 @@ class ReadingStore:
                 result.inserted = conn.total_changes - before
                 if layer == SIGNAL_LAYER:
                     _count_technologies(rows.values(), result)
+                    insert_neighbours(conn, {i: neighbours[i] for i in rows
+                                              if neighbours and i in neighbours})
                 self._insert_quarantine(conn, quarantined)
                 result.quarantined = len(quarantined)
                 result.reasons = [q["reason"] for q in quarantined]
@@ -313,32 +318,23 @@ class ReadingStore:
         """Append the neighbour cells measured with a stored reading (once: a second call
         for the same reading adds nothing)."""
         self._require_writable()
-        rows = []
-        for neighbour in neighbours:
-            row = {"reading_id": reading_id}
-            for column in NEIGHBOUR_COLUMNS[1:]:
-                value = neighbour.get(column.name)
-                in_range = value is None or column.sql_type == "TEXT" or (
-                    (column.low is None or value >= column.low)
-                    and (column.high is None or value <= column.high))
-                row[column.name] = value if in_range else None
-            rows.append(tuple(row.values()))
-        names = ", ".join(f'"{c.name}"' for c in NEIGHBOUR_COLUMNS)
         with self._transaction() as conn:
-            if conn.execute(f'SELECT 1 FROM "{NEIGHBOUR_TABLE}" WHERE reading_id = ? LIMIT 1',
-                            (reading_id,)).fetchone():
-                return 0
-            conn.executemany(f'INSERT INTO "{NEIGHBOUR_TABLE}" ({names}) VALUES '
-                             f'({", ".join("?" * len(NEIGHBOUR_COLUMNS))})', rows)
-        return len(rows)
+            return insert_neighbours(conn, {reading_id: neighbours})
 
     def layers(self) -> set[str]:
         """The tables the store's GeoPackage declares."""
         return {row[0] for row in self._conn.execute("SELECT table_name FROM gpkg_contents")}
 
-    def read_neighbours(self) -> pd.DataFrame:
-        """The neighbour cells, with the reading each belongs to."""
-        return pd.read_sql_query(f'SELECT * FROM "{NEIGHBOUR_TABLE}" ORDER BY fid', self._conn)
+    def read_neighbours(self, reading_ids: Iterable[str] | None = None) -> pd.DataFrame:
+        """The neighbour cells, with the reading each belongs to (of ``reading_ids`` only,
+        when given)."""
+        if reading_ids is None:
+            return pd.read_sql_query(f'SELECT * FROM "{NEIGHBOUR_TABLE}" ORDER BY fid',
+                                     self._conn)
+        ids = json.dumps(list(reading_ids))
+        return pd.read_sql_query(f'SELECT * FROM "{NEIGHBOUR_TABLE}" WHERE reading_id IN '
+                                 "(SELECT value FROM json_each(?)) ORDER BY fid", self._conn,
+                                 params=(ids,))
 
     def add_signal(self, records: Iterable[Mapping[str, Any]], **provenance: str) -> WriteResult:
         """Append signal readings; see :meth:`add`."""

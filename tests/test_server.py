@@ -23,7 +23,7 @@ import schemathesis  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 from helpers import run_cli  # noqa: E402
-from phusong.probes.sync import SyncError, sync  # noqa: E402
+from phusong.probes.sync import SyncError, json_record, neighbours_of, sync  # noqa: E402
 from phusong.server.app import create_app  # noqa: E402
 from phusong.server.tokens import TokenBook  # noqa: E402
 from phusong.store import SIGNAL_LAYER, ReadingStore  # noqa: E402
@@ -191,6 +191,12 @@ def test_hostile_input_is_refused_or_quarantined_never_a_crash(tmp_path):
          "lte_rsrp_dbm": -90}]}
     answer = client.post("/v1/batches", json=bad, headers=auth)
     assert answer.status_code == 429 or answer.json()["quarantined"] == 2
+    reading = bad["signal"][0]
+    for cell in ({"reading_id": "another-reading", "pci": 3}, {**reading, "pci": 3},
+                 {"reading_id": reading["reading_id"], "pci": "three"}):
+        answer = client.post("/v1/batches", json={"probe_id": "car-1", "signal": [reading],
+                                                  "neighbours": [cell]}, headers=auth)
+        assert answer.status_code in (422, 429), answer.text
     statuses = [client.post("/v1/batches", json={"probe_id": "car-1"}, headers=auth).status_code
                 for _ in range(6)]
     assert 429 in statuses  # the rate limit per token
@@ -229,3 +235,34 @@ def test_probe_sync_as_documented_sends_the_configured_store(tmp_path):
     assert f"Sent {len(_ids(local))} readings" in first.stdout.decode()
     assert "Sent 0 readings" in again.stdout.decode()  # the outbox remembers
     assert sorted(_ids(central)) == sorted(_ids(local))
+
+
+def test_neighbour_cells_travel_with_their_readings_once(tmp_path):
+    """``probe sync`` sends the neighbour cells stored with each reading; the central store
+    keeps them once, through a batch sent twice."""
+    local = _local_store(tmp_path)
+    ids = _ids(local)[:3]
+    with ReadingStore(local) as store:
+        for n, reading_id in enumerate(ids):
+            store.add_neighbours(reading_id, [{"technology": "LTE", "relation": "intra",
+                                               "pci": 100 + n, "rsrp_dbm": -110.0 + n},
+                                              {"technology": "LTE", "pci": 200 + n}])
+    central = tmp_path / "central.gpkg"
+    token = TokenBook(central).add("car-1")
+    server = Server(central, _free_port()).start()
+    with ReadingStore(local, readonly=True) as store:
+        again = {"probe_id": "car-1", "signal": [json_record(row) for row in store.read_table(
+                     SIGNAL_LAYER, where=f"reading_id = '{ids[0]}'").to_dict(orient="records")],
+                 "neighbours": neighbours_of(store, ids[:1])}
+    try:
+        sync(local, server.url, token, "car-1", batch_size=2)
+        assert _post(server.url, again, token) == 200  # sent again: a duplicate
+    finally:
+        server.kill()
+    with ReadingStore(local, readonly=True) as sent, ReadingStore(central, readonly=True) as got:
+        columns = ["reading_id", "technology", "relation", "pci", "rsrp_dbm"]
+        expected = sent.read_neighbours()[columns].sort_values(["reading_id", "pci"])
+        received = got.read_neighbours()[columns].sort_values(["reading_id", "pci"])
+    assert len(received) == 6
+    assert received.reset_index(drop=True).equals(expected.reset_index(drop=True))
+

@@ -73,7 +73,7 @@ def _count(dsn: str, table: str) -> int:
 
 def _reset(dsn: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
-        for table in ("signal_readings", "speed_tests", "quarantine"):
+        for table in ("signal_readings", "speed_tests", "quarantine", "neighbour_cells"):
             conn.execute(f'DROP TABLE IF EXISTS "{table}"')
 
 
@@ -107,6 +107,18 @@ def test_batches_are_idempotent_and_validated_in_postgis(database, tmp_path):
     with psycopg.connect(database) as conn:
         lon, lat = conn.execute("SELECT ST_X(geom), ST_Y(geom) FROM signal_readings").fetchone()
     assert (round(lon, 6), round(lat, 6)) == (106.2, 21.3)
+    # neighbour cells arrive with a new reading, once, in the same transaction
+    cells = [{"reading_id": "6f1c2f5e-8a52-4a3f-9a53-3e2a3c2b1a03", "technology": "LTE",
+              "pci": 251, "rsrp_dbm": -104.5}, {"reading_id":
+              "6f1c2f5e-8a52-4a3f-9a53-3e2a3c2b1a03", "technology": "LTE", "pci": 17}]
+    with_cells = {"probe_id": "car-1", "neighbours": cells,
+                  "signal": [{**reading, "reading_id": cells[0]["reading_id"]}]}
+    for _ in range(2):
+        assert client.post("/v1/batches", json=with_cells, headers=auth).status_code == 200
+    with psycopg.connect(database) as conn:
+        stored = conn.execute("SELECT reading_id, pci, rsrp_dbm FROM neighbour_cells "
+                              "ORDER BY pci").fetchall()
+    assert stored == [(cells[0]["reading_id"], 17, None), (cells[0]["reading_id"], 251, -104.5)]
 
 
 def test_every_reading_arrives_once_in_postgis_through_kills(database, tmp_path):

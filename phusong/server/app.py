@@ -32,6 +32,7 @@ from .tokens import PLANNER, PROBE, Principal, TokenBook
 
 MAX_BODY_BYTES = 16 * 2**20
 MAX_RECORDS = 5_000
+MAX_NEIGHBOURS = 8 * MAX_RECORDS
 RATE_PER_S, BURST = 20.0, 40.0
 
 
@@ -42,6 +43,10 @@ class Batch(BaseModel):
     probe_id: str = Field(min_length=1, max_length=200)
     signal: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_RECORDS)
     speed: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_RECORDS)
+    neighbours: list[dict[str, Any]] = Field(
+        default_factory=list, max_length=MAX_NEIGHBOURS,
+        description="neighbour cells, each naming the reading_id of a signal reading of "
+                    "this batch (columns of the store's neighbour_cells table)")
 
 
 class Stored(BaseModel):
@@ -69,6 +74,26 @@ class _RateLimiter:
             allowed = level >= 1
             self.buckets[key] = (level - 1 if allowed else level, now)
             return allowed
+
+
+def _neighbours_by_reading(batch: Batch) -> dict[str, list[dict[str, Any]]]:
+    """The batch's neighbour cells by reading id, each checked; 422 for one that is malformed
+    or names no signal reading of the batch."""
+    from phusong.errors import InputFormatError
+    from phusong.store.neighbours import checked_neighbour
+
+    readings = {r.get("reading_id") for r in batch.signal}
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for index, record in enumerate(batch.neighbours):
+        try:
+            cell = checked_neighbour(record)
+        except InputFormatError as exc:
+            raise HTTPException(422, f"neighbours[{index}]: {exc}") from None
+        if cell["reading_id"] not in readings:
+            raise HTTPException(422, f"neighbours[{index}]: reading_id {cell['reading_id']!r} "
+                                     "is no signal reading of this batch")
+        grouped.setdefault(cell["reading_id"], []).append(cell)
+    return grouped
 
 
 def create_app(store: str | Path, estimates: Optional[str | Path] = None,
@@ -114,7 +139,8 @@ def create_app(store: str | Path, estimates: Optional[str | Path] = None,
             if record.get("probe_id") not in (None, batch.probe_id):
                 raise HTTPException(403, "every record must carry the batch's probe id")
         stored = central.add(batch.probe_id, {SIGNAL_LAYER: batch.signal,
-                                              SPEED_LAYER: batch.speed})
+                                              SPEED_LAYER: batch.speed},
+                             _neighbours_by_reading(batch))
         return Stored(inserted=stored.inserted, duplicates=stored.duplicates,
                       quarantined=stored.quarantined, reasons=stored.reasons[:50])
 

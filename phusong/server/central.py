@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from phusong.store import SIGNAL_LAYER, SPEED_LAYER, WriteResult
+from phusong.store import NEIGHBOUR_TABLE, SIGNAL_LAYER, SPEED_LAYER, WriteResult
 
 LAYERS = (SIGNAL_LAYER, SPEED_LAYER)
 
@@ -38,7 +38,10 @@ class GeoPackageCentral:
         ReadingStore(self.path).close()  # created, checked and upgraded before any request
         self.lock = threading.Lock()
 
-    def add(self, probe_id: str, batches: dict[str, list[dict[str, Any]]]) -> BatchResult:
+    def add(self, probe_id: str, batches: dict[str, list[dict[str, Any]]],
+            neighbours: dict[str, list[dict[str, Any]]] | None = None) -> BatchResult:
+        """Store a probe's batch, the ``neighbours`` (by reading id) with the signal readings
+        it inserts, in one transaction."""
         from phusong.store import ReadingStore
 
         batches = {layer: [{**r, "probe_id": probe_id} for r in records]
@@ -47,7 +50,8 @@ class GeoPackageCentral:
             results = readings.add_batches({layer: (batches.get(layer, []), [])
                                             for layer in LAYERS},
                                            source_kind="server",
-                                           source_file=f"probe {probe_id}")
+                                           source_file=f"probe {probe_id}",
+                                           neighbours=neighbours)
         return BatchResult.total(results.values())
 
 
@@ -72,8 +76,16 @@ class PostgresCentral:
             names = ", ".join(f'"{c.name}" text' for c in _quarantine_columns())
             conn.execute(f'CREATE TABLE IF NOT EXISTS quarantine ({names}, '
                          "PRIMARY KEY (record_key))")
+            names = ", ".join(f'"{c.name}" {SQL_TYPES[c.sql_type]}'
+                              for c in _neighbour_columns())
+            conn.execute(f'CREATE TABLE IF NOT EXISTS "{NEIGHBOUR_TABLE}" ({names})')
+            conn.execute(f'CREATE INDEX IF NOT EXISTS neighbour_cells_reading '
+                         f'ON "{NEIGHBOUR_TABLE}" (reading_id)')
 
-    def add(self, probe_id: str, batches: dict[str, list[dict[str, Any]]]) -> BatchResult:
+    def add(self, probe_id: str, batches: dict[str, list[dict[str, Any]]],
+            neighbours: dict[str, list[dict[str, Any]]] | None = None) -> BatchResult:
+        """Store a probe's batch, the ``neighbours`` (by reading id) with the signal readings
+        it inserts, in one transaction."""
         import psycopg
 
         stored = BatchResult()
@@ -82,15 +94,18 @@ class PostgresCentral:
                     for layer in LAYERS}
         with psycopg.connect(self.dsn) as conn, conn.transaction():
             for layer, rows in prepared.items():
-                self._insert(conn, layer, rows, received, probe_id, stored)
+                new = self._insert(conn, layer, rows, received, probe_id, stored)
+                if layer == SIGNAL_LAYER and neighbours:
+                    _insert_neighbours(conn, {i: neighbours[i] for i in new if i in neighbours})
             _quarantine(conn, stored.quarantine_rows)
         return stored
 
     @staticmethod
     def _insert(conn, layer: str, rows: dict[str, tuple[dict, Any, dict]], received: str,
-                probe_id: str, stored: BatchResult) -> None:
+                probe_id: str, stored: BatchResult) -> list[str]:
+        """Insert the new readings; their ids."""
         if not rows:
-            return
+            return []
         existing = dict(conn.execute(
             f'SELECT reading_id, content_key FROM "{layer}" WHERE reading_id = ANY(%s)',
             (list(rows),)).fetchall())
@@ -98,7 +113,7 @@ class PostgresCentral:
         insert = (f'INSERT INTO "{layer}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}'
                   f', geom) VALUES ({", ".join(["%s"] * len(columns))}, '
                   "ST_SetSRID(ST_MakePoint(%s, %s), 4326)) ON CONFLICT (reading_id) DO NOTHING")
-        new = []
+        new, new_ids = [], []
         for reading_id, (row, position, record) in rows.items():
             if reading_id in existing:
                 _duplicate_or_conflict(existing[reading_id], row, record, layer, received,
@@ -106,9 +121,11 @@ class PostgresCentral:
                 continue
             lon, lat = position if position else (None, None)
             new.append([row[c] for c in columns] + [lon, lat])
+            new_ids.append(reading_id)
         with conn.cursor() as cursor:
             cursor.executemany(insert, new)
         stored.inserted += len(new)
+        return new_ids
 
     def count(self, layer: str) -> int:
         import psycopg
@@ -181,6 +198,25 @@ def _refuse(stored: BatchResult, layer: str, record: dict, reason: str, locator:
         "record_locator": str(locator), "raw_record": raw, "reason": reason})
     stored.quarantined += 1
     stored.reasons.append(reason)
+
+
+def _neighbour_columns():
+    from phusong.store.schema import NEIGHBOUR_COLUMNS
+
+    return NEIGHBOUR_COLUMNS
+
+
+def _insert_neighbours(conn, neighbours: dict[str, list[dict[str, Any]]]) -> None:
+    from phusong.store.neighbours import neighbour_row
+
+    rows = [neighbour_row(reading_id, cell) for reading_id, cells in neighbours.items()
+            for cell in cells]
+    if not rows:
+        return
+    names = ", ".join(f'"{c.name}"' for c in _neighbour_columns())
+    with conn.cursor() as cursor:
+        cursor.executemany(f'INSERT INTO "{NEIGHBOUR_TABLE}" ({names}) VALUES '
+                           f'({", ".join(["%s"] * len(rows[0]))})', rows)
 
 
 def _quarantine(conn, rows: list[dict[str, Any]]) -> None:
