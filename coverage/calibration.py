@@ -35,7 +35,9 @@ estimate handles apart (extrapolation spread, small-area fill), rather than how
 well the trend predicts between the roads around the sites it knows.
 
 Kriging is linear in the data, so every weight and offset is scored from three
-kriging passes per fold (the data, the trend and a constant).
+kriging passes per fold (the data, the trend and a constant), made with one neighbour
+search; the model's own prediction rides along, so that a cross-validation can move it by
+a calibration learnt elsewhere (:func:`recalibrated_prediction`).
 """
 from __future__ import annotations
 

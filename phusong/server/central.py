@@ -112,8 +112,9 @@ class PostgresCentral:
         columns = [c.name for c in _layer_columns()[layer]]
         insert = (f'INSERT INTO "{layer}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}'
                   f', geom) VALUES ({", ".join(["%s"] * len(columns))}, '
-                  "ST_SetSRID(ST_MakePoint(%s, %s), 4326)) ON CONFLICT (reading_id) DO NOTHING")
-        new, new_ids = [], []
+                  "ST_SetSRID(ST_MakePoint(%s, %s), 4326)) ON CONFLICT (reading_id) DO NOTHING "
+                  "RETURNING reading_id")
+        new = []
         for reading_id, (row, position, record) in rows.items():
             if reading_id in existing:
                 _duplicate_or_conflict(existing[reading_id], row, record, layer, received,
@@ -121,11 +122,11 @@ class PostgresCentral:
                 continue
             lon, lat = position if position else (None, None)
             new.append([row[c] for c in columns] + [lon, lat])
-            new_ids.append(reading_id)
-        with conn.cursor() as cursor:
-            cursor.executemany(insert, new)
-        stored.inserted += len(new)
-        return new_ids
+        inserted = _inserted_ids(conn, insert, new)
+        stored.inserted += len(inserted)
+        # another writer's transaction stored the rest between our look and our insert
+        stored.duplicates += len(new) - len(inserted)
+        return inserted
 
     def count(self, layer: str) -> int:
         import psycopg
@@ -198,6 +199,21 @@ def _refuse(stored: BatchResult, layer: str, record: dict, reason: str, locator:
         "record_locator": str(locator), "raw_record": raw, "reason": reason})
     stored.quarantined += 1
     stored.reasons.append(reason)
+
+
+def _inserted_ids(conn, insert: str, rows: list[list]) -> list[str]:
+    """Run ``insert`` (``… RETURNING reading_id``) for each row; the ids it inserted."""
+    if not rows:
+        return []
+    inserted = []
+    with conn.cursor() as cursor:
+        cursor.executemany(insert, rows, returning=True)
+        while True:
+            row = cursor.fetchone()
+            if row is not None:
+                inserted.append(row[0])
+            if not cursor.nextset():
+                return inserted
 
 
 def _neighbour_columns():
