@@ -211,8 +211,7 @@ def recalibrated_prediction(held: HeldOut, weight: float, offset: float) -> np.n
     is linear, so the trend's change enters less its kriged part. Exact for a shift
     (``weight`` 1) where every reading is measured; otherwise the censored readings' places
     and the block medians stay as the uncalibrated fit left them."""
-    return (held.uncalibrated + offset * (1 - held.kriged_one)
-            + (weight - 1) * (held.trend - held.kriged_trend))
+    return held.uncalibrated + held.prediction(weight, offset) - held.prediction(1.0, 0.0)
 
 
 def held_out_pieces(model, Xtr: np.ndarray, Xt: np.ndarray, yt: np.ndarray,

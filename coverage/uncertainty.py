@@ -233,17 +233,16 @@ class _Coarse:
         shape = (-(-grid.height // factor), -(-grid.width // factor))
         self.sampler = GaussianField(shape, grid.resolution * factor, correlation_m)
         rows, cols = np.divmod(cells, grid.width)
-        self.index = (rows // factor) * shape[1] + cols // factor
-        # the same cells in the sampler's padded grid, read without cropping it first
-        self.padded_index = (rows // factor) * self.sampler.padded[1] + cols // factor
+        # the cells in the sampler's padded grid, read without cropping it first
+        self.index = (rows // factor) * self.sampler.padded[1] + cols // factor
 
     def field(self, std: float, rng: np.random.Generator) -> np.ndarray:
-        return std * self.sampler.draw_padded(rng).ravel()[self.padded_index]
+        return std * self.sampler.draw_padded(rng).ravel()[self.index]
 
     def uniform(self, rng: np.random.Generator) -> np.ndarray:
         """A field's normal probabilities (uniform at every cell), computed on the coarse
         cells before they are read at the fine ones."""
-        return ndtr(self.sampler.draw(rng).ravel())[self.index]
+        return ndtr(self.sampler.draw_padded(rng)).ravel()[self.index]
 
 
 class _UnseenDraws:

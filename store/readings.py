@@ -234,8 +234,9 @@ class ReadingStore:
                 result.inserted = conn.total_changes - before
                 if layer == SIGNAL_LAYER:
                     _count_technologies(rows.values(), result)
-                    insert_neighbours(conn, {i: neighbours[i] for i in rows
-                                              if neighbours and i in neighbours})
+                    if neighbours:
+                        insert_neighbours(conn, {i: neighbours[i]
+                                                 for i in neighbours.keys() & rows.keys()})
                 self._insert_quarantine(conn, quarantined)
                 result.quarantined = len(quarantined)
                 result.reasons = [q["reason"] for q in quarantined]

@@ -25,7 +25,9 @@ from pydantic import BaseModel, Field
 
 from phusong import __version__
 
+from phusong.errors import InputFormatError
 from phusong.store import SIGNAL_LAYER, SPEED_LAYER
+from phusong.store.neighbours import checked_neighbour
 
 from .central import central_store
 from .tokens import PLANNER, PROBE, Principal, TokenBook
@@ -79,9 +81,6 @@ class _RateLimiter:
 def _neighbours_by_reading(batch: Batch) -> dict[str, list[dict[str, Any]]]:
     """The batch's neighbour cells by reading id, each checked; 422 for one that is malformed
     or names no signal reading of the batch."""
-    from phusong.errors import InputFormatError
-    from phusong.store.neighbours import checked_neighbour
-
     readings = {r.get("reading_id") for r in batch.signal}
     grouped: dict[str, list[dict[str, Any]]] = {}
     for index, record in enumerate(batch.neighbours):

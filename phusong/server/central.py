@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from phusong.store import NEIGHBOUR_TABLE, SIGNAL_LAYER, SPEED_LAYER, WriteResult
+from phusong.store.neighbours import neighbour_row
+from phusong.store.schema import NEIGHBOUR_COLUMNS, QUARANTINE_COLUMNS
 
 LAYERS = (SIGNAL_LAYER, SPEED_LAYER)
 
@@ -73,13 +75,12 @@ class PostgresCentral:
                 names = ", ".join(f'"{c.name}" {SQL_TYPES[c.sql_type]}' for c in columns)
                 conn.execute(f'CREATE TABLE IF NOT EXISTS "{layer}" ({names}, '
                              "geom geometry(Point, 4326), PRIMARY KEY (reading_id))")
-            names = ", ".join(f'"{c.name}" text' for c in _quarantine_columns())
+            names = ", ".join(f'"{c.name}" text' for c in QUARANTINE_COLUMNS)
             conn.execute(f'CREATE TABLE IF NOT EXISTS quarantine ({names}, '
                          "PRIMARY KEY (record_key))")
-            names = ", ".join(f'"{c.name}" {SQL_TYPES[c.sql_type]}'
-                              for c in _neighbour_columns())
+            names = ", ".join(f'"{c.name}" {SQL_TYPES[c.sql_type]}' for c in NEIGHBOUR_COLUMNS)
             conn.execute(f'CREATE TABLE IF NOT EXISTS "{NEIGHBOUR_TABLE}" ({names})')
-            conn.execute(f'CREATE INDEX IF NOT EXISTS neighbour_cells_reading '
+            conn.execute(f'CREATE INDEX IF NOT EXISTS "{NEIGHBOUR_TABLE}_reading" '
                          f'ON "{NEIGHBOUR_TABLE}" (reading_id)')
 
     def add(self, probe_id: str, batches: dict[str, list[dict[str, Any]]],
@@ -96,7 +97,8 @@ class PostgresCentral:
             for layer, rows in prepared.items():
                 new = self._insert(conn, layer, rows, received, probe_id, stored)
                 if layer == SIGNAL_LAYER and neighbours:
-                    _insert_neighbours(conn, {i: neighbours[i] for i in new if i in neighbours})
+                    _insert_neighbours(conn, {i: neighbours[i]
+                                              for i in neighbours.keys() & set(new)})
             _quarantine(conn, stored.quarantine_rows)
         return stored
 
@@ -139,12 +141,6 @@ def _layer_columns():
     from phusong.store.schema import LAYER_COLUMNS
 
     return {layer: LAYER_COLUMNS[layer] for layer in LAYERS}
-
-
-def _quarantine_columns():
-    from phusong.store.schema import QUARANTINE_COLUMNS
-
-    return QUARANTINE_COLUMNS
 
 
 def _validated(layer: str, records: list[dict[str, Any]], probe_id: str, received: str,
@@ -216,20 +212,12 @@ def _inserted_ids(conn, insert: str, rows: list[list]) -> list[str]:
                 return inserted
 
 
-def _neighbour_columns():
-    from phusong.store.schema import NEIGHBOUR_COLUMNS
-
-    return NEIGHBOUR_COLUMNS
-
-
 def _insert_neighbours(conn, neighbours: dict[str, list[dict[str, Any]]]) -> None:
-    from phusong.store.neighbours import neighbour_row
-
     rows = [neighbour_row(reading_id, cell) for reading_id, cells in neighbours.items()
             for cell in cells]
     if not rows:
         return
-    names = ", ".join(f'"{c.name}"' for c in _neighbour_columns())
+    names = ", ".join(f'"{c.name}"' for c in NEIGHBOUR_COLUMNS)
     with conn.cursor() as cursor:
         cursor.executemany(f'INSERT INTO "{NEIGHBOUR_TABLE}" ({names}) VALUES '
                            f'({", ".join(["%s"] * len(rows[0]))})', rows)
@@ -238,7 +226,7 @@ def _insert_neighbours(conn, neighbours: dict[str, list[dict[str, Any]]]) -> Non
 def _quarantine(conn, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    names = [c.name for c in _quarantine_columns()]
+    names = [c.name for c in QUARANTINE_COLUMNS]
     with conn.cursor() as cursor:
         cursor.executemany(
             f'INSERT INTO quarantine ({", ".join(names)}) VALUES '
