@@ -39,8 +39,8 @@ class DeviceOffsets:
         """The offset of each reading's device (0 for devices not estimated)."""
         if not self.offsets or device_ids is None:
             return np.zeros(0 if device_ids is None else len(device_ids))
-        return pd.Series(np.asarray(device_ids, dtype=object)).map(self.offsets).fillna(
-            0.0).to_numpy(float)
+        codes, devices = pd.factorize(np.asarray(device_ids, dtype=object))
+        return np.array([self.offsets.get(d, 0.0) for d in devices] + [0.0])[codes]
 
     @property
     def fleet_std_db(self) -> float:
@@ -71,8 +71,7 @@ def estimate_device_offsets(X: np.ndarray, y: np.ndarray, trend: np.ndarray,
 
     if device_ids is None:
         return NONE
-    device, names = pd.factorize(pd.Series(np.asarray(device_ids, dtype=object)).fillna("")
-                                 .astype(str), sort=True)
+    device, names = _device_codes(device_ids)
     keys = np.floor(np.asarray(X, float) / BLOCK_M).astype(np.int64)
     keys -= keys.min(axis=0)
     span = keys.max(axis=0) + 1
@@ -105,3 +104,12 @@ def estimate_device_offsets(X: np.ndarray, y: np.ndarray, trend: np.ndarray,
     centred = per_device["mean"] - per_device["mean"].mean()
     shrunk = centred * tau2 / (tau2 + own_var)
     return DeviceOffsets(shrunk.to_dict(), float(np.sqrt(tau2)), len(per_device))
+
+
+def _device_codes(device_ids) -> tuple[np.ndarray, np.ndarray]:
+    """Each reading's device as a code into the sorted device names (a missing id is
+    the name "")."""
+    codes, devices = pd.factorize(np.asarray(device_ids, dtype=object))
+    labels = [str(d) for d in devices] + ([""] if (codes < 0).any() else [])
+    names, merged = np.unique(np.array(labels, dtype=object), return_inverse=True)
+    return merged[codes], names

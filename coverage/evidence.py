@@ -82,19 +82,25 @@ def _seconds(times: pd.Series) -> np.ndarray:
 
 
 def _on_tracks(evidence: pd.DataFrame,
-               max_gap_s: float) -> tuple[pd.DataFrame, np.ndarray] | None:
-    """The evidence in track order (operator, probe, time) and, for each reading but
-    the last, whether the next one follows it on the same track within ``max_gap_s``;
-    ``None`` without probes and times."""
+               max_gap_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Whether the value was measured and the value, reading by reading in track order
+    (operator, probe, time), and for each reading but the last whether the next one
+    follows it on the same track within ``max_gap_s``; ``None`` without probes and times."""
     needed = {"probe_id", "time_utc", "operator", "value", "nr_measured"}
     if not needed <= set(evidence.columns) or evidence["time_utc"].isna().all():
         return None
-    frame = evidence.assign(t=pd.to_datetime(evidence["time_utc"], utc=True, errors="coerce",
-                                             format="ISO8601"))
-    frame = frame.dropna(subset=["t"]).sort_values(["operator", "probe_id", "t"], kind="stable")
-    track = (frame["operator"].astype(str) + "\x1f" + frame["probe_id"].astype(str)).to_numpy()
-    seconds = _seconds(frame["t"])
-    return frame, (track[1:] == track[:-1]) & (np.diff(seconds) <= max_gap_s)
+    times = pd.to_datetime(evidence["time_utc"], utc=True, errors="coerce", format="ISO8601")
+    timed = times.notna().to_numpy()
+    seconds = _seconds(times[timed])
+    operator = pd.factorize(evidence["operator"])[0][timed]
+    probe = pd.factorize(evidence["probe_id"])[0][timed]
+    order = np.lexsort((seconds, probe, operator))
+    seconds, operator, probe = seconds[order], operator[order], probe[order]
+    joined = ((operator[1:] == operator[:-1]) & (probe[1:] == probe[:-1])
+              & (np.diff(seconds) <= max_gap_s))
+    measured = evidence["nr_measured"].to_numpy(bool)[timed][order]
+    values = evidence["value"].to_numpy(float)[timed][order]
+    return measured, values, joined
 
 
 def miss_rate_on_tracks(evidence: pd.DataFrame, level: float,
@@ -141,23 +147,21 @@ def track_statistics(evidence: pd.DataFrame, weakest_dbm: float
     return attach, _miss_rate(*ordered, level, MISS_MARGIN_DB, MIN_BRACKETED)
 
 
-def _miss_rate(frame: pd.DataFrame, joined: np.ndarray, level: float, margin_db: float,
-               min_bracketed: int) -> float | None:
-    measured = frame["nr_measured"].to_numpy(bool)
-    strong = measured & (frame["value"].to_numpy(float) >= level + margin_db)
+def _miss_rate(measured: np.ndarray, values: np.ndarray, joined: np.ndarray, level: float,
+               margin_db: float, min_bracketed: int) -> float | None:
+    strong = measured & (values >= level + margin_db)
     bracketed = np.r_[False, joined & strong[:-1]] & np.r_[joined & strong[1:], False]
     if bracketed.sum() < min_bracketed:
         return None
     return float((~measured[bracketed]).mean())
 
 
-def _attach_level(frame: pd.DataFrame, joined: np.ndarray, quantile: float,
-                  min_events: int) -> float | None:
-    measured = frame["nr_measured"].to_numpy(bool)
+def _attach_level(measured: np.ndarray, values: np.ndarray, joined: np.ndarray,
+                  quantile: float, min_events: int) -> float | None:
     attach = np.r_[False, joined & ~measured[:-1] & measured[1:]]
     if attach.sum() < min_events:
         return None
-    return float(np.quantile(frame["value"].to_numpy(float)[attach], quantile))
+    return float(np.quantile(values[attach], quantile))
 
 
 def evidence_for(readings: pd.DataFrame, technology: str = "nr") -> pd.DataFrame:

@@ -95,23 +95,21 @@ def local_kriging(X: np.ndarray, r: np.ndarray, targets: np.ndarray,
     tree = cKDTree(X)
     # Beyond this distance every covariance is below 0.1 % of the sill: the data carry
     # no weight, so simple kriging returns the mean and the full variance without a solve.
-    reach = 7 * variogram.range_m
+    reach = np.inf if ordinary else 7 * variogram.range_m
     mean = np.zeros((len(targets), *np.shape(r)[1:]))
     std = np.full(len(targets), np.sqrt(variogram.psill))
-    if not ordinary:
-        nearest, _ = tree.query(targets, k=1, distance_upper_bound=reach, workers=-1)
-        todo = np.flatnonzero(np.isfinite(nearest))
-    else:
-        todo = np.arange(len(targets))
+
     def solve(rows: np.ndarray) -> None:
-        t = targets[rows]
-        dist, idx = tree.query(t, k=k)
+        dist, idx = tree.query(targets[rows], k=k)
         if k == 1:
             dist, idx = dist[:, None], idx[:, None]
+        near = dist[:, 0] < reach
+        if not near.all():
+            rows, dist, idx = rows[near], dist[near], idx[near]
         C = _neighbour_covariances(X[idx], variogram)
         c0 = variogram.covariance(dist)
         if ordinary:
-            n = len(t)
+            n = len(rows)
             A = np.ones((n, k + 1, k + 1))
             A[:, :k, :k] = C
             A[:, k, k] = 0
@@ -127,7 +125,8 @@ def local_kriging(X: np.ndarray, r: np.ndarray, targets: np.ndarray,
         std[rows] = np.sqrt(np.maximum(var, 0))
 
     # NumPy releases the GIL in these array operations: chunks run on every core.
-    batches = [todo[start:start + chunk] for start in range(0, len(todo), chunk)]
+    everything = np.arange(len(targets))
+    batches = [everything[start:start + chunk] for start in range(0, len(targets), chunk)]
     if len(batches) > 1:
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             list(pool.map(solve, batches))
