@@ -2,8 +2,13 @@
 (circulant embedding), for the interval simulations of the estimate."""
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 from scipy.fft import irfft2, next_fast_len, rfft2
+
+MIN_TERMS_FOR_SIGNS = 1000
+_SIGN_PAIRS = np.array([1 + 1j, 1 - 1j, -1 + 1j, -1 - 1j], dtype=np.complex64)
 
 
 class GaussianField:
@@ -45,19 +50,35 @@ class GaussianField:
 
     def draw_padded(self, rng: np.random.Generator) -> np.ndarray:
         """:meth:`draw` on the whole padded grid (its first ``shape`` rows and columns are
-        the field; contiguous, so reading cells from it copies nothing else)."""
-        noise = rng.standard_normal((2, *self.half_spectrum.shape), dtype=np.float32)
-        spectrum = self.half_spectrum * (noise[0] + 1j * noise[1])
+        the field; contiguous, so reading cells from it copies nothing else).
+
+        On grids whose spectrum spreads over at least :data:`MIN_TERMS_FOR_SIGNS` terms the
+        frequency-domain noise is a random sign per part instead of a normal variable: its
+        first two moments are the same, and the field, a weighted sum of that many
+        independent terms, is Gaussian in the limit (the random-phase spectral method,
+        Shinozuka & Deodatis 1991, Appl. Mech. Rev. 44(4)); its excess kurtosis is of the
+        order of minus the inverse of the number of terms. Drawing signs costs a fifth of
+        drawing normals, which were most of a draw's time besides the FFT."""
+        if self.effective_terms >= MIN_TERMS_FOR_SIGNS:
+            codes = rng.integers(0, 4, size=self.half_spectrum.shape, dtype=np.uint8)
+            spectrum = self.half_spectrum * _SIGN_PAIRS[codes]
+        else:
+            noise = rng.standard_normal((2, *self.half_spectrum.shape), dtype=np.float32)
+            spectrum = self.half_spectrum * (noise[0] + 1j * noise[1])
         return irfft2(spectrum, s=self.padded, workers=-1)
 
-    @property
+    @cached_property
+    def effective_terms(self) -> float:
+        """How many terms of the spectrum carry the field's variance: (Σ S²)² / Σ S⁴."""
+        power = self.half_spectrum.astype(float) ** 2
+        return float(power.sum() ** 2 / (power**2).sum())
+
+    @cached_property
     def half_spectrum(self) -> np.ndarray:
         """The spectrum scaled for complex noise of unit variance per part (float32)."""
-        if not hasattr(self, "_half_spectrum"):
-            n = self.padded[0] * self.padded[1]
-            scale = np.full(self.spectrum.shape[1], np.sqrt(n / 2))
-            scale[0] *= np.sqrt(2)
-            if self.padded[1] % 2 == 0:
-                scale[-1] *= np.sqrt(2)
-            self._half_spectrum = (self.spectrum * scale).astype(np.float32)
-        return self._half_spectrum
+        n = self.padded[0] * self.padded[1]
+        scale = np.full(self.spectrum.shape[1], np.sqrt(n / 2))
+        scale[0] *= np.sqrt(2)
+        if self.padded[1] % 2 == 0:
+            scale[-1] *= np.sqrt(2)
+        return (self.spectrum * scale).astype(np.float32)

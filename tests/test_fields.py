@@ -26,3 +26,25 @@ def test_drawn_fields_have_unit_variance_and_exponential_correlation(seed, shape
 def test_sample_has_exactly_the_asked_standard_deviation():
     field = GaussianField((60, 50), 100.0, 300.0)
     assert field.sample(4.5, np.random.default_rng(0)).std() == pytest.approx(4.5, rel=1e-5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_large_fields_drawn_with_random_signs_are_gaussian_with_exponential_correlation(seed):
+    from scipy.stats import kurtosis, norm
+
+    from phusong.coverage.fields import MIN_TERMS_FOR_SIGNS
+
+    field = GaussianField((400, 320), 100.0, 500.0)
+    assert field.effective_terms >= MIN_TERMS_FOR_SIGNS  # the random-sign path
+    assert GaussianField((120, 90), 100.0, 400.0).effective_terms < MIN_TERMS_FOR_SIGNS
+    rng = np.random.default_rng(seed)
+    draws = np.array([field.draw(rng) for _ in range(25)])
+    values = draws.ravel()
+    assert values.var() == pytest.approx(1.0, abs=0.03)
+    assert abs(kurtosis(values)) < 0.03
+    for z, tolerance in ((1.645, 0.004), (2.326, 0.0015)):
+        assert np.mean(values > z) == pytest.approx(norm.sf(z), abs=tolerance)
+        assert np.mean(values < -z) == pytest.approx(norm.sf(z), abs=tolerance)
+    for lag in (1, 5):
+        along_x = np.mean(draws[:, :, :-lag] * draws[:, :, lag:])
+        assert along_x == pytest.approx(np.exp(-lag * 100.0 / 500.0), abs=0.04)
