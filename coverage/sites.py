@@ -122,18 +122,27 @@ class LocatedSites:
 
 def _log_d(points: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     """log10 of the 3D distance from every candidate (rows) to every point (columns)."""
-    dx = points[None, :, 0] - candidates[:, None, 0]
+    squared = points[None, :, 0] - candidates[:, None, 0]
+    squared *= squared
     dy = points[None, :, 1] - candidates[:, None, 1]
-    return 0.5 * np.log10(dx * dx + dy * dy + HEIGHT_OFFSET_M**2)
+    dy *= dy
+    squared += dy
+    squared += HEIGHT_OFFSET_M**2
+    np.log10(squared, out=squared)
+    squared *= 0.5
+    return squared
 
 
 def _misfit(points: np.ndarray, values: np.ndarray, slope: float,
             candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Squared misfit and intercept of a site at each candidate position."""
-    logd = _log_d(points, candidates)
-    intercept = (values[None, :] + slope * logd).mean(axis=1)
-    misfit = ((values[None, :] + slope * logd - intercept[:, None]) ** 2).sum(axis=1)
-    return misfit, intercept
+    level = _log_d(points, candidates)
+    level *= slope
+    level += values[None, :]
+    intercept = level.mean(axis=1)
+    level -= intercept[:, None]
+    level *= level
+    return level.sum(axis=1), intercept
 
 
 def _square(centre: np.ndarray, half: float, step: float) -> np.ndarray:
