@@ -318,7 +318,7 @@ def _signal_records(positions: pd.DataFrame, times: np.ndarray, radio: _Radio,
     walk_codes = pd.factorize(positions["walk_key"])[0]
     idle_walk = rng.random(walk_codes.max() + 1) < cfg.idle_phone_share
     idle = idle_walk[walk_codes]
-    sites = radio.sites
+    site_ids, pcis = radio.sites["site_id"].to_dict(), radio.sites["pci"].to_dict()
     probe_of_walk = walk_codes % 12
     device_offset = rng.normal(0, cfg.device_offset_std_db, 12)[probe_of_walk] - cfg.car_loss_db
     records = []
@@ -347,8 +347,8 @@ def _signal_records(positions: pd.DataFrame, times: np.ndarray, radio: _Radio,
                 "device_state": "idle" if idle[i] else "data",
                 "device_5g_capable": True,
                 "device_model": "simulated phone" if idle[i] else "simulated RM520N-GL",
-                "cell_id": sites.at[site, "site_id"],
-                "pci": int(sites.at[site, "pci"]),
+                "cell_id": site_ids[site],
+                "pci": int(pcis[site]),
                 "lte_rsrp_dbm": round(float(lte_seen[i]), 1),
                 "nr_ss_rsrp_dbm": round(float(np.clip(nr_seen[i], -156, -31)), 1) if is_nr
                 else None,
