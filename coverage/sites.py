@@ -122,15 +122,16 @@ class LocatedSites:
 
 def _log_d(points: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     """log10 of the 3D distance from every candidate (rows) to every point (columns)."""
-    squared = points[None, :, 0] - candidates[:, None, 0]
-    squared *= squared
+    # one buffer: the squared 3D distances, then half their log10, in place
+    log_d = points[None, :, 0] - candidates[:, None, 0]
+    log_d *= log_d
     dy = points[None, :, 1] - candidates[:, None, 1]
     dy *= dy
-    squared += dy
-    squared += HEIGHT_OFFSET_M**2
-    np.log10(squared, out=squared)
-    squared *= 0.5
-    return squared
+    log_d += dy
+    log_d += HEIGHT_OFFSET_M**2
+    np.log10(log_d, out=log_d)
+    log_d *= 0.5
+    return log_d
 
 
 def _misfit(points: np.ndarray, values: np.ndarray, slope: float,
