@@ -2,7 +2,7 @@
 others. The referee of every engine change.
 
 Run:  python benchmarks/real_end_to_end.py PATH/TO/hamburg_bremen_2021/drives
-      [--mapping TOML] [--format table] [--technology lte] [--threshold-dbm DBM]
+      [--mapping TOML] [--format table] [--tz ZONE] [--technology lte] [--threshold-dbm DBM]
       [--units-m 1000,5000] [--resolution 100] [--target-pct 60] [--work DIR]
       [--threshold-recalibration] [--option KEY=VALUE …] [--day-offset]
 
@@ -67,8 +67,10 @@ MIN_UNIT_CELLS = 30
 SUFFIXES = (".geojson", ".csv", ".txt", ".json", ".gpkg")
 
 
-def import_campaign(path: Path, fmt: str, mapping: Path | None, work: Path) -> Path:
-    """The campaign's readings in a store under ``work`` (imported once, then reused)."""
+def import_campaign(path: Path, fmt: str, mapping: Path | None, work: Path,
+                    tz: str | None = None) -> Path:
+    """The campaign's readings in a store under ``work`` (imported once, then reused);
+    ``tz`` is the zone of times written without one (the importer's default otherwise)."""
     store = work / "campaign.gpkg"
     if store.exists():
         return store
@@ -78,6 +80,8 @@ def import_campaign(path: Path, fmt: str, mapping: Path | None, work: Path) -> P
                "--store", str(store), "--region", "any"]
     if mapping is not None:
         command += ["--mapping", str(mapping)]
+    if tz is not None:
+        command += ["--tz", tz]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     return store
 
@@ -277,6 +281,10 @@ def main() -> None:
     parser.add_argument("--mapping", type=Path, default=None,
                         help="column mapping for --format table (default: the Hamburg–Bremen "
                              "drives' mapping)")
+    parser.add_argument("--tz", default=None,
+                        help="time zone of times the files write without one, e.g. "
+                             "Europe/Dublin for a phone's local-time log (G-NetTrack); the "
+                             "halves are UTC days")
     parser.add_argument("--technology", choices=("lte", "nr"), default="lte")
     parser.add_argument("--threshold-dbm", type=float, default=None,
                         help="covered at or above this RSRP (default: the targets file's for "
@@ -301,7 +309,7 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp())
     work.mkdir(parents=True, exist_ok=True)
     mapping = args.mapping or (MAPPING if args.format == "table" else None)
-    store = import_campaign(args.campaign, args.format, mapping, work)
+    store = import_campaign(args.campaign, args.format, mapping, work, args.tz)
     readings = load_signal_xy(store, None)
     crs = readings.attrs["crs"]
     everything = evidence_for(readings, args.technology)

@@ -21,7 +21,8 @@ def referee():
 def test_referee_runs_on_a_real_gnettrack_log(tmp_path):
     """One day of a real log: split at its median time, estimated and scored both ways."""
     out = subprocess.run([sys.executable, str(SCRIPT), str(GNETTRACK), "--format", "gnettrack",
-                          "--technology", "lte", "--units-m", "1000", "--work", str(tmp_path)],
+                          "--technology", "lte", "--units-m", "1000", "--work", str(tmp_path),
+                          "--tz", "Africa/Dakar"],  # the phone's local time (Senegal: UTC)
                          capture_output=True, text=True, check=True).stdout
     assert "threshold -105 dBm" in out and "608-01" in out
     for section in ("held-out 10 m cells", "calibration by decile", "units with ≥ 30",
