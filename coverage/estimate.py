@@ -319,7 +319,7 @@ def predict_fields(run: EstimateRun) -> None:
     # the cells' distances to the readings (a k-d tree, GIL released) beside the models
     with ThreadPoolExecutor(max_workers=1) as pool:
         distance_job = pool.submit(member.distance_to, run.points,
-                                   max(SAMPLED_RADIUS_M, RELIABLE_RADIUS_M))
+                                   max(SAMPLED_RADIUS_M, RELIABLE_RADIUS_M), cells)
         run.rsrp[cells], run.rsrp_std[cells], run.p_covered[cells], run.per_operator = \
             predict_operators(run.evidence, grid.centres(cells), run.threshold,
                               run.interpolator, run.nr_sites)

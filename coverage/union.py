@@ -11,12 +11,16 @@ quadrature.
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from scipy.special import ndtr
 
 OPERATOR_ERROR_CORRELATION = 0.15
 # enough for P(covered) to 1e-6 (tests/test_engine.py: the integrand is smooth in Z)
 QUADRATURE_NODES = 10
+MIN_PLACES_PER_THREAD = 100_000
 
 
 def p_any_covers(means: list[np.ndarray], stds: list[np.ndarray], threshold: float,
@@ -28,6 +32,22 @@ def p_any_covers(means: list[np.ndarray], stds: list[np.ndarray], threshold: flo
     """
     if not means:
         raise ValueError("no operator to combine")
+    n = len(np.atleast_1d(means[0]))
+    parts = min(os.cpu_count() or 1, n // MIN_PLACES_PER_THREAD)
+    if np.ndim(means[0]) == 1 and parts > 1:
+        # element by element: in parts on every core (SciPy's ndtr releases the GIL)
+        bounds = np.linspace(0, n, parts + 1).astype(int)
+        with ThreadPoolExecutor(max_workers=parts) as pool:
+            return np.concatenate(list(pool.map(
+                lambda lo, hi: _p_any_covers([np.asarray(m)[lo:hi] for m in means],
+                                             [np.asarray(s)[lo:hi] for s in stds],
+                                             threshold, correlation),
+                bounds[:-1], bounds[1:])))
+    return _p_any_covers(means, stds, threshold, correlation)
+
+
+def _p_any_covers(means: list[np.ndarray], stds: list[np.ndarray], threshold: float,
+                  correlation: float) -> np.ndarray:
     nodes, weights = np.polynomial.hermite_e.hermegauss(QUADRATURE_NODES)
     weights = weights / weights.sum()
     shared, own = np.sqrt(correlation), np.sqrt(1 - correlation)
