@@ -475,7 +475,7 @@ def _readings_summary(run: EstimateRun) -> dict:
 
 def _of_operators(evidence: pd.DataFrame, operators: Sequence[str]) -> pd.DataFrame:
     """The rows of ``operators``; an error naming the operators present when one has none."""
-    present = set(evidence["operator"].dropna().astype(str))
+    present = set(evidence["operator"].dropna().astype(str).unique())
     missing = [op for op in operators if op not in present]
     if missing:
         raise EstimationError(f"no readings of operator {', '.join(missing)}; the store holds "

@@ -194,10 +194,10 @@ def attribute_operators(evidence: pd.DataFrame) -> tuple[pd.DataFrame, list[str]
     Otherwise they stay ``unknown`` (a separate network in the models) with a warning:
     one operator split in two would be modelled twice.
     """
-    operator = evidence["operator"].astype(object).where(evidence["operator"].notna())
-    missing = operator.isna()
+    missing = evidence["operator"].isna()
     if not missing.any():
         return evidence, []
+    operator = evidence["operator"].astype(object).where(~missing)
     evidence = evidence.copy()
     known = operator[~missing].astype(str)
     if known.nunique() == 1:

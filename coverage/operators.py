@@ -160,7 +160,7 @@ def sites_cover_operators(nr_sites: pd.DataFrame | None, evidence: pd.DataFrame)
     """
     if nr_sites is None or nr_sites.empty:
         return False
-    return set(evidence["operator"].fillna("unknown")) <= set(nr_sites["operator"])
+    return set(evidence["operator"].fillna("unknown").unique()) <= set(nr_sites["operator"])
 
 
 def covered_probability(model, mean: np.ndarray, std: np.ndarray,
