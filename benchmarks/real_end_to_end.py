@@ -10,7 +10,8 @@ Run:  python benchmarks/real_end_to_end.py PATH/TO/hamburg_bremen_2021/drives
 ``unseen_sites=true``, ``small_area_fill=true``: the components that are off by default),
 so that each component can be judged on the same drives.
 
-The campaign's files (every ``*.geojson``, ``*.csv``, ``*.txt`` in PATH, or PATH itself) are
+The campaign's files (every ``*.geojson``, ``*.csv``, ``*.txt`` under PATH, in subfolders too,
+or PATH itself; files that are not of the format are named and left out) are
 imported with ``phusong import FORMAT --mapping TOML --region any`` (by default the
 Hamburg–Bremen drives' mapping, benchmarks/mappings/hamburg_bremen_2021.toml: ENQT GmbH /
 HAW Hamburg, CC BY-NC 4.0, not shipped). The readings are split by UTC day into two halves
@@ -74,15 +75,19 @@ def import_campaign(path: Path, fmt: str, mapping: Path | None, work: Path,
     store = work / "campaign.gpkg"
     if store.exists():
         return store
-    files = [path] if path.is_file() else sorted(p for p in path.iterdir()
-                                                 if p.suffix.lower() in SUFFIXES)
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*")
+                                                 if p.is_file()
+                                                 and p.suffix.lower() in SUFFIXES)
     command = [sys.executable, "-m", "phusong.cli", "import", fmt, *map(str, files),
                "--store", str(store), "--region", "any"]
     if mapping is not None:
         command += ["--mapping", str(mapping)]
     if tz is not None:
         command += ["--tz", tz]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    # a file that is not a log of the format (a README.txt) is named on stderr and left out
+    done = subprocess.run(command, stdout=subprocess.DEVNULL)
+    if done.returncode not in (0, 1) or not store.exists():
+        raise SystemExit(f"import of {path} failed (exit {done.returncode})")
     return store
 
 

@@ -68,6 +68,8 @@ class FileSummary:
     stored: dict[str, int] = field(default_factory=dict)
     technologies: Counter = field(default_factory=Counter)
     nr_values: int = 0
+    # why the file was not imported (nothing of it stored), or None
+    error: str | None = None
 
 
 Parser = Callable[[Path, ImportOptions], Iterator[Row]]
@@ -177,7 +179,16 @@ def import_files(store_path: str | Path, kind: str, parser: Parser, paths: Itera
                  options: ImportOptions, strict: bool = False,
                  region: tuple[float, float, float, float] | None | str = "country",
                  ) -> list[FileSummary]:
-    """Import each file in its own transaction into the store (created if needed)."""
+    """Import each file in its own transaction into the store (created if needed). A file
+    that cannot be read as ``kind`` (or, ``strict``, holds a refused row) is left out whole,
+    its summary saying why, and the others are still imported."""
     kwargs: dict[str, Any] = {} if region == "country" else {"region": region}
+    summaries = []
     with ReadingStore(store_path, **kwargs) as store:
-        return [import_file(store, parser, Path(p), kind, options, strict) for p in paths]
+        for path in map(Path, paths):
+            try:
+                summaries.append(import_file(store, parser, path, kind, options, strict))
+            except InputFormatError as exc:
+                options.notes.clear()
+                summaries.append(FileSummary(path, error=str(exc)))
+    return summaries

@@ -553,3 +553,24 @@ def test_a_file_cut_in_its_last_line_keeps_that_line_out_of_the_readings(tmp_pat
     assert total(summary) == total(complete)  # every line accounted for, none lost
     assert summary.imported <= complete.imported
     assert sum("cut short" in reason for reason in reasons) == 1
+
+
+def test_a_file_that_is_not_a_log_is_named_and_the_others_still_imported(tmp_path):
+    """A stray file among the logs (a README) is left out whole with its reason on stderr
+    and exit 1; the logs before and after it are imported, and once only on a re-run."""
+    readme = tmp_path / "README.txt"
+    readme.write_text("This folder holds the drive logs of October.\n", encoding="utf-8")
+    log = GNETTRACK / "Orange_log.head41.txt"
+    store = tmp_path / "s.gpkg"
+    args = ("--lang", "en", "import", "gnettrack", str(readme), str(log), str(readme),
+            "--store", str(store), "--region", "any", "--tz", "Africa/Dakar")
+    first = run_cli(*args, check=False)
+    errors = first.stderr.decode().splitlines()
+    assert first.returncode == 1
+    assert len(errors) == 2 and all(e.startswith("Error: README.txt is not a G-NetTrack")
+                                    for e in errors), errors
+    assert "Total: 35 imported" in first.stdout.decode()
+    second = run_cli(*args, check=False)
+    assert second.returncode == 1
+    assert "0 imported, 40 duplicates skipped" in second.stdout.decode()
+    assert len(gpd.read_file(store, layer=SIGNAL_LAYER)) == 35

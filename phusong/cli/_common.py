@@ -118,7 +118,12 @@ def parse_region(text: str):
     return west, south, east, north
 
 
-def fail(message: str, code: int = 1) -> None:
+def report_error(message: str) -> None:
+    """One error line on stderr, in the chosen language."""
     make_console(stderr=True).print(f"{t('error.prefix')}: {localise(message)}", markup=False,
                                     highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = 1) -> None:
+    report_error(message)
     sys.exit(code)

@@ -10,7 +10,7 @@ from phusong.i18n import localise, t
 from phusong.pipeline import inside_units
 from phusong.probes.formats import IMPORT_FORMATS, parser_for
 
-from ._common import ForceFileOpt, app, console, fail, parse_region, warn
+from ._common import ForceFileOpt, app, console, fail, parse_region, report_error, warn
 
 
 def _print_stored(summary) -> None:
@@ -55,6 +55,9 @@ def import_command(
     summaries = import_files(store, kind, parser, files, options, strict, parse_region(region))
     reasons: dict[str, int] = {}
     for summary in summaries:
+        if summary.error is not None:
+            report_error(summary.error)
+            continue
         console.print(t("import.file", file=summary.path.name, imported=summary.imported,
                         duplicates=summary.duplicates, quarantined=summary.quarantined))
         _print_stored(summary)
@@ -66,6 +69,8 @@ def import_command(
                     quarantined=sum(s.quarantined for s in summaries), store=store))
     for reason, n in sorted(reasons.items(), key=lambda item: -item[1]):
         console.print(f"  {n} × {localise(reason)}", markup=False, highlight=False)
+    if any(summary.error is not None for summary in summaries):
+        raise typer.Exit(1)
 
 
 @app.command()
