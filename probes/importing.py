@@ -190,5 +190,8 @@ def import_files(store_path: str | Path, kind: str, parser: Parser, paths: Itera
                 summaries.append(import_file(store, parser, path, kind, options, strict))
             except InputFormatError as exc:
                 options.notes.clear()
-                summaries.append(FileSummary(path, error=str(exc)))
+                reason = str(exc)
+                if path.name not in reason:
+                    reason = f"{path.name}: {reason}"
+                summaries.append(FileSummary(path, error=reason))
     return summaries
