@@ -14,8 +14,10 @@ from .uncertainty import ShareDistribution
 # Standard deviation (percentage points) added to the share of a unit without enough
 # data where no reading supports the model, falling with the square of the supported
 # share; calibrated on five simulated campaigns in each of seven variants
-# (benchmarks/calibration.py: 4.0 held 96-99 % of these units, 2.0 holds 92-97 %).
-LISTED_EXTRAPOLATION_STD_PP = 2.0
+# (benchmarks/calibration.py --modes list: 4.0 held 96-99 % of these units in their 90 %
+# intervals, 2.0 held 95.4 % in the default variant and 96.5 % with sectors, 1.5 holds
+# 90.7-94.8 % in every variant, 1.0 held 87.7 % in the default).
+LISTED_EXTRAPOLATION_STD_PP = 1.5
 LOCATED_EXTRAPOLATION_STD_PP = 0.0
 # Without a site list a unit's share is that of its cells near the readings; the rest of
 # the unit may differ by this many points (standard deviation) times its share of the unit,
