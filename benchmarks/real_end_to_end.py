@@ -154,6 +154,17 @@ def held_out_cells(evidence: pd.DataFrame, operators: list[str], threshold: floa
                         index=cells.index)
 
 
+def scope_operators(scope: str, operators: list[str], train: pd.DataFrame,
+                    test: pd.DataFrame) -> list[str]:
+    """The operators a scope is scored on: itself, or for ``any`` every operator with
+    readings in both halves; none when the scope's operator lacks readings in one."""
+    in_both = [op for op in operators
+               if (train["operator"] == op).any() and (test["operator"] == op).any()]
+    if scope == "any":
+        return in_both
+    return [scope] if scope in in_both else []
+
+
 def repeat_ceiling(result, train_cells: pd.DataFrame, test_cells: pd.DataFrame) -> dict:
     """On the 10 m cells both halves measured: the estimate's Brier score against the best
     that the training half's own value at the same cell can give (the isotonic regression
@@ -165,6 +176,8 @@ def repeat_ceiling(result, train_cells: pd.DataFrame, test_cells: pd.DataFrame) 
     from sklearn.isotonic import IsotonicRegression
 
     both = test_cells.index.intersection(train_cells.index)
+    if len(both) == 0:
+        return {"repeat_cells": 0, "estimate": np.nan, "same_cell_bound": np.nan}
     covered = test_cells.loc[both, "covered"].to_numpy(float)
     before = train_cells.loc[both, "best"].to_numpy()
     oracle = IsotonicRegression(out_of_bounds="clip").fit(before, covered).predict(before)
@@ -332,13 +345,15 @@ def main() -> None:
     in_half = {half.label: _within(everything, half) for half in halves}
     offsets = offsets_between(everything, *in_half.values())
     print(f"level of {halves[0].label} minus {halves[1].label} on the 10 m cells both measured: "
-          + "; ".join(f"{op} {d:+.2f} dB ({n:,} cells)" for op, (d, n) in offsets.items()))
+          + "; ".join(f"{op} {d:+.2f} dB ({n:,} cells)" if n else f"{op} none in common"
+                      for op, (d, n) in offsets.items()))
     sizes = [float(s) for s in args.units_m.split(",")]
     units_of = {size: load_boundaries(square_units(everything[["x", "y"]].to_numpy(), size, crs,
                                                    work / f"units_{size:g}.gpkg"),
                                       "code", "name", "population", region="any")
                 for size in sizes}
     cell_rows, unit_rows, details, repeat_rows = [], [], [], []
+    skipped: set[str] = set()
     for train, test in (halves, halves[::-1]):
         for size, units in units_of.items():
             held_out = everything[in_half[test.label]].copy()
@@ -349,7 +364,14 @@ def main() -> None:
             for scope in ["any"] + operators:
                 if args.day_offset and scope == "any":
                     continue
-                chosen = operators if scope == "any" else [scope]
+                chosen = scope_operators(scope, operators, trained_on, held_out)
+                if not chosen:
+                    skipped.add(f"{train.label}→{test.label} {scope} not scored: no readings "
+                                "of it in both halves")
+                    continue
+                if scope == "any" and chosen != operators:
+                    skipped.add(f"any operator: scored on {', '.join(chosen)}, the operators "
+                                "with readings in both halves")
                 threshold = threshold_dbm + _level_change(offsets, scope, train, halves,
                                                                args.day_offset)
                 started = time.perf_counter()
@@ -357,12 +379,16 @@ def main() -> None:
                     store, units, resolution=args.resolution, targets=targets,
                     threshold_dbm=threshold, technology=args.technology,
                     since=train.since, until=train.until,
-                    operators=None if scope == "any" else chosen,
+                    operators=None if chosen == operators else chosen,
                     interpolator=PathLossKriging(
                         recalibrate_threshold=args.threshold_recalibration),
                     **parse_options(args.option))
                 seconds = time.perf_counter() - started
                 cells = held_out_cells(held_out, chosen, threshold_dbm)
+                if cells.empty:
+                    skipped.add(f"{train.label}→{test.label} {scope} not scored: no held-out "
+                                f"10 m cell that {', '.join(chosen)} all measured")
+                    continue
                 label = {"direction": f"{train.label}→{test.label}", "scope": scope}
                 if size == sizes[0]:
                     cell_rows += [{**label, **row, "seconds": seconds}
@@ -373,6 +399,8 @@ def main() -> None:
                 scores, per_unit = score_units(result, cells, target)
                 unit_rows.append({**label, "unit_km": size / 1000, **scores})
                 details.append(per_unit.assign(**label, unit_km=size / 1000))
+    for note in sorted(skipped):
+        print(f"note: {note}")
     _print(cell_rows, unit_rows, repeat_rows)
     if args.units_csv is not None:
         pd.concat(details).to_csv(args.units_csv, index=False, float_format="%.2f")

@@ -57,3 +57,20 @@ def test_bound_from_the_same_cell(seed):
     decided = test.assign(covered=before >= -105)
     assert referee().repeat_ceiling(_Result(np.full(n, 0.5)), train, decided)[
         "same_cell_bound"] == 0
+
+
+def test_scopes_a_half_cannot_score_are_left_out():
+    """An operator heard in one half only is not scored (nor counted in "any"), and a
+    bound over no common cell is empty rather than an error."""
+    train = pd.DataFrame({"operator": ["A", "A", "B"]})
+    test = pd.DataFrame({"operator": ["A", "C"]})
+    scope = referee().scope_operators
+    assert scope("any", ["A", "B", "C"], train, test) == ["A"]
+    assert scope("B", ["A", "B", "C"], train, test) == []
+    assert scope("A", ["A", "B", "C"], train, test) == ["A"]
+    index = pd.MultiIndex.from_arrays([[0], [0]], names=["ix", "iy"])
+    other = pd.MultiIndex.from_arrays([[1], [0]], names=["ix", "iy"])
+    bound = referee().repeat_ceiling(
+        _Result([0.5]), pd.DataFrame({"best": [-100.0]}, index=index),
+        pd.DataFrame({"x": [1.0], "y": [0.0], "covered": [True]}, index=other))
+    assert bound["repeat_cells"] == 0 and np.isnan(bound["same_cell_bound"])
