@@ -345,5 +345,22 @@ def localise(message: str, lang: str | None = None) -> str:
     for pattern, vietnamese in _vietnamese_patterns():
         match = pattern.match(message)
         if match:
-            return vietnamese.format(**match.groupdict())
+            return vietnamese.format(**{name: _localise_parts(value)
+                                        for name, value in match.groupdict().items()})
     return message
+
+
+def _localise_parts(value: str) -> str:
+    """A template's value in Vietnamese where it is itself a list of messages, each perhaps
+    after a place ("line 12: … outside the valid range …; line 40: …"); else unchanged."""
+    parts = value.split("; ")
+    done = []
+    for part in parts:
+        place, colon, detail = part.partition(": ") if ": " in part else ("", "", part)
+        localised = localise(detail, "vi")
+        if localised == detail:
+            done.append(part)
+            continue
+        place = re.sub(r"^line (\d+)$", r"dòng \1", place)
+        done.append(f"{place}{colon}{localised}")
+    return "; ".join(done)

@@ -184,3 +184,19 @@ def test_importing_into_a_read_only_store_is_one_line(files, tmp_path):
     proc = run_cli("--lang", "en", "merge", str(files / "store.gpkg"), "--into", str(store),
                    check=False)
     assert proc.returncode == 1 and b"read-only" in proc.stderr
+
+
+def test_a_list_of_reasons_inside_a_message_is_localised_too():
+    """The rows a --strict import refused are named in Vietnamese inside its Vietnamese line,
+    each after its place; a part no template knows stays as it is."""
+    from phusong.i18n import localise
+
+    message = ("log.txt: 3 row(s) refused (line 12: lte_rsrp_dbm -141 outside the valid range "
+               "[-140, -44]; line 40: time_utc 2030-01-01T00:00:00.000Z is in the future: "
+               "check the device clock; line 41: something new): nothing was imported "
+               "(--strict)")
+    assert localise(message, "vi") == (
+        "log.txt: 3 dòng bị từ chối (dòng 12: lte_rsrp_dbm -141 nằm ngoài khoảng hợp lệ "
+        "[-140, -44]; dòng 40: time_utc 2030-01-01T00:00:00.000Z ở tương lai: hãy kiểm tra "
+        "đồng hồ thiết bị; line 41: something new): không nhập gì (--strict)")
+    assert localise(message, "en") == message
