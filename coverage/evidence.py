@@ -85,8 +85,7 @@ def _seconds(times: pd.Series) -> np.ndarray:
         # Arrow parses the store's ISO strings ten times faster than pandas
         parsed = pc.cast(pa.array(times, from_pandas=True, type=pa.string()),
                          pa.timestamp("us", tz="UTC"))
-        micro = pc.cast(parsed, pa.int64()).to_numpy(zero_copy_only=False)
-        micro = np.where(parsed.is_null().to_numpy(zero_copy_only=False), np.nan, micro)
+        micro = pc.cast(parsed, pa.int64()).to_numpy(zero_copy_only=False).astype(float)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         parsed = pd.to_datetime(times, utc=True, errors="coerce", format="ISO8601")
         micro = parsed.dt.as_unit("us").astype("int64").to_numpy().astype(float)
