@@ -292,7 +292,7 @@ def parse_options(pairs: list[str]) -> dict:
     return options
 
 
-def main() -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("campaign", type=Path)
     parser.add_argument("--format", default="table")
@@ -323,9 +323,27 @@ def main() -> None:
                         help="diagnostic: each operator's estimate asked at the threshold "
                              "moved by its level change between the halves (measured on the "
                              "held-out half, so not an estimate anyone could make)")
-    args = parser.parse_args()
-    work = args.work or Path(tempfile.mkdtemp())
-    work.mkdir(parents=True, exist_ok=True)
+    return parser
+
+
+@dataclass
+class Campaign:
+    """One imported campaign, split into its two halves, with what every fold shares."""
+
+    store: Path
+    everything: pd.DataFrame
+    crs: str
+    halves: tuple[Half, Half]
+    in_half: dict[str, np.ndarray]
+    operators: list[str]
+    targets: object
+    threshold_dbm: float
+    offsets: dict
+    units_of: dict[float, gpd.GeoDataFrame]
+
+
+def load_campaign(args: argparse.Namespace, work: Path) -> Campaign:
+    """Import the campaign, split it by day and make the square units; print its outline."""
     mapping = args.mapping or (MAPPING if args.format == "table" else None)
     store = import_campaign(args.campaign, args.format, mapping, work, args.tz)
     readings = load_signal_xy(store, None)
@@ -336,74 +354,102 @@ def main() -> None:
     targets = load_targets()
     if args.target_pct is not None:
         targets = dataclasses.replace(targets, coverage_5g_min_pct=args.target_pct)
-    target = targets.coverage_5g_min_pct
     threshold_dbm = args.threshold_dbm if args.threshold_dbm is not None else (
         targets.threshold_dbm if args.technology == "nr" else LTE_THRESHOLD_DBM)
     print(f"{len(everything):,} {args.technology.upper()} readings, operators "
-          f"{', '.join(operators)}; threshold {threshold_dbm:g} dBm; target {target:g} %; "
+          f"{', '.join(operators)}; threshold {threshold_dbm:g} dBm; "
+          f"target {targets.coverage_5g_min_pct:g} %; "
           f"halves {halves[0].label} and {halves[1].label}; options {args.option or 'none'}")
     in_half = {half.label: _within(everything, half) for half in halves}
     offsets = offsets_between(everything, *in_half.values())
     print(f"level of {halves[0].label} minus {halves[1].label} on the 10 m cells both measured: "
           + "; ".join(f"{op} {d:+.2f} dB ({n:,} cells)" if n else f"{op} none in common"
                       for op, (d, n) in offsets.items()))
-    sizes = [float(s) for s in args.units_m.split(",")]
     units_of = {size: load_boundaries(square_units(everything[["x", "y"]].to_numpy(), size, crs,
                                                    work / f"units_{size:g}.gpkg"),
                                       "code", "name", "population", region="any")
-                for size in sizes}
-    cell_rows, unit_rows, details, repeat_rows = [], [], [], []
-    skipped: set[str] = set()
-    for train, test in (halves, halves[::-1]):
-        for size, units in units_of.items():
-            held_out = everything[in_half[test.label]].copy()
-            held_out["x"], held_out["y"] = _reproject(held_out, crs, units.crs.to_string())
-            trained_on = everything[in_half[train.label]].copy()
-            trained_on["x"], trained_on["y"] = _reproject(trained_on, crs,
-                                                          units.crs.to_string())
-            for scope in ["any"] + operators:
-                if args.day_offset and scope == "any":
-                    continue
-                chosen = scope_operators(scope, operators, trained_on, held_out)
-                if not chosen:
-                    skipped.add(f"{train.label}→{test.label} {scope} not scored: no readings "
-                                "of it in both halves")
-                    continue
-                if scope == "any" and chosen != operators:
-                    skipped.add(f"any operator: scored on {', '.join(chosen)}, the operators "
-                                "with readings in both halves")
-                threshold = threshold_dbm + _level_change(offsets, scope, train, halves,
-                                                               args.day_offset)
-                started = time.perf_counter()
-                result = estimate_coverage(
-                    store, units, resolution=args.resolution, targets=targets,
-                    threshold_dbm=threshold, technology=args.technology,
-                    since=train.since, until=train.until,
-                    operators=None if chosen == operators else chosen,
-                    interpolator=PathLossKriging(
-                        recalibrate_threshold=args.threshold_recalibration),
-                    **parse_options(args.option))
-                seconds = time.perf_counter() - started
-                cells = held_out_cells(held_out, chosen, threshold_dbm)
-                if cells.empty:
-                    skipped.add(f"{train.label}→{test.label} {scope} not scored: no held-out "
-                                f"10 m cell that {', '.join(chosen)} all measured")
-                    continue
-                label = {"direction": f"{train.label}→{test.label}", "scope": scope}
-                if size == sizes[0]:
-                    cell_rows += [{**label, **row, "seconds": seconds}
-                                  for row in score_cells(result, cells)]
-                    repeat_rows.append({**label, **repeat_ceiling(
-                        result, held_out_cells(trained_on, chosen, threshold_dbm),
-                        cells)})
-                scores, per_unit = score_units(result, cells, target)
-                unit_rows.append({**label, "unit_km": size / 1000, **scores})
-                details.append(per_unit.assign(**label, unit_km=size / 1000))
-    for note in sorted(skipped):
+                for size in (float(s) for s in args.units_m.split(","))}
+    return Campaign(store, everything, crs, halves, in_half, operators, targets, threshold_dbm,
+                    offsets, units_of)
+
+
+@dataclass
+class Scores:
+    """What every fold adds to the printed tables."""
+
+    cells: list[dict] = dataclasses.field(default_factory=list)
+    units: list[dict] = dataclasses.field(default_factory=list)
+    details: list[pd.DataFrame] = dataclasses.field(default_factory=list)
+    repeats: list[dict] = dataclasses.field(default_factory=list)
+    notes: set[str] = dataclasses.field(default_factory=set)
+
+
+def _half_in(campaign: Campaign, half: Half, crs: str) -> pd.DataFrame:
+    frame = campaign.everything[campaign.in_half[half.label]].copy()
+    frame["x"], frame["y"] = _reproject(frame, campaign.crs, crs)
+    return frame
+
+
+def score_fold(campaign: Campaign, args: argparse.Namespace, train: Half, test: Half,
+               size: float, scores: Scores) -> None:
+    """Estimate from ``train`` on units of ``size`` and score every scope on ``test``."""
+    units = campaign.units_of[size]
+    held_out = _half_in(campaign, test, units.crs.to_string())
+    trained_on = _half_in(campaign, train, units.crs.to_string())
+    operators = campaign.operators
+    for scope in ["any"] + operators:
+        if args.day_offset and scope == "any":
+            continue
+        chosen = scope_operators(scope, operators, trained_on, held_out)
+        if not chosen:
+            scores.notes.add(f"{train.label}→{test.label} {scope} not scored: no readings "
+                             "of it in both halves")
+            continue
+        if scope == "any" and chosen != operators:
+            scores.notes.add(f"any operator: scored on {', '.join(chosen)}, the operators "
+                             "with readings in both halves")
+        threshold = campaign.threshold_dbm + _level_change(
+            campaign.offsets, scope, train, campaign.halves, args.day_offset)
+        started = time.perf_counter()
+        result = estimate_coverage(
+            campaign.store, units, resolution=args.resolution, targets=campaign.targets,
+            threshold_dbm=threshold, technology=args.technology,
+            since=train.since, until=train.until,
+            operators=None if chosen == operators else chosen,
+            interpolator=PathLossKriging(recalibrate_threshold=args.threshold_recalibration),
+            **parse_options(args.option))
+        seconds = time.perf_counter() - started
+        cells = held_out_cells(held_out, chosen, campaign.threshold_dbm)
+        if cells.empty:
+            scores.notes.add(f"{train.label}→{test.label} {scope} not scored: no held-out "
+                             f"10 m cell that {', '.join(chosen)} all measured")
+            continue
+        label = {"direction": f"{train.label}→{test.label}", "scope": scope}
+        if size == next(iter(campaign.units_of)):
+            scores.cells += [{**label, **row, "seconds": seconds}
+                             for row in score_cells(result, cells)]
+            scores.repeats.append({**label, **repeat_ceiling(
+                result, held_out_cells(trained_on, chosen, campaign.threshold_dbm), cells)})
+        unit_scores, per_unit = score_units(result, cells,
+                                            campaign.targets.coverage_5g_min_pct)
+        scores.units.append({**label, "unit_km": size / 1000, **unit_scores})
+        scores.details.append(per_unit.assign(**label, unit_km=size / 1000))
+
+
+def main() -> None:
+    args = _parser().parse_args()
+    work = args.work or Path(tempfile.mkdtemp())
+    work.mkdir(parents=True, exist_ok=True)
+    campaign = load_campaign(args, work)
+    scores = Scores()
+    for train, test in (campaign.halves, campaign.halves[::-1]):
+        for size in campaign.units_of:
+            score_fold(campaign, args, train, test, size, scores)
+    for note in sorted(scores.notes):
         print(f"note: {note}")
-    _print(cell_rows, unit_rows, repeat_rows)
+    _print(scores.cells, scores.units, scores.repeats)
     if args.units_csv is not None:
-        pd.concat(details).to_csv(args.units_csv, index=False, float_format="%.2f")
+        pd.concat(scores.details).to_csv(args.units_csv, index=False, float_format="%.2f")
 
 
 def _level_change(offsets: dict, scope: str, train: Half, halves: tuple[Half, Half],

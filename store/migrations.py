@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Mapping
 
-from . import gpkg
+from .gpkg import register_attributes, register_features
 from .schema import (
     ADDED_IN_VERSION_2,
     ADDED_IN_VERSION_3,
@@ -28,7 +28,7 @@ def _create_layer(conn: sqlite3.Connection, layer: str, columns: tuple[Column, .
     conn.execute(_table_sql(layer, columns, geometry=True))
     if any(c.name == "time_utc" for c in columns):
         conn.execute(f'CREATE INDEX "{layer}_time" ON "{layer}" (time_utc)')
-    gpkg.register_features(conn, layer, LAYER_DESCRIPTIONS[layer])
+    register_features(conn, layer, LAYER_DESCRIPTIONS[layer])
 
 
 def _add_cell_identity(conn: sqlite3.Connection) -> None:
@@ -43,7 +43,7 @@ def _create_neighbour_table(conn: sqlite3.Connection) -> None:
     conn.execute(_table_sql(NEIGHBOUR_TABLE, NEIGHBOUR_COLUMNS, geometry=False)
                  .replace(' UNIQUE', ''))
     conn.execute(f'CREATE INDEX "{NEIGHBOUR_TABLE}_reading" ON "{NEIGHBOUR_TABLE}" (reading_id)')
-    gpkg.register_attributes(conn, NEIGHBOUR_TABLE,
+    register_attributes(conn, NEIGHBOUR_TABLE,
                              "Neighbour cells measured beside a signal reading")
 
 

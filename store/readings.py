@@ -28,7 +28,7 @@ import pandas as pd
 from phusong.config import COUNTRY_BOUNDS
 from phusong.errors import InputFormatError, SchemaVersionError, StoreError
 
-from . import gpkg
+from .gpkg import create_core_tables, decode_points, decode_wkb_points, encode_point, register_attributes
 from .migrations import LAYER_DESCRIPTIONS, MIGRATIONS, _create_layer, _create_neighbour_table, _table_sql
 from .sqlite import _check_path, _connect_readonly, _readonly_uri, _Transaction, write_error  # noqa: F401
 from .integrity import check_open_store, finish_unfinished_write, remember_written
@@ -123,11 +123,11 @@ class ReadingStore:
     # -- schema ------------------------------------------------------------------------------
     def _create(self) -> None:
         with self._transaction() as conn:
-            gpkg.create_core_tables(conn)
+            create_core_tables(conn)
             for layer, columns in LAYER_COLUMNS.items():
                 _create_layer(conn, layer, columns)
             conn.execute(_table_sql(QUARANTINE_TABLE, QUARANTINE_COLUMNS, geometry=False))
-            gpkg.register_attributes(conn, QUARANTINE_TABLE, "Input rows refused, with reasons")
+            register_attributes(conn, QUARANTINE_TABLE, "Input rows refused, with reasons")
             _create_neighbour_table(conn)
             conn.execute(f'CREATE TABLE "{META_TABLE}" (key TEXT PRIMARY KEY, value TEXT)')
             conn.execute(
@@ -278,7 +278,7 @@ class ReadingStore:
                 self._same_or_conflict(rows[reading_id][KEY_AT[layer]], row["content_key"], record, layer,
                                        index, imported, result, quarantined)
                 continue
-            rows[reading_id] = (gpkg.encode_point(*position) if position else None,
+            rows[reading_id] = (encode_point(*position) if position else None,
                                 *row.values())
             records_by_id[reading_id] = record
         return rows, records_by_id, quarantined, result
@@ -472,7 +472,7 @@ class ReadingStore:
         except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
             raise StoreError(f"cannot read {layer} from {self.path}: {exc}") from exc
         try:
-            frame["lon"], frame["lat"] = gpkg.decode_points(frame.pop("geom").tolist())
+            frame["lon"], frame["lat"] = decode_points(frame.pop("geom").tolist())
         except (struct.error, IndexError, TypeError) as exc:
             raise StoreError(f"{self.path}: a damaged geometry in {layer} ({exc}); "
                              "repair or remove that row (e.g. in QGIS)") from exc
@@ -490,7 +490,7 @@ class ReadingStore:
             meta, table = pyogrio.read_arrow(self.path, layer=layer, columns=names,
                                              datetime_as_string=True)
             wkb = table.column(meta["geometry_name"] or "wkb_geometry")
-            points = gpkg.decode_wkb_points(wkb)
+            points = decode_wkb_points(wkb)
             if points is None:
                 geometry = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
                 points = shapely.get_x(geometry), shapely.get_y(geometry)
