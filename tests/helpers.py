@@ -4,6 +4,8 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import random
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +25,22 @@ def run_cli(*args: str, env: dict | None = None, check: bool = True) -> subproce
             f"stderr:\n{proc.stderr.decode(errors='replace')}"
         )
     return proc
+
+
+def free_port() -> int:
+    """A free loopback port below Linux's ephemeral range (32768-60999) for a server that a
+    test kills and restarts on the same port: a port the kernel hands out for ``bind(0)`` or
+    an outgoing connection in another test could be taken during the restart."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 20000-32000")
 
 
 @functools.cache
