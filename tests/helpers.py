@@ -5,12 +5,36 @@ import functools
 import importlib.util
 import os
 import random
+import re
+import shlex
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
+README = ROOT / "README.md"
+
+
+def readme_commands() -> list[str]:
+    """Every ``phusong`` command in the README's bash blocks, comments removed."""
+    blocks = re.findall(r"```bash\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+    commands = []
+    for block in blocks:
+        for line in block.splitlines():
+            for part in line.split("#", 1)[0].split("&&"):
+                if part.strip().startswith("phusong "):
+                    commands.append(part.strip())
+    return commands
+
+
+DEMO_COMMAND = next(c for c in readme_commands() if c.startswith("phusong demo"))
+
+
+def cli_argv(command: str) -> list[str]:
+    """A README command line as the argument list that runs it with this Python."""
+    return [sys.executable, "-m", "phusong.cli", *shlex.split(command)[1:]]
 
 
 def run_cli(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
