@@ -41,11 +41,17 @@ def check_threshold(threshold: float,
     return float(threshold)
 
 
-def check_resolution(units: gpd.GeoDataFrame, resolution: float) -> float:
-    """A grid resolution that is finite, physical and fits in this machine's memory."""
+def check_resolution_range(resolution: float) -> float:
+    """A grid resolution that is finite and physical (5–5000 m)."""
     if not (np.isfinite(resolution) and MIN_RESOLUTION_M <= resolution <= MAX_RESOLUTION_M):
         raise ConfigError(f"resolution {resolution:g} m is outside {MIN_RESOLUTION_M:g}…"
                           f"{MAX_RESOLUTION_M:g} m")
+    return float(resolution)
+
+
+def check_resolution(units: gpd.GeoDataFrame, resolution: float) -> float:
+    """A grid resolution that is finite, physical and fits in this machine's memory."""
+    check_resolution_range(resolution)
     x0, y0, x1, y1 = units.total_bounds
     cells = ((x1 - x0) / resolution + 1) * ((y1 - y0) / resolution + 1)
     needed = cells * BYTES_PER_CELL

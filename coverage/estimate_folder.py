@@ -16,6 +16,7 @@ import json
 import math
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,10 +25,12 @@ from phusong.config import RELIABLE_RADIUS_M
 from phusong.errors import EstimationError
 from phusong.outputs import read_marker, spreadsheet_safe, staged_folder
 
-from .estimate import Estimate
 from .grid import Grid
 from .rasters import read_run_id, write_cog
 from .targets import STATUSES
+
+if TYPE_CHECKING:
+    from .estimate import Estimate
 
 COMMUNES_CSV = "communes.csv"
 COMMUNES_GPKG = "communes.gpkg"

@@ -1,12 +1,11 @@
 """The registry of interpolation methods by their short names (the CLI's ``--method``)."""
 from __future__ import annotations
 
-from .interpolate import PathLossKriging
-
 
 def _methods() -> dict:
     from .baselines import (GaussianProcess, InverseDistance, OrdinaryKriging,
                             PyKrigeOrdinaryKriging)
+    from .interpolate import PathLossKriging
 
     return {"pathloss": PathLossKriging, "kriging": OrdinaryKriging, "idw": InverseDistance,
             "gp": GaussianProcess, "pykrige": PyKrigeOrdinaryKriging}

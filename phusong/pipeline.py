@@ -154,6 +154,7 @@ def estimate(config: EstimateConfig, out: Optional[Path] = None, units=None,
 
     if out is not None:
         check_output_folder(out, "estimate")
+    _check_options(config)
     units = config.boundaries.load(progress) if units is None else units
     result = _estimate(config, units, progress)
     if out is not None:
@@ -161,6 +162,18 @@ def estimate(config: EstimateConfig, out: Optional[Path] = None, units=None,
         write_estimate(result, out)
         progress("step.report", 1.0)
     return result
+
+
+def _check_options(config: EstimateConfig) -> None:
+    """Refuse, before the boundaries and readings are read, what no input can mend: options
+    out of range, a period that ends before it starts."""
+    from phusong.coverage.checks import (check_position_error, check_resolution_range,
+                                         check_vehicle_loss, reading_filter)
+
+    check_resolution_range(config.resolution_m)
+    check_vehicle_loss(config.vehicle_loss_db)
+    check_position_error(config.max_position_error_m)
+    reading_filter(config.since, config.until)
 
 
 def _estimate(config: EstimateConfig, units, progress: Progress):

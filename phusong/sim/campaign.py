@@ -244,29 +244,38 @@ def _walks(units: gpd.GeoDataFrame, member: Membership, n_positions: int,
 def _random_walks(units: gpd.GeoDataFrame, member: Membership, steps_per_unit: np.ndarray,
                   cfg: SimulationConfig, rng: np.random.Generator) -> pd.DataFrame:
     """Random walks of ``cfg.walk_length`` steps inside each unit, ``steps_per_unit``
-    positions in all, turning back at the unit's border."""
+    positions in all, turning back at the unit's border. Every unit's walks step together;
+    the random numbers are drawn unit by unit, in the order of one unit's walks at a time."""
     walk_length = cfg.walk_length
-    frames = []
-    for unit in np.flatnonzero(steps_per_unit):
+    chosen = np.flatnonzero(steps_per_unit)
+    starts, headings, noises, owners = [], [], [], []
+    for unit in chosen:
         n_walks = int(np.ceil(steps_per_unit[unit] / walk_length))
-        start = points_in(units.geometry.iloc[unit], n_walks, rng)
-        heading = rng.uniform(0, 2 * np.pi, n_walks)
-        xy = start.copy()
-        path = np.empty((walk_length, n_walks, 2))
-        for step in range(walk_length):
-            path[step] = xy
-            heading += rng.normal(0, cfg.walk_turn_std_rad, n_walks)
-            proposal = xy + cfg.walk_step_m * np.column_stack([np.cos(heading), np.sin(heading)])
-            inside = member.unit_of(proposal) == unit
-            xy = np.where(inside[:, None], proposal, xy)
-            heading = np.where(inside, heading, heading + np.pi + rng.normal(0, 0.5, n_walks))
-        walk_ids = np.tile(np.arange(n_walks), walk_length)
+        starts.append(points_in(units.geometry.iloc[unit], n_walks, rng))
+        headings.append(rng.uniform(0, 2 * np.pi, n_walks))
+        noises.append(rng.standard_normal((walk_length, 2, n_walks)))  # turn, bounce per step
+        owners.append(np.full(n_walks, unit))
+    xy, heading, owner = np.concatenate(starts), np.concatenate(headings), np.concatenate(owners)
+    noise = np.concatenate(noises, axis=2)
+    path = np.empty((walk_length, len(owner), 2))
+    for step in range(walk_length):
+        path[step] = xy
+        heading += cfg.walk_turn_std_rad * noise[step, 0]
+        proposal = xy + cfg.walk_step_m * np.column_stack([np.cos(heading), np.sin(heading)])
+        inside = member.unit_of(proposal) == owner
+        xy = np.where(inside[:, None], proposal, xy)
+        heading = np.where(inside, heading, heading + np.pi + 0.5 * noise[step, 1])
+    frames, first = [], 0
+    for unit, walks in zip(chosen, owners):
+        n_walks = len(walks)
+        own = path[:, first:first + n_walks]
+        first += n_walks
         frame = pd.DataFrame({
             "unit": unit,
-            "walk": walk_ids,
+            "walk": np.tile(np.arange(n_walks), walk_length),
             "step": np.repeat(np.arange(walk_length), n_walks),
-            "x": path[:, :, 0].ravel(),
-            "y": path[:, :, 1].ravel(),
+            "x": own[:, :, 0].ravel(),
+            "y": own[:, :, 1].ravel(),
         }).sort_values(["walk", "step"], kind="stable")
         frames.append(frame.head(steps_per_unit[unit]))
     return pd.concat(frames, ignore_index=True)
