@@ -13,7 +13,10 @@ postgres user).
 from __future__ import annotations
 
 import argparse
+import glob
 import json
+import os
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -25,6 +28,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+from typing import Callable
 
 
 def free_port() -> int:
@@ -51,23 +55,23 @@ def post(url: str, token: str, body: dict) -> float:
     return time.perf_counter() - start
 
 
-def temporary_postgres():
-    """Start a throwaway PostgreSQL cluster; (dsn, stop)."""
-    import glob
-    import os
-    import shutil
-
+def temporary_postgres() -> tuple[str, Callable[[], None]]:
+    """Start a throwaway PostgreSQL cluster on loopback (Debian's packages, the newest
+    version installed; as root it runs as the postgres user, since initdb refuses root);
+    ``(dsn, stop)``."""
     bin_dir = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1])
+    # not under a folder private to root: the cluster runs as postgres
     folder = Path(tempfile.mkdtemp(prefix="phusong-pg-"))
-    as_pg = (["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else [])
+    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if as_pg:
         shutil.chown(folder, "postgres")
     subprocess.run([*as_pg, str(bin_dir / "initdb"), "-D", str(folder / "data"), "-U",
-                    "postgres", "--auth=trust"], check=True, capture_output=True)
+                    "postgres", "--auth=trust", "-E", "UTF8"], check=True, capture_output=True)
     port = free_port()
     subprocess.run([*as_pg, str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-w", "-l",
                     str(folder / "log"), "-o", f"-p {port} -k {folder} "
-                    "-c listen_addresses=127.0.0.1", "start"], check=True, capture_output=True)
+                    "-c listen_addresses=127.0.0.1 -c fsync=on", "start"],
+                   check=True, capture_output=True)
 
     def stop() -> None:
         subprocess.run([*as_pg, str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m",

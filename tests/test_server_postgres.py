@@ -3,12 +3,6 @@ temporary cluster (Debian's postgresql and postgis packages; ``.ci/run`` install
 from __future__ import annotations
 
 import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -18,6 +12,7 @@ psycopg = pytest.importorskip("psycopg")
 from test_server import (SAMPLE, Server, _free_port, _ids, _local_store,  # noqa: E402
                          sync_through_kills)
 
+from helpers import load_benchmark  # noqa: E402
 from phusong.server.tokens import TokenBook  # noqa: E402
 
 BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
@@ -27,43 +22,16 @@ def _postgis_installed() -> bool:
     return bool(glob.glob("/usr/share/postgresql/*/extension/postgis.control"))
 
 
-def _as_postgres(command: list[str]) -> list[str]:
-    """Run as the postgres user when root (initdb refuses root)."""
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *command]
-    return command
-
-
 @pytest.fixture(scope="module")
 def database():
     if not BINARIES or not _postgis_installed():
         pytest.skip("PostgreSQL with PostGIS is not installed (apt-get install postgresql "
                     "postgis)")
-    bin_dir = Path(BINARIES[-1])
-    # not under pytest's folders: they are private to root, and the server runs as postgres
-    folder = Path(tempfile.mkdtemp(prefix="phusong-pg-"))
-    data, sockets = folder / "data", folder / "run"
-    sockets.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres")
-        shutil.chown(sockets, "postgres")
-    subprocess.run(_as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
-                                 "--auth=trust", "-E", "UTF8"]), check=True,
-                   capture_output=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    subprocess.run(_as_postgres([
-        str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l", str(folder / "log"), "-o",
-        f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=on", "start"]),
-        check=True, capture_output=True)
-    dsn = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    dsn, stop = load_benchmark("bench_collector").temporary_postgres()
     try:
         yield dsn
     finally:
-        subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m",
-                                     "immediate", "stop"]), capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
+        stop()
 
 
 def _count(dsn: str, table: str) -> int:
