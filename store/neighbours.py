@@ -22,17 +22,23 @@ def neighbour_row(reading_id: str, neighbour: Mapping[str, Any]) -> tuple:
     return tuple(row)
 
 
+def neighbour_insert(placeholder: str = "?") -> str:
+    """The statement inserting one row of :func:`neighbour_row`, in the driver's
+    ``placeholder`` style (``?`` for SQLite, ``%s`` for psycopg)."""
+    names = ", ".join(f'"{c.name}"' for c in NEIGHBOUR_COLUMNS)
+    return (f'INSERT INTO "{NEIGHBOUR_TABLE}" ({names}) VALUES '
+            f'({", ".join([placeholder] * len(NEIGHBOUR_COLUMNS))})')
+
+
 def insert_neighbours(conn: sqlite3.Connection,
                        neighbours: Mapping[str, Iterable[Mapping[str, Any]]]) -> int:
     """Insert each reading's neighbour cells unless it has some stored already."""
-    names = ", ".join(f'"{c.name}"' for c in NEIGHBOUR_COLUMNS)
     rows = []
     for reading_id, cells in neighbours.items():
         if not conn.execute(f'SELECT 1 FROM "{NEIGHBOUR_TABLE}" WHERE reading_id = ? LIMIT 1',
                             (reading_id,)).fetchone():
             rows += [neighbour_row(reading_id, cell) for cell in cells]
-    conn.executemany(f'INSERT INTO "{NEIGHBOUR_TABLE}" ({names}) VALUES '
-                     f'({", ".join("?" * len(NEIGHBOUR_COLUMNS))})', rows)
+    conn.executemany(neighbour_insert(), rows)
     return len(rows)
 
 

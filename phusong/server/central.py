@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from phusong.store import NEIGHBOUR_TABLE, SIGNAL_LAYER, SPEED_LAYER, WriteResult
-from phusong.store.neighbours import neighbour_row
+from phusong.store.neighbours import neighbour_insert, neighbour_row
 from phusong.store.schema import NEIGHBOUR_COLUMNS, QUARANTINE_COLUMNS
 
 LAYERS = (SIGNAL_LAYER, SPEED_LAYER)
@@ -215,12 +215,9 @@ def _inserted_ids(conn, insert: str, rows: list[list]) -> list[str]:
 def _insert_neighbours(conn, neighbours: dict[str, list[dict[str, Any]]]) -> None:
     rows = [neighbour_row(reading_id, cell) for reading_id, cells in neighbours.items()
             for cell in cells]
-    if not rows:
-        return
-    names = ", ".join(f'"{c.name}"' for c in NEIGHBOUR_COLUMNS)
-    with conn.cursor() as cursor:
-        cursor.executemany(f'INSERT INTO "{NEIGHBOUR_TABLE}" ({names}) VALUES '
-                           f'({", ".join(["%s"] * len(rows[0]))})', rows)
+    if rows:
+        with conn.cursor() as cursor:
+            cursor.executemany(neighbour_insert("%s"), rows)
 
 
 def _quarantine(conn, rows: list[dict[str, Any]]) -> None:
