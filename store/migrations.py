@@ -43,8 +43,7 @@ def _create_neighbour_table(conn: sqlite3.Connection) -> None:
     conn.execute(_table_sql(NEIGHBOUR_TABLE, NEIGHBOUR_COLUMNS, geometry=False)
                  .replace(' UNIQUE', ''))
     conn.execute(f'CREATE INDEX "{NEIGHBOUR_TABLE}_reading" ON "{NEIGHBOUR_TABLE}" (reading_id)')
-    register_attributes(conn, NEIGHBOUR_TABLE,
-                             "Neighbour cells measured beside a signal reading")
+    register_attributes(conn, NEIGHBOUR_TABLE, "Neighbour cells measured beside a signal reading")
 
 
 def _add_columns(conn: sqlite3.Connection, added: Mapping[str, tuple[Column, ...]]) -> None:

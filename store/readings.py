@@ -28,7 +28,8 @@ import pandas as pd
 from phusong.config import COUNTRY_BOUNDS
 from phusong.errors import InputFormatError, SchemaVersionError, StoreError
 
-from .gpkg import create_core_tables, decode_points, decode_wkb_points, encode_point, register_attributes
+from .gpkg import (create_core_tables, decode_points, decode_wkb_points, encode_point,
+                   register_attributes)
 from .migrations import LAYER_DESCRIPTIONS, MIGRATIONS, _create_layer, _create_neighbour_table, _table_sql
 from .sqlite import _check_path, _connect_readonly, _readonly_uri, _Transaction, write_error  # noqa: F401
 from .integrity import check_open_store, finish_unfinished_write, remember_written

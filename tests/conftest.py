@@ -33,7 +33,8 @@ def demo_dir(tmp_path_factory) -> Path:
     """The README's ``phusong demo`` command, run as written once per session: the first
     worker to claim the folder runs it, the others wait for its outcome."""
     folder = _session_root(tmp_path_factory) / "readme-demo"
-    out = folder / shlex.split(DEMO_COMMAND)[shlex.split(DEMO_COMMAND).index("--out") + 1]
+    argv = shlex.split(DEMO_COMMAND)
+    out = folder / argv[argv.index("--out") + 1]
     done, failed = folder / "done", folder / "failed"
     try:
         folder.mkdir()  # atomic: one worker claims the run
