@@ -27,9 +27,10 @@ threshold; for any operator, when one of the operators measured there (all of th
 Printed per direction and scope:
 
 - over the held-out cells: mean P(covered) (the estimate's grid at the cell) against the
-  observed covered share, the Brier score against a constant's (the observed share itself),
-  the calibration by decile of P(covered), and how many cells the estimate reports as not
-  measured;
+  observed covered share, the Brier score against a constant's (the observed share itself)
+  and against that of the best monotone recalibration of the same P(covered) (fitted to the
+  held-out outcomes: what reshaping the probabilities alone could reach), the calibration by
+  decile of P(covered), and how many cells the estimate reports as not measured;
 - per unit with at least 30 held-out cells: how often the observed share lies inside the
   estimate's 90 % interval, the error (estimate minus observed) and its RMSE, and the
   statuses ``met``/``not_met`` on the wrong side of ``--target-pct`` against the observed
@@ -235,8 +236,21 @@ def score_cells(result, cells: pd.DataFrame) -> list[dict]:
                      "mean_p": p_used.mean(), "observed": share,
                      "brier": np.mean((p_used - observed) ** 2),
                      "brier_constant": share * (1 - share),
+                     "brier_recalibrated": recalibrated_brier(p_used, observed),
                      "reliability": reliability(p_used, observed)})
     return rows
+
+
+def recalibrated_brier(p: np.ndarray, observed: np.ndarray) -> float:
+    """The Brier score of the best monotone recalibration of ``p`` (the isotonic regression
+    of the outcomes on it, fitted to those outcomes themselves: an optimistic bound). What no
+    reshaping of these probabilities can beat: only a better ranking of the cells can."""
+    from sklearn.isotonic import IsotonicRegression
+
+    if len(p) == 0:
+        return np.nan
+    fitted = IsotonicRegression(out_of_bounds="clip").fit(p, observed).predict(p)
+    return float(np.mean((fitted - observed) ** 2))
 
 
 def score_units(result, cells: pd.DataFrame, target_pct: float
@@ -495,10 +509,12 @@ def _print(cell_rows: list[dict], unit_rows: list[dict], repeat_rows: list[dict]
     units = pd.DataFrame(unit_rows)
     with pd.option_context("display.width", 220, "display.max_colwidth", 200):
         print("\nheld-out 10 m cells: mean P(covered) against the observed share; Brier "
-              "against a constant's")
-        print(cells.drop(columns="reliability").assign(
-            ratio=_ratio(cells["brier"], cells["brier_constant"])).to_string(
-            index=False, float_format="{:.3f}".format))
+              "against a constant's (ratio), and that of the best monotone recalibration of "
+              "the same P, fitted to the held-out outcomes (recal_ratio)")
+        print(cells.drop(columns=["reliability", "brier_recalibrated"]).assign(
+            ratio=_ratio(cells["brier"], cells["brier_constant"]),
+            recal_ratio=_ratio(cells["brier_recalibrated"], cells["brier_constant"])
+        ).to_string(index=False, float_format="{:.3f}".format))
         print("\ncalibration by decile of P(covered) (mean P → observed share, cells):")
         for row in cell_rows:
             print(f"{row['direction']:>12} {row['scope']:>7} {row['cells_used']:>8}: "
