@@ -52,8 +52,7 @@ class Server:
                 return self
             except OSError:
                 time.sleep(0.1)
-        raise AssertionError("the server did not start: "
-                             + self.proc.stderr.read().decode(errors="replace")[-2000:])
+        raise AssertionError("the server did not start: " + self.log()[-2000:])
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
