@@ -10,6 +10,7 @@ with one clear line.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import math
 import sqlite3
@@ -148,8 +149,10 @@ def _send_all(readings: ReadingStore, outbox: sqlite3.Connection, server: str, t
                 raise SyncError(f"the server at {server} refused a batch (HTTP {exc.code}): "
                                 f"{exc.read()[:300].decode('utf-8', 'replace')}") from None
             reason = f"HTTP {exc.code}"
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = str(getattr(exc, "reason", exc))
+        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+            # HTTPException: an answer cut short (the server or the network went down while
+            # it answered); the batch may have been stored, and sending it again adds nothing
+            reason = str(getattr(exc, "reason", exc)) or type(exc).__name__
         else:
             acknowledge(outbox, {layer: [r["reading_id"] for r in batch[name]]
                                  for layer, name in LAYERS.items()})

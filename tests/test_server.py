@@ -2,6 +2,7 @@
 delivery through kills of the server, hostile input, and a fuzz of its own OpenAPI spec."""
 from __future__ import annotations
 
+import http.server
 import json
 import random
 import signal
@@ -154,6 +155,59 @@ def test_every_reading_arrives_once_through_kills_of_the_server(tmp_path):
     assert set(received) == set(sent)
     with ReadingStore(central, readonly=True) as store:
         assert store.count("quarantine") == 0  # a batch resent after a kill is no conflict
+
+
+def _proxy_cutting_answers(upstream: str, cuts: int) -> http.server.ThreadingHTTPServer:
+    """A loopback proxy to ``upstream`` that forwards each batch and, for the first ``cuts``
+    of them, hangs up after the answer's headers: the batch is stored, its answer lost, as
+    when the server or the network goes down while it answers."""
+    left = [cuts]
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the http.server API
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            request = urllib.request.Request(upstream + self.path, body, method="POST", headers={
+                "Content-Type": "application/json",
+                "Authorization": self.headers["Authorization"]})
+            try:
+                with urllib.request.urlopen(request, timeout=60) as answer:
+                    status, payload = answer.status, answer.read()
+            except urllib.error.HTTPError as exc:
+                status, payload = exc.code, exc.read()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if left[0] > 0:
+                left[0] -= 1
+                self.close_connection = True
+                return
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    return proxy
+
+
+def test_an_answer_cut_short_is_sent_again_and_stored_once(tmp_path):
+    local = _local_store(tmp_path)
+    central = tmp_path / "central.gpkg"
+    token = TokenBook(central).add("car-1")
+    server = Server(central, _free_port()).start()
+    proxy = _proxy_cutting_answers(server.url, cuts=2)
+    try:
+        result = sync(local, f"http://127.0.0.1:{proxy.server_address[1]}", token, "car-1",
+                      deadline_s=60, batch_size=5, sleep=lambda s: None)
+    finally:
+        proxy.shutdown()
+        server.kill()
+    assert result.retries == 2 and all("IncompleteRead" in f for f in result.failures)
+    sent, received = _ids(local), _ids(central)
+    assert len(received) == len(set(received)) == len(sent) and set(received) == set(sent)
+    assert result.duplicates >= 1  # the batches whose answers were lost came again
 
 
 def test_a_probe_without_a_server_keeps_its_readings_for_later(tmp_path):
