@@ -144,15 +144,25 @@ def sync_through_kills(server: Server, local: Path, token: str, batch_size: int,
     return kills
 
 
-def test_every_reading_arrives_once_through_kills_of_the_server(tmp_path):
+def _probe_and_server(tmp_path: Path) -> tuple[Path, Path, str, Server]:
+    """A probe's store of real readings, a central store with the probe's token, and the
+    server on it, started: ``(local, central, token, server)``."""
     local = _local_store(tmp_path)
     central = tmp_path / "central.gpkg"
     token = TokenBook(central).add("car-1")
-    server = Server(central, _free_port()).start()
-    assert sync_through_kills(server, local, token, batch_size=3, max_kills=8) >= 3
+    return local, central, token, Server(central, _free_port()).start()
+
+
+def _assert_stored_once(local: Path, central: Path) -> None:
     sent, received = _ids(local), _ids(central)
     assert len(received) == len(set(received)) == len(sent)  # exactly once
     assert set(received) == set(sent)
+
+
+def test_every_reading_arrives_once_through_kills_of_the_server(tmp_path):
+    local, central, token, server = _probe_and_server(tmp_path)
+    assert sync_through_kills(server, local, token, batch_size=3, max_kills=8) >= 3
+    _assert_stored_once(local, central)
     with ReadingStore(central, readonly=True) as store:
         assert store.count("quarantine") == 0  # a batch resent after a kill is no conflict
 
@@ -193,10 +203,7 @@ def _proxy_cutting_answers(upstream: str, cuts: int) -> http.server.ThreadingHTT
 
 
 def test_an_answer_cut_short_is_sent_again_and_stored_once(tmp_path):
-    local = _local_store(tmp_path)
-    central = tmp_path / "central.gpkg"
-    token = TokenBook(central).add("car-1")
-    server = Server(central, _free_port()).start()
+    local, central, token, server = _probe_and_server(tmp_path)
     proxy = _proxy_cutting_answers(server.url, cuts=2)
     try:
         result = sync(local, f"http://127.0.0.1:{proxy.server_address[1]}", token, "car-1",
@@ -205,8 +212,7 @@ def test_an_answer_cut_short_is_sent_again_and_stored_once(tmp_path):
         proxy.shutdown()
         server.kill()
     assert result.retries == 2 and all("IncompleteRead" in f for f in result.failures)
-    sent, received = _ids(local), _ids(central)
-    assert len(received) == len(set(received)) == len(sent) and set(received) == set(sent)
+    _assert_stored_once(local, central)
     assert result.duplicates >= 1  # the batches whose answers were lost came again
 
 
