@@ -265,11 +265,10 @@ def _random_walks(units: gpd.GeoDataFrame, member: Membership, steps_per_unit: n
         inside = member.unit_of(proposal) == owner
         xy = np.where(inside[:, None], proposal, xy)
         heading = np.where(inside, heading, heading + np.pi + 0.5 * noise[step, 1])
-    frames, first = [], 0
-    for unit, walks in zip(chosen, owners):
-        n_walks = len(walks)
-        own = path[:, first:first + n_walks]
-        first += n_walks
+    frames = []
+    each_unit = np.split(path, np.cumsum([len(o) for o in owners])[:-1], axis=1)
+    for unit, own in zip(chosen, each_unit):
+        n_walks = own.shape[1]
         frame = pd.DataFrame({
             "unit": unit,
             "walk": np.tile(np.arange(n_walks), walk_length),
