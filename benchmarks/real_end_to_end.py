@@ -30,7 +30,8 @@ Printed per direction and scope:
   observed covered share, the Brier score against a constant's (the observed share itself)
   and against that of the best monotone recalibration of the same P(covered) (fitted to the
   held-out outcomes: what reshaping the probabilities alone could reach), the calibration by
-  decile of P(covered), and how many cells the estimate reports as not measured;
+  decile of P(covered), and how many cells the estimate reports as not measured; beside it
+  the Brier score of a peer that needs no model (:func:`local_share_peer`);
 - per unit with at least 30 held-out cells: how often the observed share lies inside the
   estimate's 90 % interval, the error (estimate minus observed) and its RMSE, and the
   statuses ``met``/``not_met`` on the wrong side of ``--target-pct`` against the observed
@@ -66,6 +67,8 @@ CELL_M = 10.0
 # LTE is judged at -105 dBm RSRP (a good-coverage level; estimate's own LTE default is -110)
 LTE_THRESHOLD_DBM = -105.0
 MIN_UNIT_CELLS = 30
+# the peer's neighbourhood: a few 10 m cells either way along a road
+PEER_RADIUS_M = 60.0
 SUFFIXES = (".geojson", ".csv", ".txt", ".json", ".gpkg")
 
 
@@ -193,6 +196,23 @@ def repeat_ceiling(result, train_cells: pd.DataFrame, test_cells: pd.DataFrame) 
             "same_cell_bound": np.mean((oracle[ok] - covered[ok]) ** 2) / constant}
 
 
+def local_share_peer(train_cells: pd.DataFrame, cells: pd.DataFrame,
+                     radius_m: float = PEER_RADIUS_M) -> np.ndarray:
+    """A peer that needs no model: at each of ``cells``, the covered share of the training
+    half's 10 m cells (:func:`held_out_cells` of the training half) within ``radius_m``, or
+    the training half's whole share where none is that close."""
+    from scipy.spatial import cKDTree
+
+    covered = train_cells["covered"].to_numpy(float)
+    if len(covered) == 0:
+        return np.full(len(cells), np.nan)
+    near = cKDTree(train_cells[["x", "y"]].to_numpy()).query_ball_point(
+        cells[["x", "y"]].to_numpy(), radius_m)
+    count = np.fromiter((len(n) for n in near), int, len(near))
+    total = np.fromiter((covered[n].sum() for n in near), float, len(near))
+    return np.where(count > 0, total / np.maximum(count, 1), covered.mean())
+
+
 def offsets_between(evidence: pd.DataFrame, first: np.ndarray, second: np.ndarray
                     ) -> dict[str, tuple[float, int]]:
     """Per operator, the mean of (first half − second half) of the measured values on the
@@ -219,9 +239,10 @@ def reliability(p: np.ndarray, observed: np.ndarray) -> str:
                      f"({(bins == b).sum()})" for b in range(10) if (bins == b).any())
 
 
-def score_cells(result, cells: pd.DataFrame) -> list[dict]:
-    """Held-out cells against the estimate's P(covered) grid: all of them, and those the
-    estimate reports as measured (near its readings)."""
+def score_cells(result, cells: pd.DataFrame, peer: np.ndarray) -> list[dict]:
+    """Held-out cells against the estimate's P(covered) grid, and against ``peer`` (a
+    probability per cell, :func:`local_share_peer`): all of them, and those the estimate
+    reports as measured (near its readings)."""
     index = result.grid.cell_of(cells[["x", "y"]].to_numpy())
     ok = index >= 0
     p = result.p_covered_model[np.where(ok, index, 0)]
@@ -237,6 +258,7 @@ def score_cells(result, cells: pd.DataFrame) -> list[dict]:
                      "brier": np.mean((p_used - observed) ** 2),
                      "brier_constant": share * (1 - share),
                      "brier_recalibrated": recalibrated_brier(p_used, observed),
+                     "brier_peer": np.mean((peer[chosen] - observed) ** 2),
                      "reliability": reliability(p_used, observed)})
     return rows
 
@@ -440,10 +462,10 @@ def score_fold(campaign: Campaign, args: argparse.Namespace, train: Half, test: 
             continue
         label = {"direction": f"{train.label}→{test.label}", "scope": scope}
         if size == next(iter(campaign.units_of)):
-            scores.cells += [{**label, **row, "seconds": seconds}
-                             for row in score_cells(result, cells)]
-            scores.repeats.append({**label, **repeat_ceiling(
-                result, held_out_cells(trained_on, chosen, campaign.threshold_dbm), cells)})
+            train_cells = held_out_cells(trained_on, chosen, campaign.threshold_dbm)
+            scores.cells += [{**label, **row, "seconds": seconds} for row in score_cells(
+                result, cells, local_share_peer(train_cells, cells))]
+            scores.repeats.append({**label, **repeat_ceiling(result, train_cells, cells)})
         unit_scores, per_unit = score_units(result, cells,
                                             campaign.targets.coverage_5g_min_pct)
         scores.units.append({**label, "unit_km": size / 1000, **unit_scores})
@@ -510,10 +532,12 @@ def _print(cell_rows: list[dict], unit_rows: list[dict], repeat_rows: list[dict]
     with pd.option_context("display.width", 220, "display.max_colwidth", 200):
         print("\nheld-out 10 m cells: mean P(covered) against the observed share; Brier "
               "against a constant's (ratio), and that of the best monotone recalibration of "
-              "the same P, fitted to the held-out outcomes (recal_ratio)")
-        print(cells.drop(columns=["reliability", "brier_recalibrated"]).assign(
+              "the same P, fitted to the held-out outcomes (recal_ratio); the peer's ratio "
+              f"(the covered share of the training half's 10 m cells within {PEER_RADIUS_M:g} m)")
+        print(cells.drop(columns=["reliability", "brier_recalibrated", "brier_peer"]).assign(
             ratio=_ratio(cells["brier"], cells["brier_constant"]),
-            recal_ratio=_ratio(cells["brier_recalibrated"], cells["brier_constant"])
+            recal_ratio=_ratio(cells["brier_recalibrated"], cells["brier_constant"]),
+            peer_ratio=_ratio(cells["brier_peer"], cells["brier_constant"])
         ).to_string(index=False, float_format="{:.3f}".format))
         print("\ncalibration by decile of P(covered) (mean P → observed share, cells):")
         for row in cell_rows:

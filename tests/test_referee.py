@@ -74,3 +74,17 @@ def test_scopes_a_half_cannot_score_are_left_out():
         _Result([0.5]), pd.DataFrame({"best": [-100.0]}, index=index),
         pd.DataFrame({"x": [1.0], "y": [0.0], "covered": [True]}, index=other))
     assert bound["repeat_cells"] == 0 and np.isnan(bound["same_cell_bound"])
+
+
+def test_local_share_peer():
+    """The peer is the covered share of the training cells within its radius, and the
+    training half's whole share where no training cell is that close."""
+    x = np.arange(0.0, 1000.0, 10.0)
+    train = pd.DataFrame({"x": x, "y": 0.0, "covered": x < 300})
+    cells = pd.DataFrame({"x": [100.0, 900.0, 300.0, 5000.0], "y": [0.0, 0.0, 5.0, 0.0]})
+    peer = referee().local_share_peer(train, cells, radius_m=60.0)
+    near_edge = np.hypot(x - 300.0, 5.0) <= 60.0
+    assert peer[0] == 1.0 and peer[1] == 0.0
+    assert peer[2] == pytest.approx((near_edge & (x < 300)).sum() / near_edge.sum())
+    assert peer[3] == pytest.approx(0.3)
+    assert np.isnan(referee().local_share_peer(train.iloc[:0], cells)).all()
