@@ -112,8 +112,10 @@ def day_halves(evidence: pd.DataFrame) -> tuple[Half, Half]:
     if len(days) < 2:
         middle = times.median().to_pydatetime()
         first, last = times.min().to_pydatetime(), times.max().to_pydatetime()
-        return (Half(f"{first:%d.%m %H:%M}–{middle:%H:%M}", first, middle),
-                Half(f"{middle:%d.%m %H:%M}–{last:%H:%M}", middle,
+        # to the second when the halves are minutes long: the labels name them apart
+        clock = "%H:%M" if last - first >= timedelta(minutes=10) else "%H:%M:%S"
+        return (Half(f"{first:%d.%m} {first:{clock}}–{middle:{clock}}", first, middle),
+                Half(f"{middle:%d.%m} {middle:{clock}}–{last:{clock}}", middle,
                      last + timedelta(seconds=1)))
     cut = (len(days) + 1) // 2
 
@@ -385,6 +387,9 @@ def load_campaign(args: argparse.Namespace, work: Path) -> Campaign:
     readings = load_signal_xy(store, None)
     crs = readings.attrs["crs"]
     everything = evidence_for(readings, args.technology)
+    if everything.empty:
+        raise SystemExit(f"no {args.technology.upper()} reading in {args.campaign}: nothing "
+                         "to estimate from (--technology?)")
     halves = day_halves(everything)
     operators = sorted(everything["operator"].dropna().astype(str).unique())
     targets = load_targets()

@@ -88,3 +88,22 @@ def test_local_share_peer():
     assert peer[2] == pytest.approx((near_edge & (x < 300)).sum() / near_edge.sum())
     assert peer[3] == pytest.approx(0.3)
     assert np.isnan(referee().local_share_peer(train.iloc[:0], cells)).all()
+
+
+def test_halves_of_a_short_campaign_are_told_apart():
+    """A campaign of a few seconds is split at its median time into two halves with their
+    own labels (the script keys its tables by them), every reading in one of them."""
+    times = pd.Series(pd.date_range("2025-07-18 22:11:08", periods=21, freq="s", tz="UTC"))
+    first, second = referee().day_halves(pd.DataFrame({"time_utc": times.astype(str)}))
+    assert first.label != second.label
+    inside = [((times >= half.since) & (times < half.until)).to_numpy()
+              for half in (first, second)]
+    assert (inside[0] ^ inside[1]).all() and inside[0].any() and inside[1].any()
+
+
+def test_a_campaign_without_the_technology_is_refused(tmp_path):
+    """Asked for NR on an LTE-only log, the script says so instead of failing on no data."""
+    done = subprocess.run([sys.executable, str(SCRIPT), str(GNETTRACK), "--format", "gnettrack",
+                           "--technology", "nr", "--work", str(tmp_path), "--tz", "Africa/Dakar"],
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and "no NR reading" in done.stderr
