@@ -259,19 +259,23 @@ class PathLossKriging(RegressorMixin, BaseEstimator):
         from .sites import known_sites, locate_sites
 
         self.n_unlisted_ = self.n_off_air_ = 0
-        located = None
-        if served_by is not None:
-            named = pd.notna(served_by)  # None or NaN: no cell named
-            located = locate_sites(Xm[named], ym[named], served_by[named], self.slope)
+        named = None if served_by is None else pd.notna(served_by)  # None or NaN: no cell
+
+        def located():
+            if named is None:
+                return None
+            found = locate_sites(Xm[named], ym[named], served_by[named], self.slope)
+            return found if len(found.xy) else None
+
         if not self._has_site_list():
-            return located if located is not None and len(located.xy) else None
+            return located()
         sites, self.n_off_air_ = known_sites(
             np.asarray(self.sites, dtype=float).reshape(-1, 2)).without_silent(Xm, Xs)
         if len(sites.xy) == 0:
-            return located if located is not None and len(located.xy) else None
-        if located is not None and len(located.xy) and self.unlisted_distance_m is not None:
+            return located()
+        if named is not None and named.any() and self.unlisted_distance_m is not None:
             sites, self.n_unlisted_ = sites.with_unlisted(
-                located, Xm[named], ym[named], served_by[named], self.unlisted_distance_m)
+                Xm[named], ym[named], served_by[named], self.unlisted_distance_m, self.slope)
         return sites
 
     def predict(self, X: np.ndarray, return_std: bool = False):

@@ -61,29 +61,37 @@ class LocatedSites:
         return LocatedSites(self.xy, np.full(len(self.xy), fit.intercept), fit.slope,
                             self.cell_ids)
 
-    def with_unlisted(self, located: "LocatedSites", X: np.ndarray, y: np.ndarray,
-                      served_by: np.ndarray, distance_m: float,
+    def with_unlisted(self, X: np.ndarray, y: np.ndarray, served_by: np.ndarray,
+                      distance_m: float, slope: float | None = None,
                       margin_db: float = 10.0) -> tuple["LocatedSites", int]:
-        """These sites plus the located cells the list cannot explain.
+        """These sites plus the serving cells the list cannot explain.
 
-        A located cell is added when it lies farther than ``distance_m`` from every
-        listed site and its readings (``served_by`` its cell id) are, by median,
-        ``margin_db`` stronger than the listed sites' trend predicts there.
+        A cell (``served_by``: each reading's cell id) is added, placed by
+        :func:`locate_sites` with ``slope``, when its readings are, by median,
+        ``margin_db`` stronger than these sites' trend predicts there and it lies
+        farther than ``distance_m`` from every listed site. Only the cells stronger
+        than the list are located.
         """
-        distance, _ = cKDTree(self.xy).query(located.xy, k=1, workers=-1)
-        candidates = np.flatnonzero(distance > distance_m)
-        if len(candidates) == 0:
+        served_by = np.asarray(served_by).astype(str)
+        excess = self._excess_by_cell(X, y, served_by)
+        stronger = np.isin(served_by, excess.index[excess.to_numpy() > margin_db])
+        located = locate_sites(X[stronger], y[stronger], served_by[stronger], slope)
+        if len(located.xy) == 0:
             return self, 0
-        listed_level = y + self.slope * self.neighbours(X, k=1)[0][:, 0]
-        excess = pd.Series(listed_level - np.median(listed_level)).groupby(
-            np.asarray(served_by).astype(str)).median()
-        gap = excess.reindex(located.cell_ids[candidates]).to_numpy()
-        extra = candidates[gap > margin_db]
+        distance, _ = cKDTree(self.xy).query(located.xy, k=1, workers=-1)
+        extra = np.flatnonzero(distance > distance_m)
         merged = LocatedSites(np.vstack([self.xy, located.xy[extra]]),
                               np.concatenate([self.intercept, located.intercept[extra]]),
                               self.slope,
                               np.concatenate([self.cell_ids, located.cell_ids[extra]]))
         return merged, len(extra)
+
+    def _excess_by_cell(self, X: np.ndarray, y: np.ndarray, served_by: np.ndarray
+                        ) -> pd.Series:
+        """Per serving cell, the median level of its readings above what the nearest of
+        these sites explains, less the median over every reading."""
+        level = y + self.slope * self.neighbours(X, k=1)[0][:, 0]
+        return pd.Series(level - np.median(level)).groupby(served_by).median()
 
     def without_silent(self, X: np.ndarray, silent_X: np.ndarray, radius_m: float = 300.0,
                        min_readings: int = 5,
