@@ -169,6 +169,12 @@ class TrendCalibration:
 
 
 NONE = TrendCalibration()
+# When the readings cannot calibrate the spread (too few held out, or all within one block),
+# the predictive standard deviation is floored at the smallest shadow-fading deviation of
+# 3GPP TR 38.901, Table 7.4.1-1 (4 dB: line of sight, every scenario; 6-8.2 dB without):
+# readings from one place show how the signal varies there, not a few hundred metres away.
+PRIOR_FLOOR_DB = 4.0
+UNCALIBRATED = TrendCalibration(floor_db=PRIOR_FLOOR_DB)
 
 
 def spatial_folds(X: np.ndarray, block_size: float, n_folds: int,
@@ -246,7 +252,7 @@ def fit_calibration(parts: list[HeldOut], level: float, with_trend: bool,
                      for f in fields(HeldOut)))
     value, censored = held.value, held.censored
     if len(value) < MIN_HELD_OUT or censored.all():
-        return NONE
+        return UNCALIBRATED
     weight_bounds = WEIGHT_BOUNDS if with_trend else (1.0, 1.0)
     spread_bounds = [tuple(np.log(SPREAD_BOUNDS)), FLOOR_BOUNDS_DB]
     normal = minimize(normal_likelihood(held, level, miss_rate), np.array([1.0, 0.0, 0.0, 2.0]),
@@ -388,7 +394,7 @@ def cross_validated_calibration(template, X: np.ndarray, y: np.ndarray,
         cell_ids = None if cell_ids is None else cell_ids[keep]
     folds = spatial_folds(X, BLOCK_M, N_FOLDS, rng)
     if len(np.unique(folds)) < 2:
-        return NONE
+        return UNCALIBRATED
     parts, level, with_trend, miss_rates = [], None, False, []
     for fold in range(N_FOLDS):
         test = folds == fold
@@ -405,5 +411,5 @@ def cross_validated_calibration(template, X: np.ndarray, y: np.ndarray,
         parts.append(held_out_pieces(model, X[~test], X[chosen], y[chosen],
                                      template.censor_dbm))
     if not parts:
-        return NONE
+        return UNCALIBRATED
     return fit_calibration(parts, level, with_trend, float(np.mean(miss_rates)))

@@ -147,8 +147,8 @@ def _cross_fitted_predictions(held_out: CrossValidated, evidence: pd.DataFrame, 
     """Each fold's predictions by the uncalibrated model of the other folds, calibrated on
     those folds' held-out readings of the same operator
     (:func:`~phusong.coverage.calibration.recalibrated_prediction`)."""
-    from .calibration import (MAX_TEST_PER_FOLD, NONE, fit_calibration, held_out_pieces,
-                              recalibrated_prediction)
+    from .calibration import (MAX_TEST_PER_FOLD, UNCALIBRATED, fit_calibration,
+                              held_out_pieces, recalibrated_prediction)
 
     rng = np.random.default_rng(0)
     xy, values = evidence[["x", "y"]].to_numpy(), evidence["value"].to_numpy()
@@ -165,7 +165,7 @@ def _cross_fitted_predictions(held_out: CrossValidated, evidence: pd.DataFrame, 
         fitted.append(_FoldFit(operator, chosen, model, pieces, pieces.subset(sample)))
     for fold in fitted:
         others = [f for f in fitted if f.operator == fold.operator and f is not fold]
-        calibration = NONE if not others else fit_calibration(
+        calibration = UNCALIBRATED if not others else fit_calibration(
             [f.sample for f in others], fold.model.censor_level_,
             fold.model.sites_ is not None,
             float(np.mean([f.model.trend_fit_.miss_rate for f in others])))

@@ -121,8 +121,22 @@ def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, thres
         devices=None if devices is None else devices.summary(),
         fleet_std_db=0.0 if devices is None else devices.fleet_std_db,
         sites_xy=_located_sites(model), trend=trend_fit,
+        note=_uncalibrated_note(operator, model),
         normal_mean=None if calibration is None else normal_equivalent_mean(
             p_covered, mean, std, threshold))
+
+
+def _uncalibrated_note(operator: str, model) -> str:
+    """Why ``model``'s spread rests on a prior, when it was asked to calibrate it and its
+    readings could not (:data:`~phusong.coverage.calibration.UNCALIBRATED`)."""
+    from .calibration import PRIOR_FLOOR_DB, UNCALIBRATED
+
+    if not model.get_params().get("calibrate") or getattr(model, "calibration_",
+                                                             None) != UNCALIBRATED:
+        return ""
+    return (f"operator {operator}: its readings are too few or too close together to learn "
+            "how far the estimate may be off; P(covered) takes a spread of at least "
+            f"{PRIOR_FLOOR_DB:g} dB (the shadow fading of 3GPP TR 38.901)")
 
 
 def _located_sites(model) -> np.ndarray | None:

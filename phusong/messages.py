@@ -101,6 +101,12 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
      "coverage is counted as 0 %",
      "nhà mạng {a}: không điểm nào trong {b} điểm đo từ thiết bị 5G đang truyền dữ liệu thấy "
      "NR, nên vùng phủ 5G của nhà mạng này được tính là 0 %"),
+    ("operator {a}: its readings are too few or too close together to learn how far the "
+     "estimate may be off; P(covered) takes a spread of at least {b} dB (the shadow fading of "
+     "3GPP TR 38.901)",
+     "nhà mạng {a}: các điểm đo quá ít hoặc quá gần nhau để biết ước lượng có thể sai lệch "
+     "bao nhiêu; P(phủ sóng) dùng độ lệch chuẩn ít nhất {b} dB (mức che khuất theo 3GPP "
+     "TR 38.901)"),
     ("too few NR readings to cross-validate", "quá ít điểm đo NR để kiểm định chéo"),
     ("unknown method {a}; choose from {b}", "phương pháp không xác định {a}; chọn một trong {b}"),
     ("unknown simulation variant {a}; choose from {b}",

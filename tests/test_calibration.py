@@ -211,3 +211,27 @@ def test_recalibrated_prediction_is_the_refit_for_a_shift(seed):
     refit._fit_residuals(X[train], y[train], refit.raw_trend(X[train]))
     assert np.allclose(recalibrated_prediction(pieces, 1.0, shift), refit.predict(X[test]),
                        atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_readings_from_one_place_do_not_make_a_confident_estimate(seed):
+    """Readings within one block cannot calibrate the spread: it is floored at the shadow
+    fading of TR 38.901 (4 dB), so a place 2 dB above the threshold is not called
+    covered with near certainty, and the estimate says why."""
+    from phusong.coverage.calibration import PRIOR_FLOOR_DB, UNCALIBRATED
+    from phusong.coverage.interpolate import PathLossKriging
+    from phusong.coverage.operators import _uncalibrated_note
+
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 150, (300, 2))
+    y = -98.0 + rng.normal(0, 1.0, 300)
+    model = PathLossKriging().fit(X, y)
+    assert model.calibration_ == UNCALIBRATED
+    mean, std = model.predict(np.array([[75.0, 75.0]]), return_std=True)
+    assert std[0] >= PRIOR_FLOOR_DB
+    p = model.calibration_.probability_above(mean, std, mean[0] - 2.0)
+    assert 0.6 < p[0] < 0.8
+    assert "452-01" in _uncalibrated_note("452-01", model)
+    uncalibrated = PathLossKriging(calibrate=False).fit(X, y)
+    assert uncalibrated.predict(np.array([[75.0, 75.0]]), return_std=True)[1][0] < 2.0
+    assert _uncalibrated_note("452-01", uncalibrated) == ""
