@@ -2,6 +2,7 @@
 the default interpolator against PyKrige and scikit-learn's GP on the same folds.
 
 Run:  python benchmarks/bench_engine.py [--readings 1000000] [--cv-readings 60000]
+      [--store CAMPAIGN.gpkg] [--repeats 3]
 
 Prints wall time (median of ``--repeats`` runs) and peak memory (RSS) of the estimate, each
 run in its own process,
@@ -54,16 +55,18 @@ print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_m
 """
 
 
-def end_to_end(readings: int, work: Path, repeats: int) -> None:
-    start = time.perf_counter()
-    sim = simulate(work / "big", load_boundaries(), SimulationConfig(n_readings=readings))
-    print(f"simulated {readings:,} readings in {time.perf_counter() - start:.1f} s")
-    declared = sim.store_path.parent / SITES_DECLARED_CSV
-    floor = sorted(idw_floor(sim.store_path) for _ in range(repeats))[repeats // 2]
+def end_to_end(readings: int, work: Path, repeats: int, store: Path | None = None) -> None:
+    if store is None:
+        start = time.perf_counter()
+        store = simulate(work / "big", load_boundaries(),
+                         SimulationConfig(n_readings=readings)).store_path
+        print(f"simulated {readings:,} readings in {time.perf_counter() - start:.1f} s")
+    declared = store.parent / SITES_DECLARED_CSV
+    floor = sorted(idw_floor(store) for _ in range(repeats))[repeats // 2]
     print(f"floor on the same readings and grid (k-d tree + 16-neighbour IDW), median of "
           f"{repeats}: {floor:.2f} s")
     for label, extra in (("readings alone", []), ("with the site list", [str(declared)])):
-        runs = sorted((_estimate_once(sim.store_path, work / "est", extra)
+        runs = sorted((_estimate_once(store, work / "est", extra)
                        for _ in range(repeats)), key=lambda run: run[0])
         seconds, _, stages = runs[len(runs) // 2]
         peak_kib = max(run[1] for run in runs)
@@ -71,7 +74,7 @@ def end_to_end(readings: int, work: Path, repeats: int) -> None:
               f"{repeats} runs: {seconds:.1f} s (runs {runs[0][0]:.1f}-{runs[-1][0]:.1f} s; "
               f"target 15 s; {seconds / floor:.1f}x the floor), peak RSS "
               f"{peak_kib / 2**20:.2f} GB at most (target 2 GB); its stages, seconds: {stages}")
-    operator_costs(sim.store_path)
+    operator_costs(store, declared)
 
 
 def _estimate_once(store: Path, out: Path, extra: list[str]) -> tuple[float, int, str]:
@@ -81,12 +84,15 @@ def _estimate_once(store: Path, out: Path, extra: list[str]) -> tuple[float, int
     return float(printed[0]), int(printed[1]), " ".join(printed[2:])
 
 
-def operator_costs(store: Path) -> None:
+def operator_costs(store: Path, declared: Path) -> None:
     """One operator's share of the estimate, alone: its fit without and with the
-    calibration, and its prediction at every cell of the grid."""
+    calibration, and with the site list ``declared`` and the readings' serving cells, and its
+    prediction at every cell of the grid."""
     from phusong.coverage.evidence import attribute_operators, evidence_for, load_signal_xy
     from phusong.coverage.grid import grid_for, membership
     from phusong.coverage.interpolate import PathLossKriging
+    from phusong.coverage.operators import fit_kwargs, project_sites, with_operator_sites
+    from phusong.coverage.sites import read_sites
 
     units = load_boundaries()
     evidence, _ = attribute_operators(evidence_for(load_signal_xy(store, units.crs.to_string()),
@@ -102,9 +108,16 @@ def operator_costs(store: Path) -> None:
         timings[calibrate] = time.perf_counter() - start
     start = time.perf_counter()
     model.predict(cells, return_std=True)
+    predicted = time.perf_counter() - start
+    sites = project_sites(read_sites(declared), units.crs.to_string())
+    listed = with_operator_sites(PathLossKriging(), sites, operator)
+    start = time.perf_counter()
+    listed.fit(X, y, **fit_kwargs(listed, rows))
     print(f"one operator ({operator}, {len(rows):,} readings): fit {timings[False]:.1f} s "
-          f"without the calibration, {timings[True]:.1f} s with it; prediction at "
-          f"{len(cells):,} cells {time.perf_counter() - start:.1f} s")
+          f"without the calibration, {timings[True]:.1f} s with it, "
+          f"{time.perf_counter() - start:.1f} s with the site list ({listed.n_unlisted_} of "
+          f"{rows['cell_id'].nunique():,} serving cells added as sites the list lacks); "
+          f"prediction at {len(cells):,} cells {predicted:.1f} s")
 
 
 def idw_floor(store: Path) -> float:
@@ -173,10 +186,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3,
                         help="estimates per configuration (the median is printed: this "
                              "machine's speed varies by 10-25 %% from hour to hour)")
+    parser.add_argument("--store", type=Path, default=None,
+                        help="time the estimates on this campaign (a store made by "
+                             "phusong simulate, its site list beside it) instead of "
+                             "simulating --readings")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        if args.readings:
-            end_to_end(args.readings, Path(tmp), args.repeats)
+        if args.readings or args.store:
+            end_to_end(args.readings, Path(tmp), args.repeats, args.store)
         if args.cv_readings:
             against_peers(args.cv_readings, Path(tmp))
     print(f"\nbenchmark process peak RSS "
