@@ -305,7 +305,9 @@ def score_units(result, cells: pd.DataFrame, target_pct: float
     return {"units": len(observed), "rated": int(rated.sum()),
             "in_interval": int(((low <= obs) & (obs <= high))[rated].sum()),
             "in_interval_k_n": int(((low_n <= obs) & (obs <= high_n))[rated].sum()),
-            "one_sided": int((np.isclose(share, high) | np.isclose(share, low))[rated].sum()),
+            # the point at an end of its interval, where the interval could reach past it
+            "one_sided": int(((np.isclose(share, high) & ~np.isclose(share, 100))
+                              | (np.isclose(share, low) & ~np.isclose(share, 0)))[rated].sum()),
             "mean_error_pp": error.mean() if len(error) else np.nan,
             "rmse_pp": np.sqrt(np.mean(error**2)) if len(error) else np.nan,
             "calls": int(calls.sum()), "wrong_side": int(wrong.sum())}, details
@@ -549,7 +551,8 @@ def _print(cell_rows: list[dict], unit_rows: list[dict], repeat_rows: list[dict]
             print(f"{row['direction']:>12} {row['scope']:>7} {row['cells_used']:>8}: "
                   f"{row['reliability']}")
         print(f"\nunits with ≥ {MIN_UNIT_CELLS} held-out cells: observed share inside the 90 % "
-              "interval, error (pp), wrong-side statuses")
+              "interval, error (pp), wrong-side statuses; one_sided: the point at an end of "
+              "its interval (but at 0 or 100 %)")
         print(units.to_string(index=False, float_format="{:.2f}".format))
         print("\nthe 10 m cells both halves measured: Brier / constant's of the estimate "
               "and the bound of the training half's own value at the cell (isotonic, "
