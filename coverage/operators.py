@@ -131,8 +131,8 @@ def _uncalibrated_note(operator: str, model) -> str:
     readings could not (:data:`~phusong.coverage.calibration.UNCALIBRATED`)."""
     from .calibration import PRIOR_FLOOR_DB, UNCALIBRATED
 
-    if not model.get_params().get("calibrate") or getattr(model, "calibration_",
-                                                             None) != UNCALIBRATED:
+    calibration = getattr(model, "calibration_", None)
+    if not model.get_params().get("calibrate") or calibration != UNCALIBRATED:
         return ""
     return (f"operator {operator}: its readings are too few or too close together to learn "
             "how far the estimate may be off; P(covered) takes a spread of at least "
