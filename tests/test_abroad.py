@@ -164,3 +164,29 @@ def test_evaluate_abroad_in_the_readings_utm_zone(abroad):
     scores = json.loads(out.read_text(encoding="utf-8"))
     assert {row["method"] for row in scores["scores"]} == {"pathloss", "idw"}
     assert all(row["rmse_db"] < 10 for row in scores["scores"])  # metres, not degrees
+
+
+def test_readings_from_one_spot_are_not_called_covered_with_certainty(tmp_path):
+    """A probe left at one spot, 2 dB above the threshold: its readings cannot show how far
+    the estimate may be off a few hundred metres away, so the summary says so and no cell
+    is called covered with near certainty (before the spread's prior: P up to 1.00)."""
+    from phusong.coverage import estimate_coverage
+
+    squares_abroad(tmp_path / "units.gpkg", n=1)
+    rng = np.random.default_rng(4)
+    n = 400
+    pd.DataFrame({"t": 1_631_500_000_000 + np.arange(n) * 1000, "mcc": "262", "mnc": "01",
+                  "tech": "Lte", "rsrp": (-108 + rng.normal(0, 1, n)).round(1),
+                  "cell_id": 25600257,
+                  "lon": (LON0 + 0.015 + rng.normal(0, 0.0003, n)).round(6),
+                  "lat": (LAT0 + 0.015 + rng.normal(0, 0.0002, n)).round(6)}
+                 ).to_csv(tmp_path / "spot.csv", index=False)
+    (tmp_path / "m.toml").write_text(MAPPING, encoding="utf-8")
+    run_cli("import", "table", str(tmp_path / "spot.csv"), "--store", str(tmp_path / "s.gpkg"),
+            "--mapping", str(tmp_path / "m.toml"), "--region", "any")
+    units = load_boundaries(tmp_path / "units.gpkg", "code", "name", region="any")
+    result = estimate_coverage(tmp_path / "s.gpkg", units, technology="lte",
+                               threshold_dbm=-110.0)
+    assert any("262-01: its readings are too few or too close together" in warning
+               for warning in result.summary["warnings"])
+    assert 0.5 < np.nanmax(result.p_covered) < 0.8
