@@ -127,12 +127,12 @@ def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, thres
 
 
 def _uncalibrated_note(operator: str, model) -> str:
-    """Why ``model``'s spread rests on a prior, when it was asked to calibrate it and its
-    readings could not (:data:`~phusong.coverage.calibration.UNCALIBRATED`)."""
+    """Why ``model``'s spread rests on a prior, when its readings could not calibrate it
+    (its calibration is :data:`~phusong.coverage.calibration.UNCALIBRATED`, which only a
+    model asked to calibrate gets)."""
     from .calibration import PRIOR_FLOOR_DB, UNCALIBRATED
 
-    calibration = getattr(model, "calibration_", None)
-    if not model.get_params().get("calibrate") or calibration != UNCALIBRATED:
+    if getattr(model, "calibration_", None) is not UNCALIBRATED:
         return ""
     return (f"operator {operator}: its readings are too few or too close together to learn "
             "how far the estimate may be off; P(covered) takes a spread of at least "
