@@ -110,3 +110,38 @@ def test_readings_projected_in_parts_land_where_one_transform_puts_them():
     expected_x, expected_y = wgs84_to("EPSG:9214").transform(lon, lat)
     assert np.array_equal(x, expected_x) and np.array_equal(y, expected_y)
 
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_fields_on_coarse_cells_spread_unit_shares_as_fine_ones(seed, monkeypatch):
+    """The interval draws' fields are drawn on cells up to 0.8 of their correlation length
+    wide: the units' shares then spread as with fields drawn on the grid's own cells (a
+    little more, never less: cells sharing one value are more alike than their distance
+    says). Cells at the threshold, where a field moves their coverage most."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from phusong.coverage import uncertainty
+    from phusong.coverage.grid import grid_for, membership
+    from phusong.coverage.uncertainty import OperatorPrediction, realised_shares
+
+    units = gpd.GeoDataFrame({"code": [f"u{i}" for i in range(16)]}, crs="EPSG:9214",
+                             geometry=[box(x, y, x + 2000, y + 2000)
+                                       for x in range(0, 8000, 2000)
+                                       for y in range(0, 8000, 2000)])
+    member = membership(grid_for(units, 100.0), units)
+    cells = member.cells()
+    op = OperatorPrediction("x", np.full(len(cells), -110.0), np.full(len(cells), 6.0),
+                            np.full(len(cells), 0.5), 300.0)
+
+    def unit_spread(cell_per_correlation: float) -> float:
+        monkeypatch.setattr(uncertainty, "FIELD_CELL_PER_CORRELATION", cell_per_correlation)
+        covered = uncertainty.simulate_coverage(member, cells, [op], -110.0,
+                                                n_realisations=400, model_std_db=0.0,
+                                                global_std_db=0.0, seed=seed)
+        return float(realised_shares(member, cells, covered).std(axis=0).mean())
+
+    coarse = uncertainty.FIELD_CELL_PER_CORRELATION
+    assert int(coarse * op.correlation_m / 100.0) == 2  # the rule draws on 200 m cells here
+    ratio = unit_spread(coarse) / unit_spread(0.01)
+    assert 0.97 < ratio < 1.10
