@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 from sklearn.base import clone
+from threadpoolctl import threadpool_limits
 
 from .calibration import probability_above
 from .evidence import NO_NR_DBM, track_statistics
@@ -85,8 +86,10 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
 
     groups = list(evidence.groupby(evidence["operator"].fillna("unknown")))
     # Operators are fitted apart: on two cores, two at a time (NumPy, SciPy's k-d trees and
-    # LAPACK release the GIL for the heavy parts).
-    with ThreadPoolExecutor(max_workers=min(len(groups), os.cpu_count() or 1) or 1) as pool:
+    # LAPACK release the GIL for the heavy parts). Their BLAS and LAPACK calls are small (the
+    # kriging's 12 × 12 systems): OpenBLAS's own threads would only spin beside them.
+    with threadpool_limits(limits=1, user_api="blas"), \
+            ThreadPoolExecutor(max_workers=min(len(groups), os.cpu_count() or 1) or 1) as pool:
         predictions = list(pool.map(predict, groups))
     best = np.full(len(cells_xy), -np.inf)
     best_std = np.zeros(len(cells_xy))
