@@ -36,22 +36,23 @@ seconds = {}
 def timed(name):
     run = getattr(stages, name)
     def stage(*args, **kwargs):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             return run(*args, **kwargs)
         finally:
-            seconds[name] = time.perf_counter() - started
+            seconds[name] = (time.perf_counter() - started, time.process_time() - cpu)
     setattr(stages, name, stage)
 for name in ("read_evidence", "predict_fields", "share_intervals"):
     timed(name)
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 sites = read_sites(sys.argv[3]) if len(sys.argv) > 3 else None
 result = stages.estimate_coverage(sys.argv[1], load_boundaries(), sites=sites)
-written = time.perf_counter()
+written, written_cpu = time.perf_counter(), time.process_time()
 write_estimate(result, sys.argv[2])
-seconds["write_estimate"] = time.perf_counter() - written
+seconds["write_estimate"] = (time.perf_counter() - written, time.process_time() - written_cpu)
 print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-      *(f"{name}={value:.1f}" for name, value in seconds.items()))
+      f"CPU={time.process_time() - cpu:.1f}",
+      *(f"{name}={wall:.1f}(CPU={busy:.1f})" for name, (wall, busy) in seconds.items()))
 """
 
 
@@ -73,12 +74,14 @@ def end_to_end(readings: int, work: Path, repeats: int, store: Path | None = Non
         print(f"estimate end to end, {label} (100 m grid, with uncertainty), median of "
               f"{repeats} runs: {seconds:.1f} s (runs {runs[0][0]:.1f}-{runs[-1][0]:.1f} s; "
               f"target 15 s; {seconds / floor:.1f}x the floor), peak RSS "
-              f"{peak_kib / 2**20:.2f} GB at most (target 2 GB); its stages, seconds: {stages}")
+              f"{peak_kib / 2**20:.2f} GB at most (target 2 GB); its stages, seconds (CPU "
+              f"seconds of both cores): {stages}")
     operator_costs(store, declared)
 
 
 def _estimate_once(store: Path, out: Path, extra: list[str]) -> tuple[float, int, str]:
-    """Seconds, peak RSS (KiB) and the stages' seconds of one estimate in its own process."""
+    """Seconds, peak RSS (KiB) and the stages' seconds (wall and CPU) of one estimate in its
+    own process."""
     printed = subprocess.run([sys.executable, "-c", ESTIMATE, str(store), str(out), *extra],
                              capture_output=True, text=True, check=True).stdout.split()
     return float(printed[0]), int(printed[1]), " ".join(printed[2:])
