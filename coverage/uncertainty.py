@@ -66,9 +66,10 @@ STREAMS = 4
 # The interval draws' fields are drawn on cells up to this fraction of their correlation
 # length wide. Cells sharing one value are more alike than their distance says: at 0.8 the
 # units' shares spread 3-4 % more than with fields on the grid's own cells where the signal
-# sits at the threshold (tests/test_union.py; 1.2 % wider commune intervals on the
-# 1,000,000-reading simulated campaign), never less; a fifth of the correlation length
-# before, which drew the short-correlation fields of a site-list estimate at full resolution.
+# sits at the threshold (tests/test_union.py), never less; the communes' intervals are as
+# wide as with cells a fifth of the correlation length wide, within the draws' noise
+# (benchmarks/draw_noise.py --compare cells), which drew the short-correlation fields of a
+# site-list estimate at full resolution.
 FIELD_CELL_PER_CORRELATION = 0.8
 
 
