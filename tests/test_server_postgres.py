@@ -26,7 +26,7 @@ def _postgis_installed() -> bool:
 def database():
     if not BINARIES or not _postgis_installed():
         pytest.skip("PostgreSQL with PostGIS is not installed (apt-get install postgresql "
-                    "postgis)")
+                    "postgresql-postgis)")
     dsn, stop = load_benchmark("bench_collector").temporary_postgres()
     try:
         yield dsn
