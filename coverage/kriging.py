@@ -126,7 +126,7 @@ def local_kriging(X: np.ndarray, r: np.ndarray, targets: np.ndarray,
 
     # NumPy releases the GIL in these array operations: chunks run on every core. A chunk's
     # covariance matrices (chunk × k² doubles, 2.3 MB at the defaults) stay in a core's L2
-    # cache: with 10,000 targets a chunk, 474,782 predictions took 25 % longer.
+    # cache, which 10,000 targets a chunk overflowed (docs/speed.md).
     everything = np.arange(len(targets))
     batches = [everything[start:start + chunk] for start in range(0, len(targets), chunk)]
     if len(batches) > 1:
