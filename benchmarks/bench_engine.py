@@ -33,23 +33,20 @@ import resource, sys, time
 from phusong.coverage import estimate as stages, load_boundaries, write_estimate
 from phusong.coverage.sites import read_sites
 seconds = {}
-def timed(name):
-    run = getattr(stages, name)
+def clocked(name, run):
     def stage(*args, **kwargs):
         started, cpu = time.perf_counter(), time.process_time()
         try:
             return run(*args, **kwargs)
         finally:
             seconds[name] = (time.perf_counter() - started, time.process_time() - cpu)
-    setattr(stages, name, stage)
+    return stage
 for name in ("read_evidence", "predict_fields", "share_intervals"):
-    timed(name)
+    setattr(stages, name, clocked(name, getattr(stages, name)))
 start, cpu = time.perf_counter(), time.process_time()
 sites = read_sites(sys.argv[3]) if len(sys.argv) > 3 else None
 result = stages.estimate_coverage(sys.argv[1], load_boundaries(), sites=sites)
-written, written_cpu = time.perf_counter(), time.process_time()
-write_estimate(result, sys.argv[2])
-seconds["write_estimate"] = (time.perf_counter() - written, time.process_time() - written_cpu)
+clocked("write_estimate", write_estimate)(result, sys.argv[2])
 print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
       f"CPU={time.process_time() - cpu:.1f}",
       *(f"{name}={wall:.1f}(CPU={busy:.1f})" for name, (wall, busy) in seconds.items()))
