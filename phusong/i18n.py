@@ -55,9 +55,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "  stored: {signal} signal readings ({technologies}), {nr} of them with an "
                       "NR value; {speed} speed tests"),
     "import.no_nr": ("{file}: {rows} dòng ghi 5G nhưng không lưu được giá trị NR nào: kiểm tra "
-                     "các cột NR của tệp (NRxRSRP, SS_RSRP…)",
+                     "các cột NR của tệp (Level/RSRP trên dòng 5G, SS_RSRP…)",
                      "{file}: {rows} rows say 5G but no NR value was stored: check the file's NR "
-                     "columns (NRxRSRP, SS_RSRP…)"),
+                     "columns (Level/RSRP on 5G rows, SS_RSRP…)"),
     "import.total": ("Tổng: nhập {imported}, trùng {duplicates}, cách ly {quarantined} vào {store}",
                      "Total: {imported} imported, {duplicates} duplicates skipped, "
                      "{quarantined} quarantined into {store}"),

@@ -13,11 +13,20 @@ throughput samples; ``TESTDOWNLINK``/``TESTUPLINK`` are filled only while a data
 runs, and each run of consecutive rows with them becomes one speed test. A data-test
 log (every row a test result, no per-second columns) gives speed tests only. Cell
 identities are read in decimal (``Node``, ``CellID``, ``LAC``) or hex (``NODEHEX``,
-``CELLHEX``, ``LACHEX``), with ``RAWCELLID`` as the 28-bit ECI. An NR value on a row
-that is not 5G is stale and is not NR evidence; a 5G row without an NR value is the
-NSA anchor (its LTE values) with the NR leg not measured. A device that logged any 5G
-row in a file is taken as 5G-capable. ``State``: D data, U upload, I idle, V voice,
-VD voice and data.
+``CELLHEX``, ``LACHEX``), with ``RAWCELLID`` as the 28-bit ECI.
+
+On a 5G row the serving values (``Level``/``RSRP``, ``Qual``/``RSRQ``, ``SNR``) are the NR
+cell's, and app versions that log it give the NSA anchor's LTE values in
+``SecondCell_RSRP``/``SecondCell_RSRQ``/``SecondCell_SNR`` (in published logs of the app,
+e.g. the "YouTube goes 5G" dataset, 2022, the anchor columns of a 5G row continue the
+values of the LTE row before it). Files with named NR columns (``SS_RSRP``, ``NR_RSRP``…)
+give the NR leg there and the anchor in the serving columns. ``NRx…``, ``NRxLev1``,
+``NARFCN1``… are neighbouring cells (the uccmisl datasets document ``NRxRSRP``/``NRxRSRQ``
+as "the neighbouring cell", in their 4G edition of 2017–18 too, before any NR): never read
+as NR. An NR value on a row that is not 5G is stale and is not NR evidence; a 5G row with
+anchor values but no NR value is the NSA anchor with the NR leg not measured. A device that
+logged any 5G row in a file is taken as 5G-capable. ``State``: D data, U upload, I idle,
+V voice, VD voice and data.
 """
 from __future__ import annotations
 
@@ -59,11 +68,14 @@ ALIASES = {
     "arfcn": ("ARFCN", "EARFCN", "UARFCN"),
     "pci": ("PSC", "PCI"),
     "band": ("BAND", "Band"),
-    "nr_rsrp": ("NRxRSRP", "NR_RSRP", "NRRSRP", "SS_RSRP", "SSRSRP", "NR-RSRP"),
-    "nr_rsrq": ("NRxRSRQ", "NR_RSRQ", "NRRSRQ", "SS_RSRQ", "SSRSRQ", "NR-RSRQ"),
-    "nr_sinr": ("NRxSINR", "NR_SINR", "NRSINR", "SS_SINR", "SSSINR", "NRxSNR", "NR-SINR"),
-    "nr_pci": ("NRxPCI", "NR_PCI", "NRPCI"),
-    "nr_arfcn": ("NRxARFCN", "NR_ARFCN", "NRARFCN", "NARFCN"),
+    "nr_rsrp": ("NR_RSRP", "NRRSRP", "SS_RSRP", "SSRSRP", "NR-RSRP"),
+    "nr_rsrq": ("NR_RSRQ", "NRRSRQ", "SS_RSRQ", "SSRSRQ", "NR-RSRQ"),
+    "nr_sinr": ("NR_SINR", "NRSINR", "SS_SINR", "SSSINR", "NR-SINR"),
+    "nr_pci": ("NR_PCI", "NRPCI"),
+    "nr_arfcn": ("NR_ARFCN", "NRARFCN"),
+    "anchor_rsrp": ("SecondCell_RSRP",),
+    "anchor_rsrq": ("SecondCell_RSRQ",),
+    "anchor_snr": ("SecondCell_SNR", "SecondCell_SINR"),
     "state": ("State", "DeviceState"),
     "dl_kbps": ("DL_bitrate", "DL_BITRATE", "DLBitrate"),
     "ul_kbps": ("UL_bitrate", "UL_BITRATE", "ULBitrate"),
@@ -166,9 +178,8 @@ def parse(path: Path, options: ImportOptions) -> Iterator[Row]:
     if not {"time", "lon", "lat"} <= set(columns):
         raise InputFormatError(f"{path.name} is not a G-NetTrack measurement log: its header "
                                "lacks Timestamp, Longitude or Latitude")
-    reader = csv.reader(io.StringIO("\n".join(lines[1:])), delimiter=delimiter)
     rows = [(f"line {number}", delimiter.join(values), _Fields(values, columns))
-            for number, values in enumerate(reader, start=2) if any(v.strip() for v in values)]
+            for number, values in _records(lines, delimiter)]
     cut = rows.pop() if rows and cut_short(text) else None
     has_tests = any(m in columns for m in TEST_MEANINGS)
     tested = [any(fields.text(m) is not None for m in TEST_MEANINGS) for *_, fields in rows]
@@ -183,6 +194,20 @@ def parse(path: Path, options: ImportOptions) -> Iterator[Row]:
     yield from signal
     if has_tests:
         yield from _test_runs(rows, tested, options)
+
+
+def _records(lines: list[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """Each non-empty record after the header, with the file line it starts on (a quoted
+    value may hold a line break: the published "YouTube goes 5G" logs quote each time
+    after one)."""
+    reader = csv.reader(io.StringIO("\n".join(lines[1:])), delimiter=delimiter)
+    while True:
+        start = reader.line_num + 2
+        values = next(reader, None)
+        if values is None:
+            return
+        if any(v.strip() for v in values):
+            yield start, values
 
 
 def _signal_rows(rows: list[tuple[str, str, _Fields]], columns: dict[str, int],
@@ -281,30 +306,41 @@ def _technology(fields: _Fields, notes: list[str]) -> str | None:
         return None
 
 
-def _nr_leg(fields: _Fields, technology: str | None, level: float | None, has_nr: bool,
-            notes: list[str]) -> tuple[str | None, dict, float | None]:
-    """The row's technology, its NR values and its LTE level, by what the row gives.
+def _legs(fields: _Fields, technology: str | None, has_nr: bool, notes: list[str]
+          ) -> tuple[str | None, dict, dict]:
+    """The row's technology, its NR values and its LTE values (see the module documentation).
 
-    A 5G row with an NR value and LTE values is NSA; with an NR value only, SA; with LTE
-    values only, the NSA anchor (NR leg not measured). In a file with no NR column at
-    all, a 5G row's level is the NR one (SA). NR values on rows of other technologies
-    are stale: left out, and named in ``nulled_fields``.
+    A 5G row with a named NR column's value is NSA when it also has serving values (the
+    anchor's), else SA; with named NR columns but none on the row, the NSA anchor. Without
+    named NR columns its serving values are the NR leg's, NSA when the anchor columns hold
+    a value. NR values on rows of other technologies are stale: left out, and named in
+    ``nulled_fields``.
     """
     nr = {NR_FIELDS[m]: fields.number(m) if m in ("nr_rsrp", "nr_rsrq", "nr_sinr")
           else fields.integer(m) for m in NR_MEANINGS}
-    given = {k: v for k, v in nr.items() if v is not None}
+    serving = _lte_values(fields.number("level"), fields.number("quality"),
+                          fields.number("snr"))
     if technology != "NR":
+        given = {k: v for k, v in nr.items() if v is not None}
         if given:
             notes.append("stale NR values on a " + (technology or "unknown") + " row: "
                          + ", ".join(f"{k}={v:g}" for k, v in given.items()))
-        return technology, {k: None for k in nr}, level
-    if nr["nr_ss_rsrp_dbm"] is not None:
-        return ("NR-NSA" if level is not None else "NR-SA"), nr, level
-    if not has_nr and level is not None:
-        nr["nr_ss_rsrp_dbm"], nr["nr_ss_rsrq_db"] = level, fields.number("quality")
-        nr["nr_ss_sinr_db"] = fields.number("snr")
-        return "NR-SA", nr, None
-    return "NR-NSA", nr, level
+        return technology, dict.fromkeys(nr), serving if technology == "LTE" else _lte_values()
+    if has_nr:
+        if nr["nr_ss_rsrp_dbm"] is not None and serving["lte_rsrp_dbm"] is None:
+            return "NR-SA", nr, _lte_values()
+        return "NR-NSA", nr, serving
+    anchor = _lte_values(fields.number("anchor_rsrp"), fields.number("anchor_rsrq"),
+                         fields.number("anchor_snr"))
+    nr.update(zip(("nr_ss_rsrp_dbm", "nr_ss_rsrq_db", "nr_ss_sinr_db"), serving.values()))
+    if anchor["lte_rsrp_dbm"] is None and serving["lte_rsrp_dbm"] is not None:
+        return "NR-SA", nr, anchor
+    return "NR-NSA", nr, anchor
+
+
+def _lte_values(rsrp: float | None = None, rsrq: float | None = None,
+                sinr: float | None = None) -> dict:
+    return {"lte_rsrp_dbm": rsrp, "lte_rsrq_db": rsrq, "lte_sinr_db": sinr}
 
 
 def _identity(fields: _Fields, technology: str | None) -> dict:
@@ -327,12 +363,7 @@ def _signal_record(fields: _Fields, has_nr: bool, options: ImportOptions) -> dic
     lon, lat = _position(fields)
     operator, operator_name = _operator(fields)
     notes: list[str] = []
-    level, quality = fields.number("level"), fields.number("quality")
-    technology, nr, level = _nr_leg(fields, _technology(fields, notes), level, has_nr, notes)
-    lte = {"lte_rsrp_dbm": None, "lte_rsrq_db": None, "lte_sinr_db": None}
-    if technology in ("LTE", "NR-NSA"):
-        lte = {"lte_rsrp_dbm": level, "lte_rsrq_db": quality,
-               "lte_sinr_db": fields.number("snr")}
+    technology, nr, lte = _legs(fields, _technology(fields, notes), has_nr, notes)
     identity = _identity(fields, technology)
     state = fields.text("state")
     record = {

@@ -1,5 +1,5 @@
 """G-NetTrack logs keep every reading they hold: per-second throughput, hex identities,
-stale and missing NR legs, per-field validation, states, anonymised operators."""
+NR legs and NSA anchors, per-field validation, states, anonymised operators."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,6 +13,7 @@ from helpers import run_cli
 
 CONSTRUCTED = Path(__file__).parent / "fixtures" / "constructed" / "gnettrack"
 UCC = CONSTRUCTED / "uccmisl_5g_layout_constructed.csv"
+SECOND_CELL = CONSTRUCTED / "secondcell_layout_constructed.csv"
 MAIN = CONSTRUCTED / "main_log_with_datatest_constructed.txt"
 DUBLIN = ImportOptions(time_zone=time_zone("Europe/Dublin"), time_zone_given=True)
 
@@ -33,41 +34,78 @@ def test_a_5g_drive_with_bitrate_columns_imports_as_signal_readings(tmp_path):
     # one row is logged twice and one has an impossible RSRP: every other row is a reading
     assert (summary.imported, summary.duplicates, summary.quarantined) == (rows - 2, 1, 1)
     assert (summary.imported + summary.duplicates) / rows >= 0.95 and len(speed) == 0
-    assert summary.nr_values == 14 == signal["nr_ss_rsrp_dbm"].notna().sum()
-    assert summary.technologies == {"NR-NSA": 20, "UMTS": 4, "LTE": 7}
+    assert summary.nr_values == 20 == signal["nr_ss_rsrp_dbm"].notna().sum()
+    assert summary.technologies == {"NR-SA": 20, "UMTS": 4, "LTE": 7}
     assert signal["dl_throughput_kbps"].iloc[0] == 52000
     assert signal["ul_throughput_kbps"].iloc[0] == 1200
     again, *_ = _import(UCC, tmp_path / "s.gpkg")
     assert again.imported == 0 and again.duplicates == rows - 1
 
 
-def test_nr_legs_stale_missing_and_impossible(tmp_path):
+def test_a_5g_rows_serving_values_are_its_nr_leg_and_neighbour_columns_are_not_nr(tmp_path):
     _, signal, _ = _import(UCC, tmp_path / "s.gpkg")
-    five_g = signal[signal["technology"] == "NR-NSA"]
-    anchor_only = five_g[five_g["nr_ss_rsrp_dbm"].isna()]
-    # a 5G row without an NR value is the NSA anchor: LTE values, no NR value
-    assert len(anchor_only) == 6 and (anchor_only["lte_rsrp_dbm"] == -99).all()
-    # an out-of-range NR RSRQ loses that field only
-    bad_rsrq = five_g[five_g["nulled_fields"].fillna("").str.contains("nr_ss_rsrq_db -204")]
-    assert len(bad_rsrq) == 1 and bad_rsrq["nr_ss_rsrp_dbm"].iloc[0] == -92
-    # NR values on a 3G row are stale: not stored as NR, named in nulled_fields
-    umts = signal[signal["technology"] == "UMTS"]
-    assert umts["nr_ss_rsrp_dbm"].isna().all()
-    assert umts["nulled_fields"].str.contains("stale NR values on a UMTS row").all()
+    source = pd.read_csv(UCC, dtype=str, keep_default_na=False).drop_duplicates()
+    source = source[source["RSRP"] != "-250"].reset_index(drop=True)
+    five_g = (source["NetworkMode"] == "5G").to_numpy()
+    stored = signal.reset_index(drop=True)
+    # RSRP/RSRQ/SNR of a 5G row are the NR cell's; NRxRSRP (a neighbour's) is stored nowhere
+    assert (stored.loc[five_g, "nr_ss_rsrp_dbm"] == source.loc[five_g, "RSRP"].astype(float)).all()
+    assert (stored.loc[five_g, "nr_ss_sinr_db"] == source.loc[five_g, "SNR"].astype(float)).all()
+    assert stored.loc[five_g, "lte_rsrp_dbm"].isna().all()
+    neighbours = set(source["NRxRSRP"].replace("-", None).dropna().astype(float))
+    assert not neighbours & set(stored["nr_ss_rsrp_dbm"].dropna()) - set(
+        source.loc[five_g, "RSRP"].astype(float))
+    # a neighbour's value on a 3G row is no stale NR value either: nothing to name
+    umts = stored[stored["technology"] == "UMTS"]
+    assert umts["nr_ss_rsrp_dbm"].isna().all() and umts["nulled_fields"].isna().all()
 
 
-def test_hex_identities_states_and_anonymised_operators(tmp_path):
-    _, signal, _ = _import(UCC, tmp_path / "s.gpkg")
-    first = signal.iloc[0]
-    assert first["eci"] == 0x1A2B3 * 256 + 0x0C and first["enb_id"] == 0x1A2B3
-    assert first["tac"] == 0x2F1 and first["cell_id"] == f"{0x1A2B3}-12"
-    assert pd.isna(first["operator"]) and first["operator_name"] == "A"
-    assert set(signal["operator_name"]) == {"A", "B"}
-    assert first["site_id"] == f"A:LTE:{0x1A2B3}"
-    lte = signal[signal["technology"] == "LTE"]
-    assert lte["device_state"].tolist()[:5] == ["idle", "idle", "voice", "data", "data"]
-    assert signal["device_5g_capable"].all()
-    assert first["time_utc"] == "2019-12-16T11:00:00.000Z"  # Dublin is UTC+0 in December
+def test_an_impossible_nr_value_loses_that_field_only(tmp_path):
+    frame = pd.read_csv(UCC, dtype=str, keep_default_na=False)
+    frame.loc[18, "RSRQ"] = "-204"  # edited in memory: a 5G row's NR RSRQ out of range
+    path = tmp_path / "bad_rsrq.csv"
+    frame.to_csv(path, index=False)
+    _, signal, _ = _import(path, tmp_path / "s.gpkg")
+    bad = signal[signal["nulled_fields"].fillna("").str.contains("nr_ss_rsrq_db -204")]
+    assert len(bad) == 1 and bad["nr_ss_rsrp_dbm"].iloc[0] == -97
+    assert pd.isna(bad["nr_ss_rsrq_db"].iloc[0]) and bad["nr_ss_sinr_db"].iloc[0] == 7
+
+
+def test_second_cell_columns_are_the_nsa_anchor_of_a_5g_row(tmp_path):
+    summary, signal, _ = _import(SECOND_CELL, tmp_path / "s.gpkg", ImportOptions())
+    assert (summary.imported, summary.duplicates, summary.quarantined) == (16, 1, 0)
+    assert summary.technologies == {"NR-NSA": 10, "LTE": 6} and summary.nr_values == 9
+    source = pd.read_csv(SECOND_CELL, dtype=str, keep_default_na=False).drop_duplicates(
+        subset=["Timestamp"]).reset_index(drop=True)
+    stored = signal.reset_index(drop=True)
+    five_g = (source["NetworkTech"] == "5G").to_numpy()
+    level = pd.to_numeric(source["Level"], errors="coerce")
+    anchor = pd.to_numeric(source["SecondCell_RSRP"], errors="coerce")
+    pd.testing.assert_series_equal(stored.loc[five_g, "nr_ss_rsrp_dbm"], level[five_g],
+                                   check_names=False)
+    pd.testing.assert_series_equal(stored.loc[five_g, "lte_rsrp_dbm"], anchor[five_g],
+                                   check_names=False)
+    pd.testing.assert_series_equal(stored.loc[~five_g, "lte_rsrp_dbm"], level[~five_g],
+                                   check_names=False)
+    assert stored.loc[~five_g, "nr_ss_rsrp_dbm"].isna().all()
+    # a 5G row without the NR cell's level is the anchor, NR leg not measured
+    unmeasured = stored[(stored["technology"] == "NR-NSA") & stored["nr_ss_rsrp_dbm"].isna()]
+    assert len(unmeasured) == 1 and unmeasured["lte_rsrp_dbm"].iloc[0] == -92
+    assert stored["time_utc"].iloc[0] == "2025-10-01T01:00:00.000Z"  # a quoted line break
+    assert stored["device_5g_capable"].all()
+
+
+def test_a_refused_record_is_located_by_the_line_it_starts_on(tmp_path):
+    lines = SECOND_CELL.read_text(encoding="utf-8").splitlines()
+    lines[4] = lines[4].replace("-94.0,-3.0", "strong,-3.0")  # edited in memory
+    path = tmp_path / "bad_level.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with ReadingStore(tmp_path / "s.gpkg") as store:
+        summary = import_file(store, gnettrack.parse, path, "gnettrack", ImportOptions())
+        quarantined = store.read_quarantine()
+    assert summary.quarantined == 1 and summary.imported == 15
+    assert quarantined["record_locator"].tolist() == ["line 4"]  # its quote opens on line 4
+    assert "level 'strong' is not a number" in quarantined["reason"].iloc[0]
 
 
 def test_a_main_log_gives_each_data_test_once_and_every_second_as_a_reading(tmp_path):
@@ -96,13 +134,13 @@ def test_import_prints_what_it_stored_per_technology(tmp_path):
                   "--region", "any", "--tz", "Europe/Dublin"
                   ).stdout.decode()
     out = " ".join(out.split())  # the console wraps long lines
-    assert "31 signal readings (NR-NSA 20, LTE 7, UMTS 4), 14 of them with an NR value" in out
+    assert "31 signal readings (NR-SA 20, LTE 7, UMTS 4), 20 of them with an NR value" in out
     assert "0 speed tests" in out
 
 
 def test_a_file_whose_5g_rows_keep_no_nr_value_is_warned_of(tmp_path):
     frame = pd.read_csv(UCC, dtype=str, keep_default_na=False)
-    frame["NRxRSRP"] = "-"
+    frame.loc[frame["NetworkMode"] == "5G", "RSRP"] = "-"
     path = tmp_path / "no_nr.csv"
     frame.to_csv(path, index=False)
     out = run_cli("--lang", "en", "import", "gnettrack", str(path), "--store", str(tmp_path / "s.gpkg"),

@@ -96,8 +96,8 @@ def test_exported_csv_with_renamed_and_moved_columns_gives_the_same_readings(tmp
 def test_5g_nsa_rows_carry_both_legs_and_make_the_device_capable(tmp_path):
     log = tmp_path / "nsa.txt"
     log.write_text(
-        "Timestamp\tLongitude\tLatitude\tOperator\tNetworkTech\tLevel\tQual\tNRxRSRP\tNRxRSRQ"
-        "\tNRxSINR\tNode\tCellID\tState\r\n"
+        "Timestamp\tLongitude\tLatitude\tOperator\tNetworkTech\tLevel\tQual\tSS_RSRP\tSS_RSRQ"
+        "\tSS_SINR\tNode\tCellID\tState\r\n"
         "2025.10.01_08.00.00\t106.2\t21.3\t45204\t5G\t-95\t-11\t-98\t-12\t15\t1001\t1\tD\r\n"
         "2025.10.01_08.00.01\t106.2\t21.3\t45204\t4G\t-96\t-11\t2147483647\t-\t-\t1001\t1\tD\r\n"
         "2025.10.01_08.00.02\t106.2\t21.3\t45204\tHSPA+\t-80\t-\t-\t-\t-\t-\t-\tI\r\n",
