@@ -91,7 +91,7 @@ def operator_costs(store: Path, declared: Path) -> None:
     from phusong.coverage.evidence import attribute_operators, evidence_for, load_signal_xy
     from phusong.coverage.grid import grid_for, membership
     from phusong.coverage.interpolate import PathLossKriging
-    from phusong.coverage.operators import fit_kwargs, project_sites, with_operator_sites
+    from phusong.coverage.operators import fit_kwargs, operator_model, project_sites
     from phusong.coverage.sites import read_sites
 
     units = load_boundaries()
@@ -104,14 +104,15 @@ def operator_costs(store: Path, declared: Path) -> None:
     timings = {}
     for calibrate in (False, True):
         start = time.perf_counter()
-        model = PathLossKriging(calibrate=calibrate).fit(X, y)
+        model = operator_model(PathLossKriging(calibrate=calibrate), operator, rows)
+        model.fit(X, y, **fit_kwargs(model, rows))
         timings[calibrate] = time.perf_counter() - start
     start = time.perf_counter()
     model.predict(cells, return_std=True)
     predicted = time.perf_counter() - start
     sites = project_sites(read_sites(declared), units.crs.to_string())
-    listed = with_operator_sites(PathLossKriging(), sites, operator)
     start = time.perf_counter()
+    listed = operator_model(PathLossKriging(), operator, rows, sites)
     listed.fit(X, y, **fit_kwargs(listed, rows))
     print(f"one operator ({operator}, {len(rows):,} readings): fit {timings[False]:.1f} s "
           f"without the calibration, {timings[True]:.1f} s with it, "

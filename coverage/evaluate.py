@@ -21,8 +21,8 @@ from phusong.errors import EstimationError
 
 from .calibration import spatial_folds
 from .operators import (calibrated_probability, covered_probability, fit_kwargs,
-                        predictive_dof, project_sites, with_operator_sites,
-                        with_track_statistics, without_unwanted_cell_ids)
+                        operator_model, predictive_dof, project_sites,
+                        without_unwanted_cell_ids)
 from .evidence import attribute_operators, evidence_for, load_signal_xy
 from .methods import make_interpolator
 
@@ -125,8 +125,7 @@ def _training_sets(evidence: pd.DataFrame, folds: np.ndarray):
 
 def _fitted(template, rows: pd.DataFrame, sites: pd.DataFrame | None):
     """``template`` fitted to one operator's ``rows``."""
-    model = with_track_statistics(
-        with_operator_sites(clone(template), sites, str(rows["operator"].iloc[0])), rows)
+    model = operator_model(template, str(rows["operator"].iloc[0]), rows, sites)
     return model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(),
                      **fit_kwargs(model, rows))
 

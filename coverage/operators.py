@@ -51,6 +51,13 @@ def with_operator_sites(model, sites: pd.DataFrame | None, operator: str):
     return model
 
 
+def operator_model(interpolator, operator: str, rows: pd.DataFrame,
+                   sites: pd.DataFrame | None = None):
+    """A fresh copy of ``interpolator`` set up as the estimate fits it to one operator's
+    evidence ``rows``: given the operator's listed sites and what its tracks show."""
+    return with_track_statistics(with_operator_sites(clone(interpolator), sites, operator), rows)
+
+
 def with_track_statistics(model, rows: pd.DataFrame):
     """``model`` told what the tracks show, if it takes it: the share of readings that
     missed NR and the level at which NR is added
@@ -106,7 +113,7 @@ def predict_operators(evidence: pd.DataFrame, cells_xy: np.ndarray, threshold: f
 
 def _fit_operator(operator: str, rows: pd.DataFrame, cells_xy: np.ndarray, threshold: float,
                   interpolator, sites: pd.DataFrame | None) -> OperatorPrediction:
-    model = with_track_statistics(with_operator_sites(clone(interpolator), sites, operator), rows)
+    model = operator_model(interpolator, operator, rows, sites)
     model.fit(rows[["x", "y"]].to_numpy(), rows["value"].to_numpy(), **fit_kwargs(model, rows))
     mean, std = model.predict(cells_xy, return_std=True)
     variogram = getattr(model, "variogram_", None)
