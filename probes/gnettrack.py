@@ -313,29 +313,29 @@ def _legs(fields: _Fields, technology: str | None, has_nr: bool, notes: list[str
     A 5G row with a named NR column's value is NSA when it also has serving values (the
     anchor's), else SA; with named NR columns but none on the row, the NSA anchor. Without
     named NR columns its serving values are the NR leg's, NSA when the anchor columns hold
-    a value. NR values on rows of other technologies are stale: left out, and named in
-    ``nulled_fields``.
+    a value. A row the source calls NSA or SA keeps that name. NR values on rows of other
+    technologies are stale: left out, and named in ``nulled_fields``.
     """
     nr = {NR_FIELDS[m]: fields.number(m) if m in ("nr_rsrp", "nr_rsrq", "nr_sinr")
           else fields.integer(m) for m in NR_MEANINGS}
     serving = _lte_values(fields.number("level"), fields.number("quality"),
                           fields.number("snr"))
-    if technology != "NR":
+    if technology not in ("NR", "NR-NSA", "NR-SA"):
         given = {k: v for k, v in nr.items() if v is not None}
         if given:
             notes.append("stale NR values on a " + (technology or "unknown") + " row: "
                          + ", ".join(f"{k}={v:g}" for k, v in given.items()))
         return technology, dict.fromkeys(nr), serving if technology == "LTE" else _lte_values()
     if has_nr:
-        if nr["nr_ss_rsrp_dbm"] is not None and serving["lte_rsrp_dbm"] is None:
-            return "NR-SA", nr, _lte_values()
-        return "NR-NSA", nr, serving
-    anchor = _lte_values(fields.number("anchor_rsrp"), fields.number("anchor_rsrq"),
-                         fields.number("anchor_snr"))
-    nr.update(zip(("nr_ss_rsrp_dbm", "nr_ss_rsrq_db", "nr_ss_sinr_db"), serving.values()))
-    if anchor["lte_rsrp_dbm"] is None and serving["lte_rsrp_dbm"] is not None:
-        return "NR-SA", nr, anchor
-    return "NR-NSA", nr, anchor
+        lte = serving
+    else:
+        nr.update(zip(("nr_ss_rsrp_dbm", "nr_ss_rsrq_db", "nr_ss_sinr_db"), serving.values()))
+        lte = _lte_values(fields.number("anchor_rsrp"), fields.number("anchor_rsrq"),
+                          fields.number("anchor_snr"))
+    standalone = nr["nr_ss_rsrp_dbm"] is not None and lte["lte_rsrp_dbm"] is None
+    if technology == "NR":
+        technology = "NR-SA" if standalone else "NR-NSA"
+    return technology, nr, _lte_values() if technology == "NR-SA" else lte
 
 
 def _lte_values(rsrp: float | None = None, rsrq: float | None = None,

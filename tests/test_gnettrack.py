@@ -95,6 +95,17 @@ def test_second_cell_columns_are_the_nsa_anchor_of_a_5g_row(tmp_path):
     assert stored["device_5g_capable"].all()
 
 
+def test_rows_the_source_calls_nsa_or_sa_keep_that_name_and_their_legs(tmp_path):
+    frame = pd.read_csv(SECOND_CELL, dtype=str, keep_default_na=False)
+    frame.loc[0, "NetworkTech"], frame.loc[1, "NetworkTech"] = "5G NSA", "5G SA"  # edited
+    path = tmp_path / "named.csv"
+    frame.to_csv(path, index=False)
+    _, signal, _ = _import(path, tmp_path / "s.gpkg", ImportOptions())
+    nsa, sa = signal.iloc[0], signal.iloc[1]
+    assert (nsa["technology"], nsa["nr_ss_rsrp_dbm"], nsa["lte_rsrp_dbm"]) == ("NR-NSA", -93, -80)
+    assert (sa["technology"], sa["nr_ss_rsrp_dbm"]) == ("NR-SA", -94) and pd.isna(sa["lte_rsrp_dbm"])
+
+
 def test_a_refused_record_is_located_by_the_line_it_starts_on(tmp_path):
     lines = SECOND_CELL.read_text(encoding="utf-8").splitlines()
     lines[4] = lines[4].replace("-94.0,-3.0", "strong,-3.0")  # edited in memory
