@@ -16,7 +16,8 @@ imported with ``phusong import FORMAT --mapping TOML --region any`` (by default 
 Hamburg–Bremen drives' mapping, benchmarks/mappings/hamburg_bremen_2021.toml: ENQT GmbH /
 HAW Hamburg, CC BY-NC 4.0, not shipped). The readings are split by UTC day into two halves
 (the Hamburg–Bremen drives: 13 and 17 September 2021; one day's campaign at its median
-time); ``estimate`` runs on one half and is
+time), or at ``--split-at`` (one season's drives, then the next's); ``estimate`` runs on one
+half and is
 checked against the other, both ways, for each operator alone and for any operator, on
 square units of each size in ``--units-m`` (those holding held-out readings), in the UTM zone
 of the drives.
@@ -48,7 +49,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import geopandas as gpd
@@ -126,6 +127,18 @@ def day_halves(evidence: pd.DataFrame) -> tuple[Half, Half]:
         return Half(label, start, end)
 
     return half(days[:cut]), half(days[cut:])
+
+
+def halves_split_at(evidence: pd.DataFrame, when: datetime) -> tuple[Half, Half]:
+    """The readings before ``when`` (UTC) and those from it on: a campaign whose sets of
+    drives follow each other (one season, then the next) split where the user says."""
+    times = pd.to_datetime(evidence["time_utc"], utc=True, format="ISO8601").dropna()
+    first, last = times.min().to_pydatetime(), times.max().to_pydatetime()
+    if not first < when <= last:
+        raise SystemExit(f"--split-at {when:%Y-%m-%d %H:%M} UTC leaves one half empty: the "
+                         f"readings run from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M}")
+    return (Half(f"{first:%d.%m}–{when:%d.%m %H:%M}", first, when),
+            Half(f"{when:%d.%m %H:%M}–{last:%d.%m}", when, last + timedelta(seconds=1)))
 
 
 def square_units(xy: np.ndarray, size_m: float, crs: str, out: Path) -> Path:
@@ -343,6 +356,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="time zone of times the files write without one, e.g. "
                              "Europe/Dublin for a phone's local-time log (G-NetTrack); the "
                              "halves are UTC days")
+    parser.add_argument("--split-at", type=_utc, default=None,
+                        help="split the readings at this UTC date or time (YYYY-MM-DD[THH:MM]) "
+                             "instead of into halves of their days")
     parser.add_argument("--technology", choices=("lte", "nr"), default="lte")
     parser.add_argument("--threshold-dbm", type=float, default=None,
                         help="covered at or above this RSRP (default: the targets file's for "
@@ -392,7 +408,8 @@ def load_campaign(args: argparse.Namespace, work: Path) -> Campaign:
     if everything.empty:
         raise SystemExit(f"no {args.technology.upper()} reading in {args.campaign}: nothing "
                          "to estimate from (--technology?)")
-    halves = day_halves(everything)
+    halves = (day_halves(everything) if args.split_at is None
+              else halves_split_at(everything, args.split_at))
     operators = sorted(everything["operator"].dropna().astype(str).unique())
     targets = load_targets()
     if args.target_pct is not None:
@@ -516,6 +533,13 @@ def _ratio(brier, constant) -> np.ndarray:
 def _worst(values: np.ndarray) -> float:
     values = np.asarray(values, float)
     return float(np.nanmax(values)) if np.isfinite(values).any() else np.nan
+
+
+def _utc(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD[THH:MM]") from None
 
 
 def _within(evidence: pd.DataFrame, half: Half) -> np.ndarray:

@@ -2,6 +2,7 @@
 G-NetTrack log as it would on any campaign, and its bound from the same cell is sound."""
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +100,21 @@ def test_halves_of_a_short_campaign_are_told_apart():
     inside = [((times >= half.since) & (times < half.until)).to_numpy()
               for half in (first, second)]
     assert (inside[0] ^ inside[1]).all() and inside[0].any() and inside[1].any()
+
+
+def test_a_campaign_is_split_where_the_user_says():
+    """--split-at: the readings before the time in one half, the rest in the other; a time
+    outside the campaign is refused, naming its span."""
+    times = pd.Series(pd.date_range("2025-07-01", periods=60, freq="D", tz="UTC"))
+    frame = pd.DataFrame({"time_utc": times.astype(str)})
+    when = datetime(2025, 8, 10, tzinfo=timezone.utc)
+    first, second = referee().halves_split_at(frame, when)
+    inside = [((times >= half.since) & (times < half.until)).to_numpy()
+              for half in (first, second)]
+    assert (inside[0] == (times < when).to_numpy()).all() and (inside[0] ^ inside[1]).all()
+    assert first.label != second.label
+    with pytest.raises(SystemExit, match="leaves one half empty"):
+        referee().halves_split_at(frame, datetime(2026, 1, 1, tzinfo=timezone.utc))
 
 
 def test_a_campaign_without_the_technology_is_refused(tmp_path):
