@@ -20,7 +20,7 @@ TECHNOLOGY_ALIASES = {
     "GSM": ("2G", "GSM", "GPRS", "EDGE", "EGPRS"),
     "UMTS": ("3G", "UMTS", "WCDMA", "HSPA", "HSPA+", "HSDPA", "HSUPA", "HSPAP", "TD-SCDMA",
              "DC-HSPA+", "CDMA", "EVDO", "HSDPA+", "H+", "H", "3.5G", "EHRPD", "1XRTT"),
-    "LTE": ("4G", "LTE", "LTE-A", "LTE+", "LTE-CA", "LTE CA", "LTE_CA", "4G+", "LTECA", "E-UTRA",
+    "LTE": ("4G", "LTE", "LTE-A", "LTE+", "LTE-CA", "LTE CA", "4G+", "LTECA", "E-UTRA",
             "EUTRA", "LTE-A PRO", "4.5G"),
     "NR-NSA": ("5G NSA", "5G-NSA", "NR-NSA", "NR NSA", "EN-DC", "ENDC", "NR5G-NSA", "NSA",
                "5GNSA"),
@@ -70,7 +70,7 @@ def technology(value: object) -> str | None:
     ``None`` for missing."""
     if missing(value):
         return None
-    text = re.sub(r"\s+", " ", str(value).strip().upper())
+    text = re.sub(r"[\s_]+", " ", str(value).strip().upper())
     if text in _TECHNOLOGY:
         return _TECHNOLOGY[text]
     raise ValueError(f"technology {value!r} is not known (2G/3G/4G/5G, GSM, UMTS, LTE, NR…)")

@@ -19,6 +19,7 @@ from phusong.errors import InputFormatError
 from phusong.probes import QUARANTINE_TABLE, SIGNAL_LAYER, SPEED_LAYER, ReadingStore, merge_stores
 from phusong.probes import gnettrack, networksurvey, speed_logs, table
 from phusong.probes.importing import ImportOptions, import_file, time_zone
+from phusong.store import cells
 from phusong.store.schema import ADDED_IN_VERSION_2, ADDED_IN_VERSION_3, SCHEMA_VERSION, DECLARATIONS_LAYER, NEIGHBOUR_TABLE
 
 from helpers import run_cli
@@ -91,6 +92,18 @@ def test_exported_csv_with_renamed_and_moved_columns_gives_the_same_readings(tmp
         columns = ["reading_id", "lte_rsrp_dbm", "lte_rsrq_db", "technology", "eci"]
         pd.testing.assert_frame_equal(a.read_table(SIGNAL_LAYER, columns=columns),
                                       b.read_table(SIGNAL_LAYER, columns=columns))
+
+
+@pytest.mark.parametrize("name, technology", [
+    ("5G", "NR"), ("NR_NSA", "NR-NSA"), ("5g nsa", "NR-NSA"), ("NR_SA", "NR-SA"),
+    ("5G-SA", "NR-SA"), ("LTE_CA", "LTE"), ("4G+", "LTE"), ("HSPA+", "UMTS"), ("EDGE", "GSM")])
+def test_technology_names_as_apps_write_them(name, technology):
+    assert cells.technology(name) == technology
+
+
+def test_an_unknown_technology_name_is_refused_by_name():
+    with pytest.raises(ValueError, match="'6G' is not known"):
+        cells.technology("6G")
 
 
 def test_5g_nsa_rows_carry_both_legs_and_make_the_device_capable(tmp_path):
