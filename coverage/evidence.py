@@ -212,7 +212,7 @@ def attribute_operators(evidence: pd.DataFrame) -> tuple[pd.DataFrame, list[str]
         return evidence, []
     return evidence, [f"{left} readings name no operator and could not be given one: they are "
                       "modelled as a separate network 'unknown'; set the operator on import "
-                      "(--mapping) if they belong to one"]
+                      "(--operator, or --mapping for a table) if they belong to one"]
 
 
 def load_signal_xy(store_path: str | Path, crs: str | None,

@@ -168,6 +168,10 @@ HELP_VI: dict[str, str] = {
         "Múi giờ của các thời điểm ghi không kèm múi giờ (mặc định Asia/Ho_Chi_Minh).",
     "Name of the phone, app or probe the files come from.":
         "Tên điện thoại, ứng dụng hoặc đầu đo tạo ra các tệp.",
+    "Operator of the readings whose files name none (a log without an operator column): "
+    "MCC-MNC (452-04) or a name (Viettel).":
+        "Nhà mạng của các kết quả đo mà tệp không ghi (nhật ký không có cột nhà mạng): mã "
+        "MCC-MNC (452-04) hoặc tên (Viettel).",
     "Where positions are valid: country (Vietnam, default), any, or W,S,E,N in degrees.":
         "Vùng có vị trí hợp lệ: country (Việt Nam, mặc định), any (bất kỳ), hoặc W,S,E,N "
         "tính bằng độ.",

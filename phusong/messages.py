@@ -39,10 +39,11 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
      "{a} trải tới kinh độ {b}…{c}, vĩ độ {d}…{e}, ngoài vùng {f}: hệ toạ độ (CRS) của tệp có "
      "khai báo đúng không? (ranh giới ở nước ngoài: --region any)"),
     ("{a} readings name no operator and could not be given one: they are modelled as a "
-     "separate network 'unknown'; set the operator on import (--mapping) if they belong to one",
+     "separate network 'unknown'; set the operator on import (--operator, or --mapping for a "
+     "table) if they belong to one",
      "{a} kết quả đo không ghi nhà mạng và không thể gán nhà mạng: chúng được mô hình hoá như "
-     "một mạng riêng 'unknown'; hãy đặt nhà mạng khi nhập (--mapping) nếu chúng thuộc một "
-     "nhà mạng"),
+     "một mạng riêng 'unknown'; hãy đặt nhà mạng khi nhập (--operator, hoặc --mapping với "
+     "tệp bảng) nếu chúng thuộc một nhà mạng"),
     ("no readings of operator {a}; the store holds {b}",
      "không có kết quả đo nào của nhà mạng {a}; kho dữ liệu có {b}"),
     ("{a} holds no features", "{a} không có đối tượng nào"),
@@ -115,6 +116,10 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
     ("{a} must be > 0, not {b}", "{a} phải > 0, không phải {b}"),
     ("operator is empty", "thiếu nhà mạng (operator)"),
     ("technology {a} is not one of {b}", "công nghệ {a} không thuộc {b}"),
+    ("technology {a} is not known (2G/3G/4G/5G, GSM, UMTS, LTE, NR…)",
+     "công nghệ {a} không xác định (2G/3G/4G/5G, GSM, UMTS, LTE, NR…)"),
+    ("operator {a} is neither MCC-MNC nor a known operator name",
+     "nhà mạng {a} không phải mã MCC-MNC cũng không phải tên nhà mạng đã biết"),
     ("give either lon/lat or commune_code (exactly one)",
      "cần lon/lat hoặc commune_code (chỉ một trong hai)"),
     ("{a} lacks the column(s) {b}", "{a} thiếu cột {b}"),

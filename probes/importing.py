@@ -46,6 +46,9 @@ class ImportOptions:
     # Whether the user named the zone (a default one read abroad is worth a warning).
     time_zone_given: bool = False
     probe_id: str | None = None
+    # The operator (MCC-MNC) of readings whose source names none (a log without an
+    # operator column): the user knows which SIM the probe carried.
+    operator: str | None = None
     mapping: Path | None = None
     gnb_id_bits: int = 24
     notes: list[str] = field(default_factory=list)
@@ -137,7 +140,8 @@ def import_file(store: ReadingStore, parser: Parser, path: Path, kind: str,
                 repeated += 1
                 continue
             seen.add(row.record["reading_id"])
-            records.append({**row.record, "record_locator": row.locator, "source_record": row.raw})
+            records.append({**row.record, **_given_operator(row.record, options),
+                            "record_locator": row.locator, "source_record": row.raw})
         else:
             refused.append({"raw_record": row.raw, "reason": row.reason,
                             "record_locator": row.locator})
@@ -158,6 +162,15 @@ def import_file(store: ReadingStore, parser: Parser, path: Path, kind: str,
         summary.technologies.update(result.technologies)
         summary.nr_values += result.nr_values
     return summary
+
+
+def _given_operator(record: dict[str, Any], options: ImportOptions) -> dict[str, Any]:
+    """The operator the user gave, for a record that names none (not even an anonymised
+    one, which stays apart)."""
+    if options.operator is None or "operator" not in record or record["operator"] is not None \
+            or record.get("operator_name"):
+        return {}
+    return {"operator": options.operator}
 
 
 def _flag_outside(batches: dict[str, tuple[list, list]], inside) -> None:

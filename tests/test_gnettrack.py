@@ -158,3 +158,25 @@ def test_a_file_whose_5g_rows_keep_no_nr_value_is_warned_of(tmp_path):
                   "--region", "any", "--tz", "Europe/Dublin").stdout.decode()
     out = " ".join(out.split())
     assert "0 of them with an NR value" in out and "no NR value was stored" in out
+
+
+def test_an_operator_given_on_import_goes_to_readings_that_name_none(tmp_path):
+    store = tmp_path / "s.gpkg"
+    run_cli("import", "gnettrack", str(SECOND_CELL), "--store", str(store), "--operator", "Viettel")
+    run_cli("import", "gnettrack", str(UCC), "--store", str(store), "--operator", "452-04",
+            "--region", "any", "--tz", "Europe/Dublin")
+    with ReadingStore(store, readonly=True) as readings:
+        signal = readings.read_table(SIGNAL_LAYER)
+    from_second_cell = signal["source_file"] == SECOND_CELL.name
+    assert (signal.loc[from_second_cell, "operator"] == "452-04").all()
+    # anonymised operators ("A", "B") stay apart: not made the given one
+    assert signal.loc[~from_second_cell, "operator"].isna().all()
+    assert set(signal.loc[~from_second_cell, "operator_name"]) == {"A", "B"}
+
+
+def test_an_unknown_operator_on_import_is_refused_before_anything_is_stored(tmp_path):
+    store = tmp_path / "s.gpkg"
+    done = run_cli("import", "gnettrack", str(SECOND_CELL), "--store", str(store),
+                   "--operator", "Telco X", check=False)
+    assert done.returncode == 2 and not store.exists()
+    assert "Telco X" in " ".join(done.stderr.decode().split())

@@ -35,6 +35,7 @@ def import_command(
     strict: bool = typer.Option(False, "--strict", help="Any refused row is an error that rolls back its whole file."),
     tz: Optional[str] = typer.Option(None, "--tz", help="Time zone of times written without one (default Asia/Ho_Chi_Minh)."),
     probe_id: Optional[str] = typer.Option(None, "--probe-id", help="Name of the phone, app or probe the files come from."),
+    operator: Optional[str] = typer.Option(None, "--operator", help="Operator of the readings whose files name none (a log without an operator column): MCC-MNC (452-04) or a name (Viettel)."),
     region: str = typer.Option("country", "--region", help="Where positions are valid: country (Vietnam, default), any, or W,S,E,N in degrees."),
     boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="Flag readings outside these units (kept, flagged outside_boundaries); the shipped communes with --flag-outside."),
     flag_outside: bool = typer.Option(False, "--flag-outside", help="Flag readings outside the shipped 2025 communes."),
@@ -50,7 +51,7 @@ def import_command(
         raise typer.BadParameter(t("error.mapping_needed"), param_hint="--mapping")
     parser, kind = parser_for(fmt, mapping)
     options = ImportOptions(time_zone=time_zone(tz), time_zone_given=tz is not None,
-                            probe_id=probe_id,
+                            probe_id=probe_id, operator=_operator_code(operator),
                             inside=inside_units(boundaries) if boundaries or flag_outside else None)
     summaries = import_files(store, kind, parser, files, options, strict, parse_region(region))
     reasons: dict[str, int] = {}
@@ -71,6 +72,16 @@ def import_command(
         console.print(f"  {n} × {localise(reason)}", markup=False, highlight=False)
     if any(summary.error is not None for summary in summaries):
         raise typer.Exit(1)
+
+
+def _operator_code(text: str | None) -> str | None:
+    from phusong.store.cells import operator_code
+
+    try:
+        code = operator_code(text)
+    except ValueError as exc:
+        raise typer.BadParameter(localise(str(exc)), param_hint="--operator") from None
+    return code
 
 
 @app.command()
