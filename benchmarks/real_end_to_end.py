@@ -74,9 +74,10 @@ SUFFIXES = (".geojson", ".csv", ".txt", ".json", ".gpkg")
 
 
 def import_campaign(path: Path, fmt: str, mapping: Path | None, work: Path,
-                    tz: str | None = None) -> Path:
+                    tz: str | None = None, operator: str | None = None) -> Path:
     """The campaign's readings in a store under ``work`` (imported once, then reused);
-    ``tz`` is the zone of times written without one (the importer's default otherwise)."""
+    ``tz`` is the zone of times written without one (the importer's default otherwise),
+    ``operator`` that of readings whose files name none."""
     store = work / "campaign.gpkg"
     if store.exists():
         return store
@@ -89,6 +90,8 @@ def import_campaign(path: Path, fmt: str, mapping: Path | None, work: Path,
         command += ["--mapping", str(mapping)]
     if tz is not None:
         command += ["--tz", tz]
+    if operator is not None:
+        command += ["--operator", operator]
     # a file that is not a log of the format (a README.txt) is named on stderr and left out
     done = subprocess.run(command, stdout=subprocess.DEVNULL)
     if done.returncode not in (0, 1) or not store.exists():
@@ -359,6 +362,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--split-at", type=_utc, default=None,
                         help="split the readings at this UTC date or time (YYYY-MM-DD[THH:MM]) "
                              "instead of into halves of their days")
+    parser.add_argument("--operator", default=None,
+                        help="operator of the readings whose files name none (a G-NetTrack log "
+                             "without an operator column), as for phusong import")
     parser.add_argument("--technology", choices=("lte", "nr"), default="lte")
     parser.add_argument("--threshold-dbm", type=float, default=None,
                         help="covered at or above this RSRP (default: the targets file's for "
@@ -401,7 +407,7 @@ class Campaign:
 def load_campaign(args: argparse.Namespace, work: Path) -> Campaign:
     """Import the campaign, split it by day and make the square units; print its outline."""
     mapping = args.mapping or (MAPPING if args.format == "table" else None)
-    store = import_campaign(args.campaign, args.format, mapping, work, args.tz)
+    store = import_campaign(args.campaign, args.format, mapping, work, args.tz, args.operator)
     readings = load_signal_xy(store, None)
     crs = readings.attrs["crs"]
     everything = evidence_for(readings, args.technology)
