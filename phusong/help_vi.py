@@ -172,6 +172,12 @@ HELP_VI: dict[str, str] = {
     "MCC-MNC (452-04) or a name (Viettel).":
         "Nhà mạng của các kết quả đo mà tệp không ghi (nhật ký không có cột nhà mạng): mã "
         "MCC-MNC (452-04) hoặc tên (Viettel).",
+    "The phone or modem is 5G-capable (its LTE rows with data active then say 5G was not "
+    "there), or 4G-only; by default a G-NetTrack file is taken as from a 5G device when it "
+    "holds a 5G row.":
+        "Điện thoại hoặc modem hỗ trợ 5G (khi đó các dòng LTE lúc đang truyền dữ liệu cho biết "
+        "không có 5G ở đó), hoặc chỉ 4G; mặc định một tệp G-NetTrack được coi là của thiết bị "
+        "5G khi có ít nhất một dòng 5G.",
     "Where positions are valid: country (Vietnam, default), any, or W,S,E,N in degrees.":
         "Vùng có vị trí hợp lệ: country (Việt Nam, mặc định), any (bất kỳ), hoặc W,S,E,N "
         "tính bằng độ.",

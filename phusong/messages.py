@@ -118,6 +118,10 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
     ("technology {a} is not one of {b}", "công nghệ {a} không thuộc {b}"),
     ("technology {a} is not known (2G/3G/4G/5G, GSM, UMTS, LTE, NR…)",
      "công nghệ {a} không xác định (2G/3G/4G/5G, GSM, UMTS, LTE, NR…)"),
+    ("{a}: {b} rows are on 5G, yet the device was said to be 4G-only (--device-4g): is it the "
+     "right file or device?",
+     "{a}: {b} dòng ở mạng 5G, trong khi thiết bị được khai là chỉ 4G (--device-4g): tệp hoặc "
+     "thiết bị có đúng không?"),
     ("operator {a} is neither MCC-MNC nor a known operator name",
      "nhà mạng {a} không phải mã MCC-MNC cũng không phải tên nhà mạng đã biết"),
     ("give either lon/lat or commune_code (exactly one)",

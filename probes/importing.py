@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from phusong.errors import ConfigError, InputFormatError
 
 from phusong.store.records import stable_reading_id
+from phusong.store.schema import SIGNAL_LAYER
 from phusong.store.readings import ReadingStore
 
 DEFAULT_TIME_ZONE = "Asia/Ho_Chi_Minh"
@@ -49,6 +50,10 @@ class ImportOptions:
     # The operator (MCC-MNC) of readings whose source names none (a log without an
     # operator column): the user knows which SIM the probe carried.
     operator: str | None = None
+    # Whether the device is 5G-capable, as the user states it (its LTE rows with data active
+    # then say 5G was not there); None: as each source shows it (a G-NetTrack file with a
+    # 5G row).
+    device_5g_capable: bool | None = None
     mapping: Path | None = None
     gnb_id_bits: int = 24
     notes: list[str] = field(default_factory=list)
@@ -140,7 +145,7 @@ def import_file(store: ReadingStore, parser: Parser, path: Path, kind: str,
                 repeated += 1
                 continue
             seen.add(row.record["reading_id"])
-            records.append({**row.record, **_given_operator(row.record, options),
+            records.append({**row.record, **_stated_by_user(row, options),
                             "record_locator": row.locator, "source_record": row.raw})
         else:
             refused.append({"raw_record": row.raw, "reason": row.reason,
@@ -161,16 +166,25 @@ def import_file(store: ReadingStore, parser: Parser, path: Path, kind: str,
         summary.stored[layer] = result.inserted
         summary.technologies.update(result.technologies)
         summary.nr_values += result.nr_values
+    five_g = summary.technologies["NR-NSA"] + summary.technologies["NR-SA"]
+    if options.device_5g_capable is False and five_g:
+        summary.notes.append(f"{path.name}: {five_g} rows are on 5G, yet the device was said to "
+                             "be 4G-only (--device-4g): is it the right file or device?")
     return summary
 
 
-def _given_operator(record: dict[str, Any], options: ImportOptions) -> dict[str, Any]:
-    """The operator the user gave, for a record that names none (not even an anonymised
-    one, which stays apart)."""
-    if options.operator is None or "operator" not in record or record["operator"] is not None \
-            or record.get("operator_name"):
-        return {}
-    return {"operator": options.operator}
+def _stated_by_user(row: Row, options: ImportOptions) -> dict[str, Any]:
+    """What the user stated of the readings where their source says nothing: the operator
+    of a record that names none (not even an anonymised one, which stays apart), and
+    whether the device is 5G-capable."""
+    stated: dict[str, Any] = {}
+    record = row.record or {}
+    if options.operator is not None and "operator" in record and record["operator"] is None \
+            and not record.get("operator_name"):
+        stated["operator"] = options.operator
+    if options.device_5g_capable is not None and row.layer == SIGNAL_LAYER:
+        stated["device_5g_capable"] = options.device_5g_capable
+    return stated
 
 
 def _flag_outside(batches: dict[str, tuple[list, list]], inside) -> None:

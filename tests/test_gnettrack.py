@@ -180,3 +180,31 @@ def test_an_unknown_operator_on_import_is_refused_before_anything_is_stored(tmp_
                    "--operator", "Telco X", check=False)
     assert done.returncode == 2 and not store.exists()
     assert "Telco X" in " ".join(done.stderr.decode().split())
+
+
+def test_a_5g_phone_s_file_without_5g_rows_says_where_5g_was_not_when_the_user_says_so(tmp_path):
+    from phusong.coverage.evidence import NO_NR_DBM, nr_evidence
+
+    frame = pd.read_csv(SECOND_CELL, dtype=str, keep_default_na=False)
+    lte_only = tmp_path / "lte_only.csv"
+    frame[frame["NetworkTech"] == "4G"].to_csv(lte_only, index=False)  # edited: no 5G row
+    for flag, store in ((None, "default.gpkg"), ("--device-5g", "stated.gpkg"),
+                        ("--device-4g", "four_g.gpkg")):
+        source = SECOND_CELL if flag == "--device-4g" else lte_only
+        out = run_cli("--lang", "en", "import", "gnettrack", str(source), "--store",
+                      str(tmp_path / store), *([flag] if flag else [])).stdout.decode()
+    with ReadingStore(tmp_path / "default.gpkg", readonly=True) as readings:
+        default = readings.read_table(SIGNAL_LAYER)
+    with ReadingStore(tmp_path / "stated.gpkg", readonly=True) as readings:
+        stated = readings.read_table(SIGNAL_LAYER)
+    with ReadingStore(tmp_path / "four_g.gpkg", readonly=True) as readings:
+        four_g = readings.read_table(SIGNAL_LAYER)
+    # a file alone cannot show that its phone could have had 5G: no evidence either way
+    assert not default["device_5g_capable"].any() and nr_evidence(default).empty
+    # stated 5G-capable: its LTE rows with data active are "no 5G here"
+    absent = nr_evidence(stated)
+    assert stated["device_5g_capable"].all()
+    assert len(absent) == (stated["device_state"] == "data").sum() == 4
+    assert (absent["value"] == NO_NR_DBM).all()
+    assert not four_g["device_5g_capable"].any()
+    assert "yet the device was said to be 4G-only" in " ".join(out.split())

@@ -36,6 +36,7 @@ def import_command(
     tz: Optional[str] = typer.Option(None, "--tz", help="Time zone of times written without one (default Asia/Ho_Chi_Minh)."),
     probe_id: Optional[str] = typer.Option(None, "--probe-id", help="Name of the phone, app or probe the files come from."),
     operator: Optional[str] = typer.Option(None, "--operator", help="Operator of the readings whose files name none (a log without an operator column): MCC-MNC (452-04) or a name (Viettel)."),
+    device_5g: Optional[bool] = typer.Option(None, "--device-5g/--device-4g", help="The phone or modem is 5G-capable (its LTE rows with data active then say 5G was not there), or 4G-only; by default a G-NetTrack file is taken as from a 5G device when it holds a 5G row."),
     region: str = typer.Option("country", "--region", help="Where positions are valid: country (Vietnam, default), any, or W,S,E,N in degrees."),
     boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="Flag readings outside these units (kept, flagged outside_boundaries); the shipped communes with --flag-outside."),
     flag_outside: bool = typer.Option(False, "--flag-outside", help="Flag readings outside the shipped 2025 communes."),
@@ -52,6 +53,7 @@ def import_command(
     parser, kind = parser_for(fmt, mapping)
     options = ImportOptions(time_zone=time_zone(tz), time_zone_given=tz is not None,
                             probe_id=probe_id, operator=_operator_code(operator),
+                            device_5g_capable=device_5g,
                             inside=inside_units(boundaries) if boundaries or flag_outside else None)
     summaries = import_files(store, kind, parser, files, options, strict, parse_region(region))
     reasons: dict[str, int] = {}
