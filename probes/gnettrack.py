@@ -178,9 +178,13 @@ def parse(path: Path, options: ImportOptions) -> Iterator[Row]:
     if not {"time", "lon", "lat"} <= set(columns):
         raise InputFormatError(f"{path.name} is not a G-NetTrack measurement log: its header "
                                "lacks Timestamp, Longitude or Latitude")
-    rows = [(f"line {number}", delimiter.join(values), _Fields(values, columns))
-            for number, values in _records(lines, delimiter)]
-    cut = rows.pop() if rows and cut_short(text) else None
+    records = list(_records(lines, delimiter))
+    # a file cut inside its last line cuts the record that line ends (none if it ends a blank
+    # one, such as the opening quote of a record never written)
+    cut_record = cut_short(text) and bool(records) and records[-1][1] == len(lines)
+    rows = [(f"line {start}", delimiter.join(values), _Fields(values, columns))
+            for start, _, values in records]
+    cut = rows.pop() if cut_record else None
     has_tests = any(m in columns for m in TEST_MEANINGS)
     tested = [any(fields.text(m) is not None for m in TEST_MEANINGS) for *_, fields in rows]
     data_test = has_tests and "dl_kbps" not in columns and "state" not in columns and all(tested)
@@ -196,10 +200,10 @@ def parse(path: Path, options: ImportOptions) -> Iterator[Row]:
         yield from _test_runs(rows, tested, options)
 
 
-def _records(lines: list[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """Each non-empty record after the header, with the file line it starts on (a quoted
-    value may hold a line break: the published "YouTube goes 5G" logs quote each time
-    after one)."""
+def _records(lines: list[str], delimiter: str) -> Iterator[tuple[int, int, list[str]]]:
+    """Each non-empty record after the header, with the file lines it starts and ends on (a
+    quoted value may hold a line break: the published "YouTube goes 5G" logs quote each
+    time after one)."""
     reader = csv.reader(io.StringIO("\n".join(lines[1:])), delimiter=delimiter)
     while True:
         start = reader.line_num + 2
@@ -207,7 +211,7 @@ def _records(lines: list[str], delimiter: str) -> Iterator[tuple[int, list[str]]
         if values is None:
             return
         if any(v.strip() for v in values):
-            yield start, values
+            yield start, reader.line_num + 1, values
 
 
 def _signal_rows(rows: list[tuple[str, str, _Fields]], columns: dict[str, int],

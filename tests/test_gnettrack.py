@@ -208,3 +208,18 @@ def test_a_5g_phone_s_file_without_5g_rows_says_where_5g_was_not_when_the_user_s
     assert (absent["value"] == NO_NR_DBM).all()
     assert not four_g["device_5g_capable"].any()
     assert "yet the device was said to be 4G-only" in " ".join(out.split())
+
+
+def test_a_cut_file_loses_only_the_record_its_last_line_belongs_to(tmp_path):
+    text = SECOND_CELL.read_text(encoding="utf-8")
+    records = _data_rows(SECOND_CELL) // 2  # each record spans two lines
+    for name, tail, imported, cut in (("quote.csv", '"', 16, []),  # a record never written
+                                      ("cut.csv", '"\n2025.10.01_08.00.16",106.19', 16,
+                                       [f"line {2 * records + 2}"])):
+        path = tmp_path / name
+        path.write_text(text + tail, encoding="utf-8")
+        with ReadingStore(tmp_path / f"{name}.gpkg") as store:
+            summary = import_file(store, gnettrack.parse, path, "gnettrack", ImportOptions())
+            quarantined = store.read_quarantine()
+        assert summary.imported == imported
+        assert quarantined["record_locator"].tolist() == cut
