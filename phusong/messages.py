@@ -182,6 +182,11 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
      "{a} đã có các tệp khác: hãy chọn thư mục mới hoặc trống, hoặc thêm --force để ghi đè"),
     ("{a} is a folder; give a file name", "{a} là thư mục; hãy cho tên tệp"),
     ("cannot write in {a}: permission denied", "không ghi được vào {a}: không có quyền"),
+    ("cannot replace {a}: it, or a file in it, is open in another program (Excel, QGIS…) or "
+     "not yours to change; close it and run again (nothing was changed)",
+     "không thay được {a}: tệp này, hoặc một tệp trong đó, đang mở trong chương trình khác "
+     "(Excel, QGIS…) hoặc bạn không có quyền sửa; hãy đóng lại rồi chạy lại (chưa có gì bị "
+     "thay đổi)"),
     # targets
     ("{a}.{b} is missing", "thiếu {a}.{b}"),
     ("{a}.{b} must be a number, not {c}", "{a}.{b} phải là số, không phải {c}"),

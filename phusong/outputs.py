@@ -243,13 +243,30 @@ def _fsync_folder(folder: Path) -> None:
 
 
 def _swap(staging: Path, out: Path, run_id: str) -> None:
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{run_id}"
-        os.replace(out, old)
-        os.replace(staging, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, out)
+    """``staging`` moved onto ``out``; the previous ``out`` stays whole if that fails."""
+    if not out.exists():
+        _replace(staging, out, out)
+        return
+    old = out.parent / f".{out.name}.old-{run_id}"
+    _replace(out, old, out)
+    try:
+        _replace(staging, out, out)
+    except BaseException:
+        os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _replace(source: Path, target: Path, output: Path) -> None:
+    """``os.replace``, saying what to do when a program holds ``output`` (Windows refuses
+    to move a file, or a folder with a file, that another program has open: Excel locks the
+    CSV files it shows)."""
+    try:
+        os.replace(source, target)
+    except PermissionError as exc:
+        raise OutputError(f"cannot replace {output}: it, or a file in it, is open in another "
+                          "program (Excel, QGIS…) or not yours to change; close it and run "
+                          "again (nothing was changed)") from exc
 
 
 @contextmanager
@@ -270,7 +287,7 @@ def atomic_file(path: str | Path, kind: str | None = None,
         yield temporary
         _fsync(temporary)
         check_output_file(path, kind, force)  # nothing took its place meanwhile
-        os.replace(temporary, path)
+        _replace(temporary, path, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

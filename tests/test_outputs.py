@@ -51,6 +51,33 @@ def test_a_failed_run_leaves_the_previous_one(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
+@pytest.mark.parametrize("refused_call", [1, 2])
+def test_an_output_held_by_another_program_is_named_and_left_whole(tmp_path, monkeypatch,
+                                                                   refused_call):
+    """Windows refuses to move a folder holding a file Excel has open: replayed by refusing
+    the swap's first or second move, as Windows would (no such lock exists on Linux)."""
+    import phusong.outputs as outputs
+
+    out = tmp_path / "run"
+    with staged_folder(out, "estimate") as (staging, first):
+        (staging / "communes.csv").write_text("first")
+    real_replace, calls = os.replace, []
+
+    def refusing(source, target):
+        calls.append(source)
+        if len(calls) == refused_call:
+            raise PermissionError(13, "The process cannot access the file", str(source))
+        real_replace(source, target)
+
+    monkeypatch.setattr(outputs.os, "replace", refusing)
+    with pytest.raises(OutputError, match="open in another program"):
+        with staged_folder(out, "estimate") as (staging, _):
+            (staging / "communes.csv").write_text("second")
+    monkeypatch.undo()
+    assert (out / "communes.csv").read_text() == "first" and read_marker(out)["run_id"] == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
 def test_interrupted_swap_is_recovered(tmp_path):
     out = tmp_path / "run"
     with staged_folder(out, "estimate") as (staging, first):
