@@ -272,7 +272,7 @@ def _warn_time_zone(path: Path, records: list[dict], options: ImportOptions) -> 
     if options.time_zone_given:
         return
     west, south, east, north = COUNTRY_BOUNDS
-    abroad = sum(1 for r in records if r["lon"] is not None and not (
+    abroad = sum(1 for r in records if r["lon"] is not None and r["lat"] is not None and not (
         west <= r["lon"] <= east and south <= r["lat"] <= north))
     if abroad:
         options.notes.append(

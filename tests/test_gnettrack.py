@@ -223,3 +223,17 @@ def test_a_cut_file_loses_only_the_record_its_last_line_belongs_to(tmp_path):
             quarantined = store.read_quarantine()
         assert summary.imported == imported
         assert quarantined["record_locator"].tolist() == cut
+
+
+def test_a_row_with_half_a_position_is_quarantined_with_its_reason(tmp_path):
+    """Found by mutating the fixtures: a longitude without its latitude crashed the check of
+    positions abroad."""
+    log = tmp_path / "half.txt"
+    log.write_text("Timestamp\tLongitude\tLatitude\tOperator\tNetworkTech\tLevel\tState\r\n"
+                   "2025.10.01_08.00.00\t106.2\t-\t45204\t4G\t-95\tD\r\n"
+                   "2025.10.01_08.00.01\t106.2\t21.3\t45204\t4G\t-96\tD\r\n", encoding="utf-8")
+    with ReadingStore(tmp_path / "s.gpkg") as store:
+        summary = import_file(store, gnettrack.parse, log, "gnettrack", ImportOptions())
+        reasons = store.read_quarantine()["reason"].tolist()
+    assert (summary.imported, summary.quarantined) == (1, 1)
+    assert reasons == ["position has only one of lon/lat"]
