@@ -82,8 +82,12 @@ def operator_code(value: object, mnc: object = None) -> str | None:
     if mnc is not None:
         if missing(value) or missing(mnc):
             return None
-        mcc_text, mnc_text = str(int(float(value))), str(int(float(mnc)))
-        return f"{mcc_text.zfill(3)}-{mnc_text.zfill(2)}"
+        mcc_number, mnc_number = number(value), number(mnc)
+        if mcc_number is None or mnc_number is None:
+            return None
+        if not all(n.is_integer() and 0 <= n <= 999 for n in (mcc_number, mnc_number)):
+            raise ValueError(f"MCC {value!r} and MNC {mnc!r} are not an operator code")
+        return f"{int(mcc_number):03d}-{int(mnc_number):02d}"
     if missing(value):
         return None
     text = str(value).strip()

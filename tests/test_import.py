@@ -101,6 +101,21 @@ def test_technology_names_as_apps_write_them(name, technology):
     assert cells.technology(name) == technology
 
 
+@pytest.mark.parametrize("mcc, mnc, code", [("452", "4", "452-04"), (452.0, 1.0, "452-01"),
+                                             ("262", "03", "262-03"), ("-", "04", None),
+                                             ("1e309", "04", None)])  # not finite: missing
+def test_operator_codes_from_mcc_and_mnc(mcc, mnc, code):
+    assert cells.operator_code(mcc, mnc) == code
+
+
+@pytest.mark.parametrize("mcc, mnc", [("452", "4.5"), ("4520", "04"), ("452", "-7")])
+def test_an_impossible_mcc_or_mnc_is_refused_by_value(mcc, mnc):
+    """Found by mutating the fixtures (an MCC of 1e309 crashed the import): an MCC or MNC
+    that is no code is refused, naming the values."""
+    with pytest.raises(ValueError, match="not an operator code"):
+        cells.operator_code(mcc, mnc)
+
+
 def test_an_unknown_technology_name_is_refused_by_name():
     with pytest.raises(ValueError, match="'6G' is not known"):
         cells.technology("6G")
