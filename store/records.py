@@ -57,6 +57,9 @@ def stable_reading_id(*parts: object) -> str:
     return str(uuid.uuid5(UUID_NAMESPACE, "\x1f".join(str(p) for p in parts)))
 
 
+SQLITE_INTEGER_MAX = 2**63 - 1
+
+
 def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value == ""
 
@@ -78,11 +81,14 @@ def _coerce(column: Column, value: Any) -> Any:
             raise InputFormatError(f"{column.name} {value!r} is not a number") from exc
         if not math.isfinite(number):
             raise InputFormatError(f"{column.name} is not finite")
+        high = column.high
+        if column.sql_type == "INTEGER":  # what an SQLite INTEGER holds
+            high = SQLITE_INTEGER_MAX if high is None else min(high, SQLITE_INTEGER_MAX)
         if column.low is not None and number < column.low or (
-            column.high is not None and number > column.high
+            high is not None and number > high
         ):
             raise InputFormatError(
-                f"{column.name} {number:g} outside the valid range [{column.low}, {column.high}]"
+                f"{column.name} {number:g} outside the valid range [{column.low}, {high}]"
             )
         if column.sql_type == "INTEGER":
             if number != int(number):

@@ -143,6 +143,21 @@ def test_5g_nsa_rows_carry_both_legs_and_make_the_device_capable(tmp_path):
     assert frame["time_utc"].iloc[0] == "2025-10-01T01:00:00.000Z"  # Vietnam, UTC+7
 
 
+def test_a_count_too_large_for_the_store_quarantines_its_test_with_the_reason(tmp_path):
+    """Found by mutating the fixtures: a byte count of 1.5e29 crashed the import (SQLite
+    holds integers below 2**63)."""
+    result = json.loads((SPEED / "loopback_cli_json.json").read_text(encoding="utf-8"))
+    result["bytes_sent"] = 1.5e29  # edited in memory
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(result), encoding="utf-8")
+    with ReadingStore(tmp_path / "s.gpkg") as store:
+        summary = import_file(store, speed_logs.parse_speedtest_cli, path, "speed",
+                              ImportOptions())
+        reasons = store.read_quarantine()["reason"].tolist()
+    assert (summary.imported, summary.quarantined) == (0, 1)
+    assert reasons[0].startswith("bytes_sent 1.5e+29 outside the valid range")
+
+
 @pytest.mark.parametrize("parser, name, expected", [
     (speed_logs.parse_speedtest_cli, "loopback_cli_json.json", (3175037423.66, 862209544.86)),
     (speed_logs.parse_speedtest_cli, "loopback_cli.csv", (803447291.52, 3495424849.03)),
