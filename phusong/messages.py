@@ -122,6 +122,8 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
      "right file or device?",
      "{a}: {b} dòng ở mạng 5G, trong khi thiết bị được khai là chỉ 4G (--device-4g): tệp hoặc "
      "thiết bị có đúng không?"),
+    ("this is not the JSON output of {a}: {b}", "đây không phải đầu ra JSON của {a}: {b}"),
+    ("expected a JSON object, found {a}", "cần một đối tượng JSON, nhưng gặp {a}"),
     ("MCC {a} and MNC {b} are not an operator code", "MCC {a} và MNC {b} không phải mã nhà mạng"),
     ("operator {a} is neither MCC-MNC nor a known operator name",
      "nhà mạng {a} không phải mã MCC-MNC cũng không phải tên nhà mạng đã biết"),

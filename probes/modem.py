@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from phusong.errors import InputFormatError
 from phusong.store import cells
 
 STATES = {"CONNECT": "data", "NOCONN": "idle"}
@@ -154,7 +155,7 @@ def parse_at_log(text: str, gnb_id_bits: int = 24) -> list[ModemReading]:
         elif upper.startswith("+QENG:") and current is not None:
             current.other(fields)
         elif upper.startswith("+QNWINFO:") and len(fields) > 1 and fields[1]:
-            context["operator"] = cells.operator_code(fields[1])
+            _read_operator(fields[1], context)
         elif upper.startswith("+CSQ:"):
             level = _int(fields[0])
             if level is not None and level != 99:
@@ -173,6 +174,17 @@ def parse_at_log(text: str, gnb_id_bits: int = 24) -> list[ModemReading]:
         poll.technologies.add("LTE") if context.get("lte_rsrp_dbm") is not None else None
         readings.append(poll.finish(context))
     return readings
+
+
+def _read_operator(text: str, context: dict[str, Any]) -> None:
+    """The operator of a ``+QNWINFO`` answer into ``context``; an unreadable one (a garbled
+    serial line) is left out and named in ``nulled_fields``, and the reading kept."""
+    try:
+        context["operator"] = cells.operator_code(text)
+        context.pop("nulled_fields", None)
+    except ValueError as exc:
+        context.pop("operator", None)
+        context["nulled_fields"] = str(exc)
 
 
 class _Poll:
@@ -242,8 +254,8 @@ def _mm_value(text: Any) -> float | None:
 def parse_mmcli(signal_json: str, modem_json: str | None = None) -> ModemReading:
     """A reading from ``mmcli --signal-get -J`` (``modem.signal`` or a bare ``signal``
     object), with the operator and technology from ``mmcli -m any -J`` when given."""
-    data = json.loads(signal_json)
-    signal = data.get("modem", data).get("signal", {})
+    data = _json_object(signal_json, "mmcli --signal-get -J")
+    signal = _object(data.get("modem", data)).get("signal", {})
     lte, nr = signal.get("lte", {}), signal.get("5g", {})
     values = {
         "lte_rsrp_dbm": _mm_value(lte.get("rsrp")), "lte_rsrq_db": _mm_value(lte.get("rsrq")),
@@ -257,7 +269,7 @@ def parse_mmcli(signal_json: str, modem_json: str | None = None) -> ModemReading
         "LTE" if has_lte else None
     raw = signal_json.strip()
     if modem_json:
-        modem = json.loads(modem_json).get("modem", {})
+        modem = _object(_json_object(modem_json, "mmcli -m any -J").get("modem", {}))
         generic, gpp = modem.get("generic", {}), modem.get("3gpp", {})
         code = gpp.get("operator-code")
         values["operator"] = cells.operator_code(code) if code and code != "--" else None
@@ -271,3 +283,17 @@ def parse_mmcli(signal_json: str, modem_json: str | None = None) -> ModemReading
         values["device_state"] = "unknown"
         values["device_5g_capable"] = has_nr
     return ModemReading(values={k: v for k, v in values.items() if v is not None}, raw=raw)
+
+
+def _json_object(text: str, command: str) -> dict[str, Any]:
+    """The JSON object a saved ``command`` output holds; an error naming it otherwise."""
+    try:
+        return _object(json.loads(text))
+    except (json.JSONDecodeError, InputFormatError) as exc:
+        raise InputFormatError(f"this is not the JSON output of {command}: {exc}") from None
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InputFormatError(f"expected a JSON object, found {type(value).__name__}")
+    return value

@@ -379,6 +379,31 @@ def test_readings_are_placed_on_their_own_probes_track_only(tmp_path):
     assert placed.loc["b", "x"] == pytest.approx(105.04)  # 8 of the 20 s between b's fixes
 
 
+def test_saved_modem_answers_that_are_garbled_give_a_clear_error_or_a_kept_reading(tmp_path):
+    """Found by mutating the captures: a cut mmcli JSON and a garbled operator in a Quectel
+    log stopped ``probe signal`` with an "internal error"."""
+    from phusong.errors import InputFormatError
+
+    signal = (MODEM / "mm_signal_openwrt_ubus_dump__openwisp_monitoring_issue779.json"
+              ).read_text(encoding="utf-8")
+    for cut in (signal[: len(signal) // 2], "[1, 2]"):
+        with pytest.raises(InputFormatError, match="not the JSON output of mmcli"):
+            parse_mmcli(cut)
+    bad = tmp_path / "bad.json"
+    bad.write_text(signal[: len(signal) // 2], encoding="utf-8")
+    done = run_cli("--lang", "en", "probe", "signal", "--from-mmcli-json", str(bad), "--store",
+                   str(tmp_path / "s.gpkg"), "--lat", "21.27", "--lon", "106.19", check=False)
+    assert done.returncode == 1 and b"internal error" not in done.stderr
+    capture = (MODEM / "quectel_nsa_qnwinfo_qcainfo_qeng_qspn__3ginfo_issue56.txt").read_text(
+        encoding="utf-8")
+    assert "51503" in capture
+    readings = parse_at_log(capture.replace("51503", "51503\x00"))  # edited in memory
+    intact = parse_at_log(capture)
+    assert len(readings) == len(intact) and readings[-1].values["nr_ss_rsrp_dbm"] == \
+        intact[-1].values["nr_ss_rsrp_dbm"]
+    assert "neither MCC-MNC" in readings[0].values["nulled_fields"]
+
+
 def test_the_modems_own_gnss_through_modemmanager():
     """Constructed in mmcli's --location-get -J layout (no capture exists): the NMEA it
     relays is read like any NMEA; without NMEA, its latitude and longitude."""
