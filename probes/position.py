@@ -14,7 +14,7 @@ import math
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import numpy as np
 
@@ -54,14 +54,28 @@ def nmea_fixes(lines: Iterable[str]) -> list[Fix]:
         kind = getattr(sentence, "sentence_type", None)  # proprietary sentences have none
         if kind == "GGA":
             hdop = _float(getattr(sentence, "horizontal_dil", None))
-        elif kind == "RMC" and getattr(sentence, "status", "") == "A" \
-                and sentence.datestamp and sentence.timestamp:
-            when = datetime.combine(sentence.datestamp, sentence.timestamp)
-            when = when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when
-            fixes.append(Fix(when.astimezone(timezone.utc), sentence.longitude,
-                             sentence.latitude, None if hdop is None else hdop * UERE_M,
-                             "gnss"))
+        elif kind == "RMC" and getattr(sentence, "status", "") == "A":
+            fix = _rmc_fix(sentence, None if hdop is None else hdop * UERE_M)
+            if fix is not None:
+                fixes.append(fix)
     return fixes
+
+
+def _rmc_fix(sentence, accuracy_m: float | None) -> Fix | None:
+    """The fix of an RMC sentence; ``None`` when a garbled one (a serial line's noise in a
+    sentence without a checksum) gives no date, time or position on the globe."""
+    day, clock = getattr(sentence, "datestamp", None), getattr(sentence, "timestamp", None)
+    if not (isinstance(day, date) and isinstance(clock, time)):
+        return None
+    try:
+        lon, lat = float(sentence.longitude), float(sentence.latitude)
+    except (TypeError, ValueError, AttributeError):
+        return None
+    if not (math.isfinite(lon) and math.isfinite(lat) and abs(lon) <= 180 and abs(lat) <= 90):
+        return None
+    when = datetime.combine(day, clock)
+    when = when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when
+    return Fix(when.astimezone(timezone.utc), lon, lat, accuracy_m, "gnss")
 
 
 def _float(text) -> float | None:
@@ -74,14 +88,18 @@ def _float(text) -> float | None:
 
 def tpv_fix(report: dict) -> Fix | None:
     """A fix from a gpsd TPV report (``None`` without one)."""
-    if report.get("class") != "TPV" or report.get("mode", 0) < 2:
+    if report.get("class") != "TPV" or not isinstance(report.get("mode"), int) \
+            or report["mode"] < 2:
         return None
-    if report.get("lat") is None or report.get("lon") is None:
+    lon, lat = _float(report.get("lon")), _float(report.get("lat"))
+    if lon is None or lat is None or abs(lon) > 180 or abs(lat) > 90:
         return None
-    time = report.get("time")
-    when = datetime.fromisoformat(time.replace("Z", "+00:00")) if time else None
-    return Fix(when, float(report["lon"]), float(report["lat"]), _float(report.get("eph")),
-               "gnss")
+    stamp = report.get("time")
+    try:
+        when = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+    except (AttributeError, ValueError):
+        return None
+    return Fix(when, lon, lat, _float(report.get("eph")), "gnss")
 
 
 def gpsd_fix(host: str = "127.0.0.1", port: int = 2947, timeout: float = 10.0) -> Fix | None:

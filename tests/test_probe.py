@@ -226,6 +226,22 @@ def test_nmea_fixes_match_gpsd_decoding(name):
         assert (fix.lat, fix.lon) == pytest.approx((expected.lat, expected.lon), abs=1e-8)
 
 
+def test_garbled_positions_are_left_out_not_fatal():
+    """Found by mutating the captures: an RMC whose checksum and time a noisy serial line
+    took away stopped the NMEA reader (TypeError); a TPV with a broken time stopped gpsd's."""
+    lines = (GPSD / "bu353s4.log").read_text(encoding="utf-8", errors="replace").splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("$GPRMC"))
+    garbled = list(lines)
+    garbled[first] = garbled[first].split("*")[0].replace(",030719.000,", ",9999,")  # edited
+    assert len(nmea_fixes(garbled)) == len(nmea_fixes(lines)) - 1
+    assert tpv_fix({"class": "TPV", "mode": 3, "lat": 21.27, "lon": 106.19,
+                    "time": "2025-10-01T01:00:00.000Z"}) is not None
+    for broken in ({"time": "yesterday"}, {"lat": "north"}, {"lat": 121.0}, {"mode": "3"}):
+        report = {"class": "TPV", "mode": 3, "lat": 21.27, "lon": 106.19,
+                  "time": "2025-10-01T01:00:00.000Z", **broken}
+        assert tpv_fix(report) is None
+
+
 def test_gpsd_client_over_a_socket():
     """gpsd's own TPV reports (from the .chk oracle) served on loopback."""
     reports = [line for line in (GPSD / "bu353s4.log.chk").read_text().splitlines()
