@@ -296,7 +296,8 @@ def read_evidence(run: EstimateRun, report: Callable[[str, float], None]) -> Non
     if evidence.empty:
         raise EstimationError(f"{run.store_path.name}: none of its {len(readings)} readings "
                               "with a position tells whether 5G is present (NR readings, or "
-                              "readings from a 5G-capable device with data active)")
+                              "readings from a 5G-capable device with data active; a 5G "
+                              "phone's log without a 5G row: import it with --device-5g)")
     run.evidence, run.points = evidence, evidence[["x", "y"]].to_numpy()
     run.counts = _unit_counts(run.member, run.points)
     if run.counts.sum() == 0:

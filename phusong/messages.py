@@ -82,9 +82,11 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
      "GiB: hãy chọn độ phân giải thô hơn"),
     ("--since {a} is not before --until {b}", "--since {a} không trước --until {b}"),
     ("{a}: none of its {b} readings with a position tells whether 5G is present (NR readings, "
-     "or readings from a 5G-capable device with data active)",
+     "or readings from a 5G-capable device with data active; a 5G phone's log without a 5G "
+     "row: import it with --device-5g)",
      "{a}: không điểm đo nào trong {b} điểm có vị trí cho biết có 5G hay không (cần điểm đo "
-     "NR, hoặc điểm đo từ thiết bị hỗ trợ 5G đang truyền dữ liệu)"),
+     "NR, hoặc điểm đo từ thiết bị hỗ trợ 5G đang truyền dữ liệu; nhật ký của điện thoại 5G "
+     "không có dòng 5G nào: nhập với --device-5g)"),
     ("none of the {a} readings lies inside the boundaries: are these the right boundaries for "
      "this campaign?",
      "không điểm nào trong {a} điểm đo nằm trong ranh giới: ranh giới này có đúng cho đợt đo "
