@@ -157,6 +157,15 @@ class EstimateRun:
         return reading_filter(self.since, self.until)
 
 
+def _filters(run: "EstimateRun") -> str:
+    """The options that select readings, as the user gave them (empty when none did)."""
+    parts = [f"--since {run.since:%Y-%m-%d %H:%M}" if run.since else "",
+             f"--until {run.until:%Y-%m-%d %H:%M}" if run.until else "",
+             f"--max-position-error {run.max_position_error_m:g}"
+             if run.max_position_error_m else ""]
+    return ", ".join(p for p in parts if p)
+
+
 def _unit_counts(member: Membership, xy: np.ndarray) -> np.ndarray:
     units = member.unit_of(xy)
     return np.bincount(units[units >= 0], minlength=member.n_units)
@@ -288,6 +297,9 @@ def read_evidence(run: EstimateRun, report: Callable[[str, float], None]) -> Non
         readings = load_signal_xy(run.store_path, run.crs, where=run.reading_filter,
                                   max_position_error_m=run.max_position_error_m)
         run.member = member_job.result()
+    if readings.empty and _filters(run):
+        raise EstimationError(f"{run.store_path.name}: no reading with a position is left by "
+                              f"{_filters(run)}")
     evidence, operator_warnings = attribute_operators(evidence_for(readings, run.technology))
     run.warnings += operator_warnings
     if run.operators:

@@ -81,6 +81,8 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
      "lưới {a} m trên vùng ranh giới này có {b} ô và cần khoảng {c} GiB bộ nhớ; chỉ còn {d} "
      "GiB: hãy chọn độ phân giải thô hơn"),
     ("--since {a} is not before --until {b}", "--since {a} không trước --until {b}"),
+    ("{a}: no reading with a position is left by {b}",
+     "{a}: không còn điểm đo nào có vị trí sau khi lọc theo {b}"),
     ("{a}: none of its {b} readings with a position tells whether 5G is present (NR readings, "
      "or readings from a 5G-capable device with data active; a 5G phone's log without a 5G "
      "row: import it with --device-5g)",

@@ -81,7 +81,7 @@ def bad_invocations(root):
         "method unknown": [*estimate, "--method", "magic"],
         "crs unknown": [*estimate, "--sites", str(root / "header.csv"), "--crs", "EPSG:99999"],
         "out is a file": ["estimate", "--store", store, "--out", str(root / "empty.csv")],
-        "store has no NR": [*estimate, "--since", "2030-01-01"],
+        "no reading in the period": [*estimate, "--since", "2030-01-01"],
         "seed negative": ["simulate", "--out", out, "--seed", "-1"],
         "readings too few": ["simulate", "--out", out, "--readings", "5"],
         "missing option": ["estimate", "--store", store],
@@ -113,6 +113,13 @@ def bad_invocations(root):
 
 
 CASES = sorted(bad_invocations(__import__("pathlib").Path("/x")))
+
+
+def test_a_period_without_readings_is_named(files):
+    """Not "no 5G evidence", which sends the user to the store: the options chose nothing."""
+    args = bad_invocations(files)["no reading in the period"]
+    stderr = run_cli("--lang", "en", *args, check=False).stderr.decode()
+    assert "no reading with a position is left by --since 2030-01-01" in " ".join(stderr.split())
 
 
 @pytest.mark.parametrize("case", CASES)
