@@ -37,6 +37,31 @@ IMPORTS = [
 ]
 
 
+TABLE_MAPPING = """
+[source]
+layer = "signal_readings"
+kind = "test-table"
+time_zone = "Asia/Ho_Chi_Minh"
+
+[columns]
+time_utc = { column = "when", format = "%d/%m/%Y %H:%M:%S" }
+operator = { column = "network" }
+technology = { column = "rat", values = { "4G LTE" = "LTE" } }
+lte_rsrp_dbm = { column = "rsrp_centi", scale = 0.01 }
+cell = "ecgi"
+lon = "x_deg"
+lat = "y_deg"
+"""
+TABLE = ("when,network,rat,rsrp_centi,ecgi,x_deg,y_deg\n"
+         "01/10/2025 08:00:00,Viettel,4G LTE,-9550,25600257,106.19,21.27\n"
+         "01/10/2025 08:00:01,45204,LTE,-9600,25600257,106.19,21.27\n"
+         "01/10/2025 08:00:03,Viettel,5G,-9600,25600257,106.2,21.3\n")
+DECLARATIONS = ("operator,technology,max_down_mbps,max_up_mbps,commune_code,households,as_of\n"
+                "Viettel,XGS-PON,1000,1000,07210,29300,2025-10-01\n"
+                "VinaPhone,GPON,300,300,07210,17465,2025-10-01\n"
+                "MobiFone,GPON,1000,1000,07228,6164,2025-10-01\n")
+
+
 def mutated(text: str, rng: random.Random) -> str:
     """``text`` with one to six insertions of junk, deletions or a cut."""
     chars = list(text)
@@ -68,6 +93,22 @@ def test_a_mutated_file_is_imported_refused_or_quarantined(tmp_path, fmt, name):
         except PhusongError:
             continue
         assert summary.imported + summary.duplicates + summary.quarantined > 0, path.read_text()
+
+
+@pytest.mark.parametrize("fmt", ["table", "declarations"])
+def test_a_mutated_table_is_imported_refused_or_quarantined(tmp_path, fmt):
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(TABLE_MAPPING, encoding="utf-8")
+    parser, kind = parser_for(fmt, mapping if fmt == "table" else None)
+    text, rng = (TABLE if fmt == "table" else DECLARATIONS), random.Random(fmt)
+    for i in range(MUTATIONS):
+        path = tmp_path / f"{i}.csv"
+        path.write_text(mutated(text, rng), encoding="utf-8")
+        try:
+            with ReadingStore(tmp_path / f"{i}.gpkg", region=None) as store:
+                import_file(store, parser, path, kind, ImportOptions())
+        except PhusongError:
+            continue
 
 
 @pytest.mark.parametrize("name", [
