@@ -120,17 +120,6 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
     ("{a} must be > 0, not {b}", "{a} phải > 0, không phải {b}"),
     ("operator is empty", "thiếu nhà mạng (operator)"),
     ("technology {a} is not one of {b}", "công nghệ {a} không thuộc {b}"),
-    ("technology {a} is not known (2G/3G/4G/5G, GSM, UMTS, LTE, NR…)",
-     "công nghệ {a} không xác định (2G/3G/4G/5G, GSM, UMTS, LTE, NR…)"),
-    ("{a}: {b} rows are on 5G, yet the device was said to be 4G-only (--device-4g): is it the "
-     "right file or device?",
-     "{a}: {b} dòng ở mạng 5G, trong khi thiết bị được khai là chỉ 4G (--device-4g): tệp hoặc "
-     "thiết bị có đúng không?"),
-    ("this is not the JSON output of {a}: {b}", "đây không phải đầu ra JSON của {a}: {b}"),
-    ("expected a JSON object, found {a}", "cần một đối tượng JSON, nhưng gặp {a}"),
-    ("MCC {a} and MNC {b} are not an operator code", "MCC {a} và MNC {b} không phải mã nhà mạng"),
-    ("operator {a} is neither MCC-MNC nor a known operator name",
-     "nhà mạng {a} không phải mã MCC-MNC cũng không phải tên nhà mạng đã biết"),
     ("give either lon/lat or commune_code (exactly one)",
      "cần lon/lat hoặc commune_code (chỉ một trong hai)"),
     ("{a} lacks the column(s) {b}", "{a} thiếu cột {b}"),
@@ -189,11 +178,6 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
      "{a} đã có các tệp khác: hãy chọn thư mục mới hoặc trống, hoặc thêm --force để ghi đè"),
     ("{a} is a folder; give a file name", "{a} là thư mục; hãy cho tên tệp"),
     ("cannot write in {a}: permission denied", "không ghi được vào {a}: không có quyền"),
-    ("cannot replace {a}: it, or a file in it, is open in another program (Excel, QGIS…) or "
-     "not yours to change; close it and run again (nothing was changed)",
-     "không thay được {a}: tệp này, hoặc một tệp trong đó, đang mở trong chương trình khác "
-     "(Excel, QGIS…) hoặc bạn không có quyền sửa; hãy đóng lại rồi chạy lại (chưa có gì bị "
-     "thay đổi)"),
     # targets
     ("{a}.{b} is missing", "thiếu {a}.{b}"),
     ("{a}.{b} must be a number, not {c}", "{a}.{b} phải là số, không phải {c}"),
@@ -208,6 +192,11 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
     ("{a} is not valid TOML: {b}", "{a} không phải TOML hợp lệ: {b}"),
     ("unknown language {a}; choose one of {b}", "ngôn ngữ không xác định {a}; chọn một trong {b}"),
     # outputs
+    ("cannot replace {a}: it, or a file in it, is open in another program (Excel, QGIS…) or "
+     "not yours to change; close it and run again (nothing was changed)",
+     "không thay được {a}: tệp này, hoặc một tệp trong đó, đang mở trong chương trình khác "
+     "(Excel, QGIS…) hoặc bạn không có quyền sửa; hãy đóng lại rồi chạy lại (chưa có gì bị "
+     "thay đổi)"),
     ("{a} is a readings store: phusong never writes over one; give another file name",
      "{a} là một kho số liệu đo: phusong không bao giờ ghi đè lên kho số liệu; hãy chọn tên tệp "
      "khác"),
@@ -216,6 +205,17 @@ VIETNAMESE: tuple[tuple[str, str], ...] = (
      "{a} đã tồn tại và không phải do lệnh này tạo ra: hãy chọn tên tệp khác, hoặc thêm --force "
      "để ghi đè"),
     # importers
+    ("technology {a} is not known (2G/3G/4G/5G, GSM, UMTS, LTE, NR…)",
+     "công nghệ {a} không xác định (2G/3G/4G/5G, GSM, UMTS, LTE, NR…)"),
+    ("MCC {a} and MNC {b} are not an operator code", "MCC {a} và MNC {b} không phải mã nhà mạng"),
+    ("operator {a} is neither MCC-MNC nor a known operator name",
+     "nhà mạng {a} không phải mã MCC-MNC cũng không phải tên nhà mạng đã biết"),
+    ("{a}: {b} rows are on 5G, yet the device was said to be 4G-only (--device-4g): is it the "
+     "right file or device?",
+     "{a}: {b} dòng ở mạng 5G, trong khi thiết bị được khai là chỉ 4G (--device-4g): tệp hoặc "
+     "thiết bị có đúng không?"),
+    ("this is not the JSON output of {a}: {b}", "đây không phải đầu ra JSON của {a}: {b}"),
+    ("expected a JSON object, found {a}", "cần một đối tượng JSON, nhưng gặp {a}"),
     ("the last line has no line end: the file looks cut short (an interrupted copy or "
      "download); if that line is complete, add a line end and import the file again",
      "dòng cuối không có ký tự xuống dòng: tệp có vẻ bị cắt cụt (chép hoặc tải về bị ngắt); nếu "

@@ -70,7 +70,7 @@ SECTION_ADVICE = {
                             "probe check --config probe.toml."),
     "command line": ("Xem phusong LỆNH --help.", "See phusong COMMAND --help."),
 }
-REMEDY = re.compile(r"(?:[:;] |\()((?:give|add|check|plug|choose|run|set|free|move|use|convert|"
+REMEDY = re.compile(r"(?:[:;] |\()((?:give|add|check|plug|choose|run|set|free|move|use|convert|close|"
                     r"save|upgrade|see|hãy|cắm|chọn|chạy|kiểm tra|giải phóng|ra chỗ|xem|thêm|"
                     r"ghi|nâng cấp|lưu|dùng)\b.*)$", re.IGNORECASE)
 # CLI messages without a remedy of their own: (Vietnamese, English).
