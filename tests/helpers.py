@@ -75,3 +75,22 @@ def load_benchmark(name: str):
     sys.modules[spec.name] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
+
+
+# A column mapping of a made-up table (columns when, network, rat, rsrp_centi, ecgi, x_deg,
+# y_deg) to the signal layer, for the tests of import table.
+TABLE_MAPPING = """
+[source]
+layer = "signal_readings"
+kind = "test-table"
+time_zone = "Asia/Ho_Chi_Minh"
+
+[columns]
+time_utc = { column = "when", format = "%d/%m/%Y %H:%M:%S" }
+operator = { column = "network" }
+technology = { column = "rat", values = { "4G LTE" = "LTE" } }
+lte_rsrp_dbm = { column = "rsrp_centi", scale = 0.01 }
+cell = "ecgi"
+lon = "x_deg"
+lat = "y_deg"
+"""

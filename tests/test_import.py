@@ -22,7 +22,7 @@ from phusong.probes.importing import ImportOptions, import_file, time_zone
 from phusong.store import cells
 from phusong.store.schema import ADDED_IN_VERSION_2, ADDED_IN_VERSION_3, SCHEMA_VERSION, DECLARATIONS_LAYER, NEIGHBOUR_TABLE
 
-from helpers import run_cli
+from helpers import TABLE_MAPPING as MAPPING, run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GNETTRACK = FIXTURES / "real" / "gnettrack"
@@ -222,21 +222,6 @@ def test_iperf3_quirks(tmp_path):
                            ImportOptions()).duplicates == 1
 
 
-MAPPING = """
-[source]
-layer = "signal_readings"
-kind = "test-table"
-time_zone = "Asia/Ho_Chi_Minh"
-
-[columns]
-time_utc = { column = "when", format = "%d/%m/%Y %H:%M:%S" }
-operator = { column = "network" }
-technology = { column = "rat", values = { "4G LTE" = "LTE" } }
-lte_rsrp_dbm = { column = "rsrp_centi", scale = 0.01 }
-cell = "ecgi"
-lon = "x_deg"
-lat = "y_deg"
-"""
 
 
 def test_any_table_through_a_mapping(tmp_path):

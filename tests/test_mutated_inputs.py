@@ -19,6 +19,8 @@ from phusong.probes.importing import ImportOptions, import_file
 from phusong.probes.modem import parse_at_log, parse_mmcli
 from phusong.probes.position import nmea_fixes
 
+from helpers import TABLE_MAPPING
+
 FIXTURES = Path(__file__).parent / "fixtures"
 MUTATIONS = 60
 JUNK = ('"', ",", "\t", "-", "", "NaN", "1e309", "-32768", "\x00", "é", '"\n', "{", "}", "*",
@@ -37,21 +39,6 @@ IMPORTS = [
 ]
 
 
-TABLE_MAPPING = """
-[source]
-layer = "signal_readings"
-kind = "test-table"
-time_zone = "Asia/Ho_Chi_Minh"
-
-[columns]
-time_utc = { column = "when", format = "%d/%m/%Y %H:%M:%S" }
-operator = { column = "network" }
-technology = { column = "rat", values = { "4G LTE" = "LTE" } }
-lte_rsrp_dbm = { column = "rsrp_centi", scale = 0.01 }
-cell = "ecgi"
-lon = "x_deg"
-lat = "y_deg"
-"""
 TABLE = ("when,network,rat,rsrp_centi,ecgi,x_deg,y_deg\n"
          "01/10/2025 08:00:00,Viettel,4G LTE,-9550,25600257,106.19,21.27\n"
          "01/10/2025 08:00:01,45204,LTE,-9600,25600257,106.19,21.27\n"
