@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import build_bundle  # noqa: E402
 
 
 def test_import_coverage_is_not_ours(tmp_path):
@@ -41,9 +43,7 @@ def test_data_flows_one_way(folder, forbidden):
 
 
 def test_wheel_contents(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
-    wheel = next(tmp_path.glob("phusong-*.whl"))
+    wheel = build_bundle.build_project_wheel(tmp_path)
     names = zipfile.ZipFile(wheel).namelist()
     for needed in ("phusong/maps/assets/leaflet.js", "phusong/data/targets.toml",
                    "phusong/data/boundaries/bacninh_2025_communes.geojson",

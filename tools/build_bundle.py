@@ -20,8 +20,10 @@ from __future__ import annotations
 import argparse
 import email.parser
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -124,9 +126,20 @@ def pip_download(requirements: list[str], folder: Path, platform: str, python: s
                           f"{answer.stderr.strip()[-2000:]}")
 
 
+# Left out of the copy a wheel is built from: setuptools' own build folder (a stale
+# build/lib would put modules the source no longer has into the wheel, and two builds of one
+# tree at once share it) and what is not the package's.
+NOT_BUILT_FROM = (".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "tests",
+                  "benchmarks", "*.gpkg", "*.gpkg-*")
+
+
 def build_project_wheel(folder: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-w", str(folder), str(ROOT)], check=True, capture_output=True)
+    """phusong's wheel in ``folder``, built from a clean copy of the source tree."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "phusong"
+        shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*NOT_BUILT_FROM))
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                        "-w", str(folder), str(source)], check=True, capture_output=True)
     return max(folder.glob("phusong-*.whl"), key=lambda p: p.stat().st_mtime)
 
 
