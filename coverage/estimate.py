@@ -297,9 +297,10 @@ def read_evidence(run: EstimateRun, report: Callable[[str, float], None]) -> Non
         readings = load_signal_xy(run.store_path, run.crs, where=run.reading_filter,
                                   max_position_error_m=run.max_position_error_m)
         run.member = member_job.result()
-    if readings.empty and _filters(run):
+    chosen_by = _filters(run)
+    if readings.empty and chosen_by:
         raise EstimationError(f"{run.store_path.name}: no reading with a position is left by "
-                              f"{_filters(run)}")
+                              f"{chosen_by}")
     evidence, operator_warnings = attribute_operators(evidence_for(readings, run.technology))
     run.warnings += operator_warnings
     if run.operators:

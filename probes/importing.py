@@ -79,6 +79,11 @@ class FileSummary:
     # why the file was not imported (nothing of it stored), or None
     error: str | None = None
 
+    @property
+    def five_g_rows(self) -> int:
+        """Signal readings stored on 5G (NSA or SA)."""
+        return self.technologies["NR-NSA"] + self.technologies["NR-SA"]
+
 
 Parser = Callable[[Path, ImportOptions], Iterator[Row]]
 
@@ -166,10 +171,10 @@ def import_file(store: ReadingStore, parser: Parser, path: Path, kind: str,
         summary.stored[layer] = result.inserted
         summary.technologies.update(result.technologies)
         summary.nr_values += result.nr_values
-    five_g = summary.technologies["NR-NSA"] + summary.technologies["NR-SA"]
-    if options.device_5g_capable is False and five_g:
-        summary.notes.append(f"{path.name}: {five_g} rows are on 5G, yet the device was said to "
-                             "be 4G-only (--device-4g): is it the right file or device?")
+    if options.device_5g_capable is False and summary.five_g_rows:
+        summary.notes.append(f"{path.name}: {summary.five_g_rows} rows are on 5G, yet the device "
+                             "was said to be 4G-only (--device-4g): is it the right file or "
+                             "device?")
     return summary
 
 

@@ -21,9 +21,8 @@ def _print_stored(summary) -> None:
     console.print(t("import.stored", signal=summary.stored.get(SIGNAL_LAYER, 0),
                     technologies=technologies or "—", nr=summary.nr_values,
                     speed=summary.stored.get(SPEED_LAYER, 0)), markup=False, highlight=False)
-    five_g = summary.technologies.get("NR-NSA", 0) + summary.technologies.get("NR-SA", 0)
-    if five_g and not summary.nr_values:
-        warn([t("import.no_nr", file=summary.path.name, rows=five_g)])
+    if summary.five_g_rows and not summary.nr_values:
+        warn([t("import.no_nr", file=summary.path.name, rows=summary.five_g_rows)])
 
 
 @app.command("import")
